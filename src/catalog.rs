@@ -1,0 +1,1 @@
+//! The built-in scenarios, embedded at build time.

@@ -1,0 +1,17 @@
+//! stickylab: a laboratory for TCP's "sticky packets" (粘包) and their relatives.
+//!
+//! The pipeline, one module per stage, arrows one way:
+//!
+//! - [`scenario`]: text -> [`scenario::Scenario`] (lexer, parser, diagnostics);
+//! - [`run`]: scenario -> [`run::Record`] (actors on threads, real sockets from [`net`],
+//!   framing from [`frame`]);
+//! - [`report`]: record -> bytes (table, json); reports never run anything, the runner
+//!   never prints.
+
+pub mod catalog;
+pub mod cli;
+pub mod frame;
+pub mod net;
+pub mod report;
+pub mod run;
+pub mod scenario;

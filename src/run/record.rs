@@ -1,0 +1,181 @@
+//! The record of one run: every event the actors produced, what the expectations saw,
+//! and the timers. The runner writes it; reports only read it.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// Everything one run of a scenario observed.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Record {
+    pub scenario: String,
+    pub file: String,
+    pub seed: u64,
+    /// Events sorted by `seq`.
+    pub events: Vec<Event>,
+    /// Step expectations in the order they were checked, then the `expect:` checks.
+    pub expectations: Vec<ExpectationResult>,
+    pub timers: BTreeMap<String, TimerStats>,
+    /// Steps that hit their deadline without expecting `timeout`.
+    pub blocked: Vec<Blocked>,
+    /// Wall time of the whole run (first barrier to the last actor's end).
+    pub wall: Duration,
+}
+
+impl Record {
+    /// True when every expectation held and no step was blocked.
+    pub fn passed(&self) -> bool {
+        self.blocked.is_empty() && self.expectations.iter().all(|e| e.passed)
+    }
+
+    /// How many expectations failed (a blocked step counts as one failure).
+    pub fn failures(&self) -> usize {
+        self.expectations.iter().filter(|e| !e.passed).count() + self.blocked.len()
+    }
+}
+
+/// One call an actor made: a socket call, an option, a sync or timer step.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Event {
+    /// Numbers events so that a cause precedes its effect: a call that hands bytes or a
+    /// signal to another actor (send, sendto, close, shutdown, mark) is numbered when it
+    /// begins; every other call when it returns.
+    pub seq: u64,
+    /// When the call began, since the start of the run.
+    pub t: Duration,
+    /// How long the call took.
+    pub dur: Duration,
+    pub actor: String,
+    pub line: u32,
+    /// The verb (`send`, `recv`, `recvfrom`, `accept`, `set`, `wait readable`, ...).
+    /// The recv() calls made by `recv exactly`, `recv until eof` and `recv frame` are
+    /// events with op `recv` of their own; `recv frame` adds one `recv frame` event with
+    /// the decoded body once a frame is complete.
+    pub op: String,
+    /// The step's text as written (`recv 1024`), for the "call" column of reports.
+    pub call: String,
+    /// The byte count offered (send) or the buffer size (recv).
+    pub requested: Option<u64>,
+    /// The byte count the call returned; `None` on error or timeout.
+    pub result: Option<u64>,
+    /// errno name (`ECONNRESET`) or framing error name (`frame-too-large`).
+    pub error: Option<String>,
+    /// A human-readable detail of the error (strerror, or the framing error's message).
+    pub error_detail: Option<String>,
+    pub timeout: bool,
+    /// recv returned 0: the peer closed its side.
+    pub eof: bool,
+    /// The bytes a recv/recvfrom/recv frame returned (not recorded for sends).
+    pub data: Option<Vec<u8>>,
+    /// `SENDER>RECEIVER` by actor (`client>server`); `#2`, `#3`, ... is appended when the
+    /// same pair of actors has more than one connection in a run.
+    pub conn: Option<String>,
+    /// The byte range of that direction's stream the call covered.
+    pub stream: Option<(u64, u64)>,
+    /// For data received: which sends the bytes came from, in order.
+    pub from: Vec<Provenance>,
+    /// FIONREAD just before the recv() call.
+    pub queued_before: Option<u64>,
+    /// FIONREAD just after it.
+    pub queued_after: Option<u64>,
+    /// accept/recvfrom: the actor the peer address belongs to.
+    pub peer: Option<String>,
+    /// recvfrom: the datagram was longer than the buffer (MSG_TRUNC).
+    pub truncated: bool,
+    /// sendall / send frame: how many send() calls it took.
+    pub calls: Option<u64>,
+    /// set: the value in force afterwards as the kernel reports it (`rcvbuf 8192`);
+    /// other ops: a short note (`listen 127.0.0.1:41235`).
+    pub detail: Option<String>,
+}
+
+/// A run of bytes of one send that a recv returned.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Provenance {
+    /// The `seq` of the send event.
+    pub send: u64,
+    /// The byte range within that send.
+    pub bytes: (u64, u64),
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct ExpectationResult {
+    pub line: u32,
+    /// The actor whose step it was; `None` for `expect:` checks.
+    pub actor: Option<String>,
+    /// As written in the file (`"helloworld"`, `error ECONNRESET`, `rtt p50 >= 30ms`).
+    pub expected: String,
+    /// What was seen, in the same notation (`"hello"`, `eof`, `rtt p50 = 41.2ms`).
+    pub observed: String,
+    pub passed: bool,
+}
+
+/// A step that hit its deadline.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Blocked {
+    pub actor: String,
+    pub line: u32,
+    /// The step's text (`recv 1024`).
+    pub call: String,
+    /// The system call or wait it was blocked in (`recv()`, `accept()`, `wait "ready"`).
+    pub blocked_in: String,
+    pub waited: Duration,
+}
+
+/// Statistics of one timer's samples.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct TimerStats {
+    pub count: u64,
+    pub min: Duration,
+    pub p50: Duration,
+    pub p90: Duration,
+    pub p99: Duration,
+    pub max: Duration,
+    pub mean: Duration,
+}
+
+impl TimerStats {
+    /// Nearest-rank percentiles over the samples; all zero for no samples.
+    pub fn from_samples(samples: &[Duration]) -> TimerStats {
+        if samples.is_empty() {
+            return TimerStats::default();
+        }
+        let mut sorted = samples.to_vec();
+        sorted.sort_unstable();
+        let n = sorted.len();
+        let rank = |p: usize| sorted[((p * n).div_ceil(100)).clamp(1, n) - 1];
+        let total: Duration = sorted.iter().sum();
+        TimerStats {
+            count: n as u64,
+            min: sorted[0],
+            p50: rank(50),
+            p90: rank(90),
+            p99: rank(99),
+            max: sorted[n - 1],
+            mean: total / n as u32,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TimerStats;
+    use std::time::Duration;
+
+    #[test]
+    fn percentiles_use_nearest_rank() {
+        let samples: Vec<Duration> = (1..=100).map(Duration::from_millis).collect();
+        let stats = TimerStats::from_samples(&samples);
+        assert_eq!(stats.count, 100);
+        assert_eq!(stats.min, Duration::from_millis(1));
+        assert_eq!(stats.p50, Duration::from_millis(50));
+        assert_eq!(stats.p90, Duration::from_millis(90));
+        assert_eq!(stats.p99, Duration::from_millis(99));
+        assert_eq!(stats.max, Duration::from_millis(100));
+        assert_eq!(stats.mean, Duration::from_micros(50_500));
+    }
+
+    #[test]
+    fn no_samples_give_zeroes() {
+        assert_eq!(TimerStats::from_samples(&[]).count, 0);
+    }
+}

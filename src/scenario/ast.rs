@@ -1,0 +1,393 @@
+//! The checked model of a scenario file: what the parser produces and the runner consumes.
+//!
+//! Nothing here refers to text positions beyond the line (and column) a construct came
+//! from; diagnostics live in `diagnostic.rs`, the runner only needs lines to report.
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+/// A whole scenario file, parsed and checked, with its parameters already substituted.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Scenario {
+    /// The file stem (`hello-world` for `scenarios/hello-world.lab`).
+    pub name: String,
+    /// The path as the user gave it, or `scenarios/NAME.lab` for a built-in one.
+    pub file: String,
+    /// `title:` and `title.LANG:` lines.
+    pub title: LangText,
+    /// `about:` lines, joined into paragraphs (separated by `\n\n`).
+    pub about: LangText,
+    /// `tags:` (comma-separated, trimmed, in file order).
+    pub tags: Vec<String>,
+    /// `timeout:` — the deadline of every step (default [`DEFAULT_TIMEOUT`]).
+    pub timeout: Option<Duration>,
+    /// `param:` declarations with the value in force for this run.
+    pub params: Vec<Param>,
+    /// Every actor, in order of first appearance.
+    pub actors: Vec<String>,
+    /// Steps and `repeat` blocks in file order.
+    pub body: Vec<Item>,
+    /// `expect:` lines, evaluated after the run.
+    pub checks: Vec<Check>,
+}
+
+/// The deadline of a step when the file has no `timeout:` line.
+pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// Text with an optional translation per language suffix (`title.zh`).
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct LangText {
+    /// The unsuffixed text (`title:`).
+    pub default: Option<String>,
+    /// Suffixed texts by language (`zh`, `en`, ...).
+    pub by_lang: BTreeMap<String, String>,
+}
+
+impl LangText {
+    /// The text in `lang` if there is one, else the unsuffixed text, else any text.
+    pub fn get(&self, lang: &str) -> Option<&str> {
+        self.by_lang
+            .get(lang)
+            .or(self.default.as_ref())
+            .or_else(|| self.by_lang.values().next())
+            .map(String::as_str)
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Param {
+    pub name: String,
+    /// The declared default, as written.
+    pub default: String,
+    /// The value used in this run (the default or the `--param` override).
+    pub value: String,
+    pub line: u32,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Item {
+    Step(Step),
+    Repeat(Repeat),
+}
+
+/// `repeat N { ... }`: each actor repeats its own steps inside the block N times.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Repeat {
+    pub count: u64,
+    pub line: u32,
+    pub body: Vec<Item>,
+}
+
+/// One step line: `ACTOR: VERB ARGS... [on TARGET] [=> EXPECTATION]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub actor: String,
+    pub line: u32,
+    /// Column (1-based, in characters) of the verb.
+    pub col: u32,
+    /// The step's text after `ACTOR:` with the comment removed and params substituted,
+    /// trimmed; used by reports ("call" column) and by blocked-step messages.
+    pub text: String,
+    pub action: Action,
+    /// `on TARGET`: for `accept`, the actor whose listener to accept on; for verbs that
+    /// use a connection, the peer actor whose connection to use (default: the current one).
+    pub on: Option<String>,
+    pub expect: Option<Expectation>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Action {
+    /// `listen [tcp|unix] [backlog N]`
+    Listen { kind: StreamKind, backlog: u32 },
+    /// `listen again`
+    ListenAgain,
+    /// `connect [to ACTOR]`
+    Connect { to: Option<String> },
+    /// `accept [on ACTOR]` (the actor is in `Step::on`)
+    Accept,
+    /// `close`
+    Close,
+    /// `close listener`
+    CloseListener,
+    /// `shutdown write|read|both`
+    Shutdown(std::net::Shutdown),
+    /// `bind udp` / `bind unix-dgram`
+    Bind(DgramKind),
+    /// `send VALUE`
+    Send(Value),
+    /// `sendall VALUE`
+    SendAll(Value),
+    /// `recv N`, `recv exactly N`, `recv until eof`
+    Recv(RecvMode),
+    /// `sendto ACTOR VALUE`
+    SendTo { to: String, value: Value },
+    /// `recvfrom N`
+    RecvFrom(usize),
+    /// `send frame CODEC VALUE`
+    SendFrame { codec: Codec, value: Value },
+    /// `recv frame CODEC [chunk N]` (chunk default 1024)
+    RecvFrame { codec: Codec, chunk: usize },
+    /// `set OPTION VALUE`
+    Set(SockOpt),
+    /// `sleep DURATION`
+    Sleep(Duration),
+    /// `mark NAME`
+    Mark(String),
+    /// `wait NAME`
+    Wait(String),
+    /// `wait readable N`
+    WaitReadable(usize),
+    /// `wait drained`
+    WaitDrained,
+    /// `timer start NAME`
+    TimerStart(String),
+    /// `timer stop NAME`
+    TimerStop(String),
+}
+
+impl Action {
+    /// The verb as written in the language (`recv`, `send frame`, `wait readable`, ...),
+    /// used as the `op` of an event.
+    pub fn verb(&self) -> &'static str {
+        match self {
+            Action::Listen { .. } => "listen",
+            Action::ListenAgain => "listen again",
+            Action::Connect { .. } => "connect",
+            Action::Accept => "accept",
+            Action::Close => "close",
+            Action::CloseListener => "close listener",
+            Action::Shutdown(_) => "shutdown",
+            Action::Bind(_) => "bind",
+            Action::Send(_) => "send",
+            Action::SendAll(_) => "sendall",
+            Action::Recv(_) => "recv",
+            Action::SendTo { .. } => "sendto",
+            Action::RecvFrom(_) => "recvfrom",
+            Action::SendFrame { .. } => "send frame",
+            Action::RecvFrame { .. } => "recv frame",
+            Action::Set(_) => "set",
+            Action::Sleep(_) => "sleep",
+            Action::Mark(_) => "mark",
+            Action::Wait(_) => "wait",
+            Action::WaitReadable(_) => "wait readable",
+            Action::WaitDrained => "wait drained",
+            Action::TimerStart(_) => "timer start",
+            Action::TimerStop(_) => "timer stop",
+        }
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StreamKind {
+    Tcp,
+    Unix,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DgramKind {
+    Udp,
+    UnixDgram,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RecvMode {
+    /// `recv N`: exactly one recv() call with a buffer of N bytes.
+    Once(usize),
+    /// `recv exactly N`: recv() of the bytes still missing, until N have come (or eof).
+    Exactly(usize),
+    /// `recv until eof`: recv() calls of [`UNTIL_EOF_CHUNK`] bytes until one returns 0.
+    UntilEof,
+}
+
+/// The buffer size of each recv() call of `recv until eof`.
+pub const UNTIL_EOF_CHUNK: usize = 1024;
+/// The default `chunk` of `recv frame`.
+pub const FRAME_CHUNK: usize = 1024;
+/// The default listen backlog (as in the tutorials' `listen(5)`).
+pub const DEFAULT_BACKLOG: u32 = 5;
+/// The default `max-frame` of the decoders.
+pub const DEFAULT_MAX_FRAME: usize = 8 * 1024 * 1024;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Codec {
+    /// 4-byte big-endian length, then the body.
+    Len32,
+    /// 4-byte little-endian length, then the body.
+    Len32Le,
+    /// 4-byte little-endian header length, a JSON header with `total_size`, the body.
+    JsonHeader,
+    /// The body, then `\n`.
+    Line,
+    /// Exactly N bytes.
+    Fixed(usize),
+}
+
+/// `set OPTION VALUE`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SockOpt {
+    NoDelay(bool),
+    ReuseAddr(bool),
+    ReusePort(bool),
+    Cork(bool),
+    QuickAck(bool),
+    NonBlocking(bool),
+    RcvBuf(usize),
+    SndBuf(usize),
+    Mss(usize),
+    RcvLowat(usize),
+    /// `linger DURATION` or `linger off`.
+    Linger(Option<Duration>),
+    /// `rcvtimeo DURATION` (`off` or `0s` clears it).
+    RcvTimeo(Option<Duration>),
+    SndTimeo(Option<Duration>),
+    /// `max-frame SIZE`: a property of the actor's decoders, not of a socket.
+    MaxFrame(usize),
+}
+
+impl SockOpt {
+    /// The option's name in the language.
+    pub fn name(&self) -> &'static str {
+        match self {
+            SockOpt::NoDelay(_) => "nodelay",
+            SockOpt::ReuseAddr(_) => "reuseaddr",
+            SockOpt::ReusePort(_) => "reuseport",
+            SockOpt::Cork(_) => "cork",
+            SockOpt::QuickAck(_) => "quickack",
+            SockOpt::NonBlocking(_) => "nonblocking",
+            SockOpt::RcvBuf(_) => "rcvbuf",
+            SockOpt::SndBuf(_) => "sndbuf",
+            SockOpt::Mss(_) => "mss",
+            SockOpt::RcvLowat(_) => "rcvlowat",
+            SockOpt::Linger(_) => "linger",
+            SockOpt::RcvTimeo(_) => "rcvtimeo",
+            SockOpt::SndTimeo(_) => "sndtimeo",
+            SockOpt::MaxFrame(_) => "max-frame",
+        }
+    }
+}
+
+/// A byte value: what to send, or what a recv is expected to return.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Value {
+    /// A string literal or `hex "..."`.
+    Literal(Vec<u8>),
+    /// `bytes N`: N printable bytes cycling `a`..`z`.
+    Pattern(usize),
+    /// `random N` (min == max) or `random A..B` (inclusive): printable bytes from the
+    /// run's seed. In an expectation it matches any printable bytes of such a length.
+    Random { min: usize, max: usize },
+    /// `VALUE * N`
+    Times(Box<Value>, usize),
+    /// `VALUE + VALUE + ...`
+    Concat(Vec<Value>),
+}
+
+/// `=> ...`: one or more alternatives separated by `|`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Expectation {
+    pub alternatives: Vec<Outcome>,
+    /// The expectation as written (after `=>`, trimmed), for reports.
+    pub text: String,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum Outcome {
+    /// Data, optionally with `from ACTOR` and/or `truncated`; `what` is `None` for a bare
+    /// `from ACTOR` or a bare `truncated`.
+    Data {
+        what: Option<DataMatch>,
+        from: Option<String>,
+        truncated: bool,
+    },
+    /// `eof`
+    Eof,
+    /// `error NAME` (an errno name such as `ECONNRESET`, or a framing error name).
+    Error(String),
+    /// `timeout`
+    Timeout,
+    /// `ok`
+    Ok,
+    /// `partial`
+    Partial,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum DataMatch {
+    /// Exactly these bytes.
+    Exact(Value),
+    /// `N bytes`: exactly N bytes, any content.
+    Count(usize),
+}
+
+/// `expect: ...` (evaluated after the run).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Check {
+    pub line: u32,
+    /// The text after `expect:`, trimmed.
+    pub text: String,
+    pub kind: CheckKind,
+    pub op: CmpOp,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub enum CheckKind {
+    /// `expect: NAME STAT OP DURATION` (a timer's statistic); for the statistic
+    /// `count`, the bound is a whole number (`expect: rtt count == 20`).
+    Timer {
+        name: String,
+        stat: Stat,
+        value: StatBound,
+    },
+    /// `expect: ACTOR sends|recvs OP N`.
+    Count {
+        actor: String,
+        what: Counted,
+        value: u64,
+    },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Stat {
+    Count,
+    Min,
+    P50,
+    P90,
+    P99,
+    Max,
+    Mean,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StatBound {
+    Count(u64),
+    Time(Duration),
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Counted {
+    /// Every send()/sendto() call, including those inside `sendall` and `send frame`.
+    Sends,
+    /// Every recv()/recvfrom() call, loops included.
+    Recvs,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CmpOp {
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    Eq,
+}
+
+impl CmpOp {
+    pub fn holds<T: PartialOrd>(self, left: T, right: T) -> bool {
+        match self {
+            CmpOp::Lt => left < right,
+            CmpOp::Le => left <= right,
+            CmpOp::Gt => left > right,
+            CmpOp::Ge => left >= right,
+            CmpOp::Eq => left == right,
+        }
+    }
+}

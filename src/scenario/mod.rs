@@ -1,0 +1,27 @@
+//! Text -> [`Scenario`]: the lexer turns a file into tokens with spans, the parser turns
+//! tokens into the checked model of `ast.rs`, and every problem becomes a [`Diagnostic`]
+//! that points at a file, line and column.
+
+pub mod ast;
+pub mod diagnostic;
+pub mod escape;
+pub mod lexer;
+pub mod parser;
+pub mod value;
+
+pub use ast::Scenario;
+pub use diagnostic::Diagnostic;
+
+/// Parses and checks a scenario file.
+///
+/// `file` is the path shown in diagnostics and records; `name` the scenario's name (the
+/// file stem); `overrides` the `--param NAME=VALUE` pairs of the command line. Nothing is
+/// run: a file with any error gives back every diagnostic found, in file order.
+pub fn parse(
+    file: &str,
+    name: &str,
+    source: &str,
+    overrides: &[(String, String)],
+) -> Result<Scenario, Vec<Diagnostic>> {
+    parser::parse(file, name, source, overrides)
+}
