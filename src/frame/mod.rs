@@ -55,7 +55,11 @@ pub struct Decoder {
 
 impl Decoder {
     pub fn new(codec: Codec, max_frame: usize) -> Decoder {
-        Decoder { codec, max_frame, buf: Vec::new() }
+        Decoder {
+            codec,
+            max_frame,
+            buf: Vec::new(),
+        }
     }
 
     /// Appends bytes received from the stream.
