@@ -1,2 +1,313 @@
 //! Sockets through socket2, options, and the kernel's own view of a socket (FIONREAD,
-//! SIOCOUTQ, TCP_INFO).
+//! SIOCOUTQ). Everything Linux-only sits behind `cfg(target_os = "linux")` and says
+//! "not supported on this OS" elsewhere, so the crate still builds on other platforms.
+
+pub(crate) mod errno;
+
+use std::io;
+use std::net::{Ipv4Addr, SocketAddr};
+use std::time::Duration;
+
+use socket2::{Domain, SockAddr, Socket, Type};
+
+use crate::scenario::ast::{DgramKind, SockOpt, StreamKind};
+
+/// The error of a Linux-only feature on another OS.
+#[allow(dead_code)]
+fn unsupported(what: &str) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::Unsupported,
+        format!("{what} is not supported on this OS (stickylab needs Linux for it)"),
+    )
+}
+
+/// A new stream socket of this kind (close-on-exec, blocking).
+pub(crate) fn stream_socket(kind: StreamKind) -> io::Result<Socket> {
+    match kind {
+        StreamKind::Tcp => Socket::new(Domain::IPV4, Type::STREAM, None),
+        StreamKind::Unix => Socket::new(Domain::UNIX, Type::STREAM, None),
+    }
+}
+
+/// A new datagram socket of this kind.
+pub(crate) fn dgram_socket(kind: DgramKind) -> io::Result<Socket> {
+    match kind {
+        DgramKind::Udp => Socket::new(Domain::IPV4, Type::DGRAM, None),
+        DgramKind::UnixDgram => Socket::new(Domain::UNIX, Type::DGRAM, None),
+    }
+}
+
+/// 127.0.0.1 port 0: the kernel picks a free ephemeral port, so two runs never collide.
+pub(crate) fn loopback_any_port() -> SockAddr {
+    SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+}
+
+/// An abstract Unix address (Linux: a name starting with a NUL byte, no file on disk,
+/// gone when the socket closes; see unix(7)). `tag` makes it unique in this process.
+pub(crate) fn abstract_unix_addr(tag: &str) -> io::Result<SockAddr> {
+    if cfg!(target_os = "linux") {
+        SockAddr::unix(format!("\0stickylab-{}-{tag}", std::process::id()))
+    } else {
+        Err(unsupported("an abstract Unix address"))
+    }
+}
+
+/// A printable key for an address: `127.0.0.1:41235`, `@stickylab-...`.
+pub(crate) fn addr_key(addr: &SockAddr) -> String {
+    if let Some(inet) = addr.as_socket() {
+        return inet.to_string();
+    }
+    #[cfg(unix)]
+    if let Some(name) = addr.as_abstract_namespace() {
+        return format!("@{}", String::from_utf8_lossy(name));
+    }
+    #[cfg(unix)]
+    if let Some(path) = addr.as_pathname() {
+        return path.display().to_string();
+    }
+    String::from("(unnamed)")
+}
+
+/// Bytes waiting in the receive queue (FIONREAD, see tcp(7) and udp(7): for UDP it is
+/// the size of the next datagram).
+#[cfg(target_os = "linux")]
+pub(crate) fn queued_in(sock: &Socket) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: FIONREAD writes one c_int through the pointer, which is valid for it.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::FIONREAD, &mut n) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn queued_in(_sock: &Socket) -> io::Result<usize> {
+    Err(unsupported("FIONREAD (bytes queued)"))
+}
+
+/// Bytes in the send queue not yet acknowledged by the peer (SIOCOUTQ, tcp(7)).
+#[cfg(target_os = "linux")]
+pub(crate) fn queued_out(sock: &Socket) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQ (== TIOCOUTQ) writes one c_int through the pointer.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn queued_out(_sock: &Socket) -> io::Result<usize> {
+    Err(unsupported("SIOCOUTQ (bytes not yet acknowledged)"))
+}
+
+/// Waits until the socket is readable (or has an error or hang-up), at most `timeout`.
+/// Returns false on timeout.
+pub(crate) fn poll_readable(sock: &Socket, timeout: Duration) -> io::Result<bool> {
+    use std::os::fd::AsRawFd;
+    let mut pfd = libc::pollfd {
+        fd: sock.as_raw_fd(),
+        events: libc::POLLIN,
+        revents: 0,
+    };
+    // Round up so that a wait of 300us is not a busy poll of 0ms.
+    let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
+    // SAFETY: one valid pollfd.
+    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    if rc < 0 {
+        let err = io::Error::last_os_error();
+        if err.kind() == io::ErrorKind::Interrupted {
+            return Ok(false);
+        }
+        return Err(err);
+    }
+    Ok(rc > 0)
+}
+
+/// The kernel's timeouts for blocking calls: SO_RCVTIMEO bounds recv/recvfrom/accept,
+/// SO_SNDTIMEO bounds send/connect (socket(7)). Zero would mean "forever", so the
+/// smallest timeout set is one microsecond.
+pub(crate) fn set_call_timeouts(
+    sock: &Socket,
+    read: Option<Duration>,
+    write: Option<Duration>,
+) -> io::Result<()> {
+    let floor = |d: Duration| d.max(Duration::from_micros(1));
+    if let Some(d) = read {
+        sock.set_read_timeout(Some(floor(d)))?;
+    }
+    if let Some(d) = write {
+        sock.set_write_timeout(Some(floor(d)))?;
+    }
+    Ok(())
+}
+
+/// Applies one option and says what the kernel reports afterwards (`rcvbuf 8192`), so a
+/// value the kernel changes (rcvbuf and sndbuf are doubled, socket(7)) is recorded as is.
+/// `nonblocking` and `max-frame` are handled by the caller.
+pub(crate) fn apply_option(sock: &Socket, opt: SockOpt) -> io::Result<String> {
+    let switch = |b: bool| if b { "on" } else { "off" };
+    match opt {
+        SockOpt::NoDelay(on) => {
+            sock.set_tcp_nodelay(on)?;
+            Ok(format!("nodelay {}", switch(sock.tcp_nodelay()?)))
+        }
+        SockOpt::ReuseAddr(on) => {
+            sock.set_reuse_address(on)?;
+            Ok(format!("reuseaddr {}", switch(sock.reuse_address()?)))
+        }
+        SockOpt::ReusePort(on) => {
+            sock.set_reuse_port(on)?;
+            Ok(format!("reuseport {}", switch(sock.reuse_port()?)))
+        }
+        SockOpt::NonBlocking(on) => {
+            sock.set_nonblocking(on)?;
+            Ok(format!("nonblocking {}", switch(on)))
+        }
+        SockOpt::RcvBuf(n) => {
+            sock.set_recv_buffer_size(n)?;
+            Ok(format!("rcvbuf {}", sock.recv_buffer_size()?))
+        }
+        SockOpt::SndBuf(n) => {
+            sock.set_send_buffer_size(n)?;
+            Ok(format!("sndbuf {}", sock.send_buffer_size()?))
+        }
+        SockOpt::Linger(l) => {
+            sock.set_linger(l)?;
+            Ok(match sock.linger()? {
+                Some(d) => format!("linger {}", humantime::format_duration(d)),
+                None => "linger off".to_string(),
+            })
+        }
+        SockOpt::RcvTimeo(d) => {
+            sock.set_read_timeout(d)?;
+            Ok(format!("rcvtimeo {}", describe_timeo(d)))
+        }
+        SockOpt::SndTimeo(d) => {
+            sock.set_write_timeout(d)?;
+            Ok(format!("sndtimeo {}", describe_timeo(d)))
+        }
+        SockOpt::MaxFrame(n) => Ok(format!("max-frame {n}")),
+        linux_only => apply_linux_option(sock, linux_only),
+    }
+}
+
+fn describe_timeo(d: Option<Duration>) -> String {
+    match d {
+        Some(d) => humantime::format_duration(d).to_string(),
+        None => "off".to_string(),
+    }
+}
+
+#[cfg(target_os = "linux")]
+fn apply_linux_option(sock: &Socket, opt: SockOpt) -> io::Result<String> {
+    let switch = |b: bool| if b { "on" } else { "off" };
+    match opt {
+        // TCP_CORK: hold partial segments until uncorked or 200ms pass (tcp(7)).
+        SockOpt::Cork(on) => {
+            sock.set_tcp_cork(on)?;
+            Ok(format!("cork {}", switch(sock.tcp_cork()?)))
+        }
+        // TCP_QUICKACK: leave delayed-ACK mode now; the kernel may re-enter it later, so
+        // it is not permanent (tcp(7)) — which is why a receiver sets it before every recv.
+        SockOpt::QuickAck(on) => {
+            sock.set_tcp_quickack(on)?;
+            Ok(format!("quickack {}", switch(on)))
+        }
+        SockOpt::Mss(n) => {
+            let n = u32::try_from(n).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+            sock.set_tcp_mss(n)?;
+            Ok(format!("mss {}", sock.tcp_mss()?))
+        }
+        SockOpt::RcvLowat(n) => {
+            set_int_opt(sock, libc::SOL_SOCKET, libc::SO_RCVLOWAT, n)?;
+            Ok(format!(
+                "rcvlowat {}",
+                get_int_opt(sock, libc::SOL_SOCKET, libc::SO_RCVLOWAT)?
+            ))
+        }
+        other => Err(io::Error::other(format!(
+            "option {} cannot be set here",
+            other.name()
+        ))),
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn apply_linux_option(_sock: &Socket, opt: SockOpt) -> io::Result<String> {
+    Err(unsupported(opt.name()))
+}
+
+#[cfg(target_os = "linux")]
+fn set_int_opt(sock: &Socket, level: i32, name: i32, value: usize) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    let v = libc::c_int::try_from(value).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
+    // SAFETY: the option value is one c_int, passed with its size.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&v as *const libc::c_int).cast(),
+            std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+#[cfg(target_os = "linux")]
+fn get_int_opt(sock: &Socket, level: i32, name: i32) -> io::Result<i64> {
+    use std::os::fd::AsRawFd;
+    let mut v: libc::c_int = 0;
+    let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
+    // SAFETY: the kernel writes at most `len` bytes into `v`.
+    let rc = unsafe {
+        libc::getsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&mut v as *mut libc::c_int).cast(),
+            &mut len,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(i64::from(v))
+}
+
+/// Reads into `buf` with one recv() call and returns the bytes read.
+pub(crate) fn recv_once(sock: &Socket, buf: &mut Vec<u8>, n: usize) -> io::Result<usize> {
+    buf.clear();
+    buf.reserve(n);
+    let got = sock.recv(buf.spare_capacity_mut())?;
+    // SAFETY: recv initialised the first `got` bytes of the spare capacity.
+    unsafe { buf.set_len(got) };
+    Ok(got)
+}
+
+/// One recvfrom() call: the bytes, whether the datagram was longer than the buffer
+/// (MSG_TRUNC, recv(2): the rest of a datagram that does not fit is discarded), and the
+/// sender's address.
+pub(crate) fn recv_from_once(
+    sock: &Socket,
+    buf: &mut Vec<u8>,
+    n: usize,
+) -> io::Result<(usize, bool, SockAddr)> {
+    buf.clear();
+    buf.resize(n, 0);
+    let bytes: &mut [u8] = &mut buf[..];
+    // SAFETY: u8 and MaybeUninit<u8> have the same layout, and recvfrom only writes bytes.
+    let uninit = unsafe { &mut *(bytes as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
+    let mut slices = [socket2::MaybeUninitSlice::new(uninit)];
+    let (got, flags, addr) = sock.recv_from_vectored(&mut slices)?;
+    buf.truncate(got);
+    Ok((got, flags.is_truncated(), addr))
+}

@@ -1,6 +1,374 @@
 //! [`Scenario`] -> [`Record`]: one thread per actor, all started from one barrier, one
-//! clock for the whole run, every step recorded as an event.
+//! clock for the whole run, every step recorded as an event. After the run, each recv is
+//! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
 
+mod actor;
+mod expect;
 pub mod record;
+mod world;
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Barrier};
+use std::time::{Duration, Instant};
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
 
 pub use record::Record;
+use record::{Event, ExpectationResult, Provenance, TimerStats};
+use world::{Link, Parts, World};
+
+use crate::scenario::Scenario;
+use crate::scenario::ast::{Check, CheckKind, Counted, DEFAULT_TIMEOUT, Stat, StatBound};
+
+/// How to run a scenario.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RunOptions {
+    /// Seeds every `random` value; printed in every report so a run can be replayed.
+    pub seed: u64,
+    /// Overrides the scenario's `timeout:` (the deadline of every step).
+    pub timeout: Option<Duration>,
+}
+
+/// Tells the runs of one process apart (their abstract Unix names).
+static RUNS: AtomicU64 = AtomicU64::new(0);
+
+/// Runs a scenario once on real sockets and records what happened. Never panics on a
+/// scenario; a step blocked past its deadline is recorded and the run still ends.
+pub fn run(scenario: &Scenario, options: &RunOptions) -> Record {
+    let timeout = options
+        .timeout
+        .or(scenario.timeout)
+        .unwrap_or(DEFAULT_TIMEOUT);
+    let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
+    let barrier = Arc::new(Barrier::new(scenario.actors.len() + 1));
+    // The clock starts before the actor threads exist; they all leave the barrier
+    // together, so no actor gets a head start.
+    let world = World::new(Instant::now(), run_tag);
+    let mut leftovers = Vec::new();
+    std::thread::scope(|scope| {
+        let world = &world;
+        let handles: Vec<_> = scenario
+            .actors
+            .iter()
+            .enumerate()
+            .map(|(index, name)| {
+                let barrier = Arc::clone(&barrier);
+                let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
+                scope.spawn(move || {
+                    barrier.wait();
+                    let mut actor = actor::Actor::new(name, world, timeout, rng);
+                    actor.run_items(&scenario.body);
+                    actor.leftovers()
+                })
+            })
+            .collect();
+        barrier.wait();
+        for handle in handles {
+            if let Ok(left) = handle.join() {
+                leftovers.push(left);
+            }
+        }
+    });
+    let wall = world.start().elapsed();
+    close_abortively(leftovers);
+    let parts = world.into_parts();
+    finish(scenario, options.seed, wall, parts)
+}
+
+/// Each actor's own random stream, so values do not depend on thread scheduling.
+fn actor_seed(seed: u64, index: usize) -> u64 {
+    seed ^ (index as u64 + 1).wrapping_mul(0x9E37_79B9_7F4A_7C15)
+}
+
+/// Closes what the scenario left open with SO_LINGER 0: an RST instead of a FIN, so
+/// thousands of runs leave no connections in TIME_WAIT holding ports (tcp(7)).
+fn close_abortively(leftovers: Vec<actor::Leftovers>) {
+    for left in leftovers {
+        for sock in left.sockets {
+            let _ = sock.set_linger(Some(Duration::ZERO));
+            drop(sock);
+        }
+        drop(left.listener);
+    }
+}
+
+/// Turns what the actors recorded into the record: events in `seq` order with their
+/// connections named and every received byte traced to its send.
+fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Record {
+    let Parts {
+        shared,
+        mut events,
+        mut expectations,
+        blocked,
+    } = parts;
+    events.sort_by_key(|e| e.event.seq);
+    let names = conn_names(&shared.conns);
+    let mut sends: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
+    let mut dgram_sends: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    for raw in &mut events {
+        let Some(link) = &raw.link else { continue };
+        let name = match link {
+            Link::Stream {
+                conn,
+                from_connector,
+            } => names.get(*conn).map(|(fwd, back)| {
+                if *from_connector {
+                    fwd.clone()
+                } else {
+                    back.clone()
+                }
+            }),
+            Link::Dgram { sender, receiver } => Some(format!("{sender}>{receiver}")),
+        };
+        raw.event.conn = name;
+    }
+    // Sends per direction: (stream start, stream end, seq).
+    for raw in &events {
+        let ev = &raw.event;
+        let (Some(conn), Some((a, b))) = (&ev.conn, ev.stream) else {
+            continue;
+        };
+        match (&raw.link, is_send(&ev.op)) {
+            (Some(Link::Stream { .. }), true) => {
+                sends.entry(conn.clone()).or_default().push((a, b, ev.seq));
+            }
+            (Some(Link::Dgram { .. }), true) => {
+                dgram_sends
+                    .entry(conn.clone())
+                    .or_default()
+                    .push((ev.seq, b - a));
+            }
+            _ => {}
+        }
+    }
+    for list in sends.values_mut() {
+        list.sort_unstable();
+    }
+    let mut dgram_next: HashMap<String, usize> = HashMap::new();
+    for raw in &mut events {
+        let ev = &mut raw.event;
+        if is_send(&ev.op) {
+            continue;
+        }
+        let (Some(conn), Some((a, b))) = (ev.conn.clone(), ev.stream) else {
+            continue;
+        };
+        match &raw.link {
+            Some(Link::Stream { .. }) => {
+                ev.from = provenance(sends.get(&conn).map_or(&[][..], Vec::as_slice), a, b);
+            }
+            Some(Link::Dgram { .. }) => {
+                // Datagrams from one socket to another arrive in the order they were
+                // sent on loopback, so the k-th recvfrom from a sender is its k-th sendto.
+                let k = dgram_next.entry(conn.clone()).or_default();
+                if let Some(&(seq, _len)) = dgram_sends.get(&conn).and_then(|l| l.get(*k)) {
+                    ev.from = vec![Provenance {
+                        send: seq,
+                        bytes: (0, b - a),
+                    }];
+                }
+                *k += 1;
+            }
+            None => {}
+        }
+    }
+    let events: Vec<Event> = events.into_iter().map(|r| r.event).collect();
+    let timers: BTreeMap<String, TimerStats> = shared
+        .timer_samples
+        .iter()
+        .map(|(name, samples)| (name.clone(), TimerStats::from_samples(samples)))
+        .collect();
+    for check in &scenario.checks {
+        expectations.push(evaluate(check, &timers, &shared.counts));
+    }
+    Record {
+        scenario: scenario.name.clone(),
+        file: scenario.file.clone(),
+        seed,
+        events,
+        expectations,
+        timers,
+        blocked,
+        wall,
+    }
+}
+
+fn is_send(op: &str) -> bool {
+    matches!(op, "send" | "sendall" | "send frame" | "sendto")
+}
+
+/// `(connector>acceptor, acceptor>connector)` for every connection; `#2`, `#3`... when
+/// the same pair of actors connects more than once in a run.
+fn conn_names(conns: &[world::ConnMeta]) -> Vec<(String, String)> {
+    let mut seen: HashMap<(String, String), u32> = HashMap::new();
+    conns
+        .iter()
+        .map(|c| {
+            let acceptor = c
+                .acceptor
+                .clone()
+                .unwrap_or_else(|| c.listener_owner.clone());
+            let n = seen
+                .entry((c.connector.clone(), acceptor.clone()))
+                .or_default();
+            *n += 1;
+            let suffix = if *n > 1 {
+                format!("#{n}")
+            } else {
+                String::new()
+            };
+            (
+                format!("{}>{acceptor}{suffix}", c.connector),
+                format!("{acceptor}>{}{suffix}", c.connector),
+            )
+        })
+        .collect()
+}
+
+/// Which sends the stream bytes `a..b` came from: sends are `(start, end, seq)` sorted
+/// by start, and cover the stream without gaps.
+fn provenance(sends: &[(u64, u64, u64)], a: u64, b: u64) -> Vec<Provenance> {
+    if a >= b {
+        return Vec::new();
+    }
+    let first = sends.partition_point(|&(_, end, _)| end <= a);
+    sends[first..]
+        .iter()
+        .take_while(|&&(start, _, _)| start < b)
+        .filter(|&&(start, end, _)| end > start)
+        .map(|&(start, end, seq)| Provenance {
+            send: seq,
+            bytes: (a.max(start) - start, b.min(end) - start),
+        })
+        .collect()
+}
+
+fn evaluate(
+    check: &Check,
+    timers: &BTreeMap<String, TimerStats>,
+    counts: &HashMap<String, (u64, u64)>,
+) -> ExpectationResult {
+    let (passed, observed) = match &check.kind {
+        CheckKind::Timer { name, stat, value } => {
+            let stats = timers.get(name).copied().unwrap_or_default();
+            let shown = |d: Duration| actor::fmt_duration(d);
+            let (passed, seen) = match (stat, value) {
+                (Stat::Count, StatBound::Count(n)) => {
+                    (check.op.holds(stats.count, *n), stats.count.to_string())
+                }
+                (Stat::Count, StatBound::Time(_)) => (false, stats.count.to_string()),
+                (_, StatBound::Count(_)) => (false, "a duration".to_string()),
+                (stat, StatBound::Time(bound)) => {
+                    let v = match stat {
+                        Stat::Min => stats.min,
+                        Stat::P50 => stats.p50,
+                        Stat::P90 => stats.p90,
+                        Stat::P99 => stats.p99,
+                        Stat::Max => stats.max,
+                        Stat::Mean | Stat::Count => stats.mean,
+                    };
+                    (stats.count > 0 && check.op.holds(v, *bound), shown(v))
+                }
+            };
+            let label = format!("{name} {}", stat_name(*stat));
+            if stats.count == 0 {
+                (passed, format!("{label}: no samples"))
+            } else {
+                (passed, format!("{label} = {seen}"))
+            }
+        }
+        CheckKind::Count { actor, what, value } => {
+            let (sends, recvs) = counts.get(actor).copied().unwrap_or_default();
+            let (n, word) = match what {
+                Counted::Sends => (sends, "sends"),
+                Counted::Recvs => (recvs, "recvs"),
+            };
+            (check.op.holds(n, *value), format!("{actor} {word} = {n}"))
+        }
+    };
+    ExpectationResult {
+        line: check.line,
+        actor: None,
+        expected: check.text.clone(),
+        observed,
+        passed,
+    }
+}
+
+fn stat_name(stat: Stat) -> &'static str {
+    match stat {
+        Stat::Count => "count",
+        Stat::Min => "min",
+        Stat::P50 => "p50",
+        Stat::P90 => "p90",
+        Stat::P99 => "p99",
+        Stat::Max => "max",
+        Stat::Mean => "mean",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::provenance;
+    use super::record::Provenance;
+
+    #[test]
+    fn a_recv_spanning_two_sends_names_both() {
+        // send #1 = "hello" (0..5), send #2 = "world" (5..10)
+        let sends = [(0, 5, 1), (5, 10, 2)];
+        assert_eq!(
+            provenance(&sends, 0, 10),
+            vec![
+                Provenance {
+                    send: 1,
+                    bytes: (0, 5)
+                },
+                Provenance {
+                    send: 2,
+                    bytes: (0, 5)
+                }
+            ]
+        );
+        assert_eq!(
+            provenance(&sends, 3, 7),
+            vec![
+                Provenance {
+                    send: 1,
+                    bytes: (3, 5)
+                },
+                Provenance {
+                    send: 2,
+                    bytes: (0, 2)
+                }
+            ]
+        );
+        assert_eq!(
+            provenance(&sends, 5, 6),
+            vec![Provenance {
+                send: 2,
+                bytes: (0, 1)
+            }]
+        );
+        assert!(provenance(&sends, 4, 4).is_empty());
+    }
+
+    #[test]
+    fn empty_sends_are_skipped() {
+        let sends = [(0, 3, 1), (3, 3, 2), (3, 6, 3)];
+        assert_eq!(
+            provenance(&sends, 0, 6),
+            vec![
+                Provenance {
+                    send: 1,
+                    bytes: (0, 3)
+                },
+                Provenance {
+                    send: 3,
+                    bytes: (0, 3)
+                }
+            ]
+        );
+    }
+}

@@ -1,0 +1,210 @@
+//! What the actors of one run share: the clock, the sequence counter, the registry of
+//! listeners, datagram sockets and connections, marks, timers, and the recorder.
+
+use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::time::{Duration, Instant};
+
+use socket2::{SockAddr, Socket};
+
+use super::record::{Blocked, Event, ExpectationResult};
+use crate::scenario::ast::{DgramKind, StreamKind};
+
+/// How an event's bytes belong to a direction of traffic; resolved to `conn` names and
+/// provenance when the run is over (a recv may return before its send is recorded).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum Link {
+    /// Connection `conn`; `from_connector` says which direction.
+    Stream { conn: usize, from_connector: bool },
+    /// Datagrams from one actor to another.
+    Dgram { sender: String, receiver: String },
+}
+
+#[derive(Debug)]
+pub(crate) struct RawEvent {
+    pub event: Event,
+    pub link: Option<Link>,
+}
+
+/// A listener as other actors see it (`connect` needs its address, `accept on` the socket).
+#[derive(Debug, Clone)]
+pub(crate) struct ListenerEntry {
+    pub sock: Arc<Socket>,
+    pub addr: SockAddr,
+    pub kind: StreamKind,
+    pub nonblocking: bool,
+    pub rcvtimeo: Option<Duration>,
+}
+
+/// Both ends of one stream connection, by actor.
+#[derive(Debug, Clone)]
+pub(crate) struct ConnMeta {
+    pub connector: String,
+    /// The listener's owner (the acceptor until an `accept` says otherwise).
+    pub listener_owner: String,
+    pub acceptor: Option<String>,
+}
+
+#[derive(Debug, Default)]
+pub(crate) struct Shared {
+    pub listeners: HashMap<String, ListenerEntry>,
+    pub dgrams: HashMap<String, (SockAddr, DgramKind)>,
+    /// Address key -> actor, for datagram senders.
+    pub owners: HashMap<String, String>,
+    /// Connector's local address key -> connection index.
+    pub conn_by_addr: HashMap<String, usize>,
+    pub conns: Vec<ConnMeta>,
+    pub marks: HashMap<String, u64>,
+    pub timer_started: HashMap<String, Instant>,
+    pub timer_samples: HashMap<String, Vec<Duration>>,
+    /// (send() calls, recv() calls) per actor.
+    pub counts: HashMap<String, (u64, u64)>,
+}
+
+/// Why a wait ended without its condition.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum WaitEnd {
+    Deadline,
+    /// Another actor was blocked and the run is winding down.
+    Aborted,
+}
+
+pub(crate) struct World {
+    start: Instant,
+    seq: AtomicU64,
+    /// Set when an actor was blocked past its deadline: the waits of the others end at
+    /// once instead of each running into its own deadline.
+    aborted: AtomicBool,
+    shared: Mutex<Shared>,
+    changed: Condvar,
+    events: Mutex<Vec<RawEvent>>,
+    expectations: Mutex<Vec<ExpectationResult>>,
+    blocked: Mutex<Vec<Blocked>>,
+    /// Distinguishes this run's abstract Unix names from other runs in this process.
+    pub run_tag: u64,
+}
+
+impl World {
+    pub(crate) fn new(start: Instant, run_tag: u64) -> World {
+        World {
+            start,
+            seq: AtomicU64::new(0),
+            aborted: AtomicBool::new(false),
+            shared: Mutex::new(Shared::default()),
+            changed: Condvar::new(),
+            events: Mutex::new(Vec::new()),
+            expectations: Mutex::new(Vec::new()),
+            blocked: Mutex::new(Vec::new()),
+            run_tag,
+        }
+    }
+
+    pub(crate) fn start(&self) -> Instant {
+        self.start
+    }
+
+    /// The next event number.
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.seq.fetch_add(1, Ordering::SeqCst) + 1
+    }
+
+    pub(crate) fn is_aborted(&self) -> bool {
+        self.aborted.load(Ordering::SeqCst)
+    }
+
+    pub(crate) fn abort(&self) {
+        self.aborted.store(true, Ordering::SeqCst);
+        // Take the lock so no waiter misses the wake-up between its check and its wait.
+        drop(self.lock());
+        self.changed.notify_all();
+    }
+
+    /// The shared registry. A poisoned lock (a panicking actor) is still usable: the data
+    /// are plain maps.
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Shared> {
+        self.shared.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Changes the registry and wakes every actor waiting on it.
+    pub(crate) fn update<T>(&self, f: impl FnOnce(&mut Shared) -> T) -> T {
+        let out = f(&mut self.lock());
+        self.changed.notify_all();
+        out
+    }
+
+    /// Waits until `f` gives a value, the deadline passes, or the run is aborted.
+    pub(crate) fn wait_for<T>(
+        &self,
+        deadline: Instant,
+        mut f: impl FnMut(&mut Shared) -> Option<T>,
+    ) -> Result<T, WaitEnd> {
+        let mut guard = self.lock();
+        loop {
+            if let Some(v) = f(&mut guard) {
+                return Ok(v);
+            }
+            if self.is_aborted() {
+                return Err(WaitEnd::Aborted);
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(WaitEnd::Deadline);
+            }
+            guard = self
+                .changed
+                .wait_timeout(guard, deadline - now)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+    }
+
+    pub(crate) fn record(&self, event: Event, link: Option<Link>) {
+        self.events
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(RawEvent { event, link });
+    }
+
+    pub(crate) fn expectation(&self, result: ExpectationResult) {
+        self.expectations
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(result);
+    }
+
+    pub(crate) fn blocked(&self, blocked: Blocked) {
+        self.blocked
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .push(blocked);
+        self.abort();
+    }
+
+    pub(crate) fn count_calls(&self, actor: &str, sends: u64, recvs: u64) {
+        let mut shared = self.lock();
+        let entry = shared.counts.entry(actor.to_string()).or_default();
+        entry.0 += sends;
+        entry.1 += recvs;
+    }
+
+    /// Everything recorded, for the finishing of the record.
+    pub(crate) fn into_parts(self) -> Parts {
+        Parts {
+            shared: self.shared.into_inner().unwrap_or_else(|e| e.into_inner()),
+            events: self.events.into_inner().unwrap_or_else(|e| e.into_inner()),
+            expectations: self
+                .expectations
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner()),
+            blocked: self.blocked.into_inner().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+pub(crate) struct Parts {
+    pub shared: Shared,
+    pub events: Vec<RawEvent>,
+    pub expectations: Vec<ExpectationResult>,
+    pub blocked: Vec<Blocked>,
+}
