@@ -8,6 +8,7 @@
 //! - [`report`]: record -> bytes (table, json); reports never run anything, the runner
 //!   never prints.
 
+pub mod app;
 pub mod catalog;
 pub mod cli;
 pub mod frame;

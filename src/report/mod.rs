@@ -20,3 +20,5 @@ pub trait Report {
     /// The whole report of one run.
     fn render(&self, scenario: &Scenario, record: &Record, options: &ReportOptions) -> String;
 }
+pub mod json;
+pub mod table;

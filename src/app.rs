@@ -1,0 +1,253 @@
+//! The commands behind the command line: find a scenario, parse it, run it, report it.
+//! `main` only maps what these return to an exit status.
+
+use std::io::{IsTerminal, Write};
+use std::path::Path;
+
+use crate::catalog;
+use crate::cli::{Cli, Command, Format, ListArgs, RunArgs};
+use crate::report::json::Json;
+use crate::report::table::Table;
+use crate::report::{Report, ReportOptions};
+use crate::run::{self, Record, RunOptions};
+use crate::scenario::{self, Scenario};
+
+/// How a command ended: 0 every expectation held, 1 one failed or a step was blocked.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Outcome {
+    Pass,
+    Fail,
+}
+
+/// A usage or scenario error: exit status 2, nothing of the scenario run.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Error(pub String);
+
+impl std::fmt::Display for Error {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+impl std::error::Error for Error {}
+
+/// Carries out one command line.
+pub fn run(cli: Cli) -> Result<Outcome, Error> {
+    match cli.command {
+        Command::List(args) => list(&args),
+        Command::Run(args) => run_command(&args),
+        Command::Show { scenario } => {
+            let (_, _, source) = locate(&scenario)?;
+            print(&source);
+            Ok(Outcome::Pass)
+        }
+        Command::Check { files } => check(&files),
+    }
+}
+
+/// The language of titles: `--lang`, else `$LANG` (`zh_CN.UTF-8` -> `zh`), else English.
+fn language(flag: Option<&str>) -> String {
+    if let Some(lang) = flag {
+        return lang.to_string();
+    }
+    let env = std::env::var("LANG").unwrap_or_default();
+    match env.get(..2) {
+        Some(code) if code.chars().all(|c| c.is_ascii_lowercase()) && code != "c." => {
+            code.to_string()
+        }
+        _ => "en".to_string(),
+    }
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set (no-color.org).
+fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+fn print(text: &str) {
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a panic.
+    let _ = out.write_all(text.as_bytes());
+    let _ = out.flush();
+}
+
+/// Finds a scenario: an existing path or a `.lab` name is a file, anything else a
+/// built-in name. Returns (name, file as shown, source).
+fn locate(arg: &str) -> Result<(String, String, String), Error> {
+    let path = Path::new(arg);
+    if path.exists() || arg.ends_with(".lab") || arg.contains('/') {
+        let source = std::fs::read_to_string(path)
+            .map_err(|e| Error(format!("cannot read scenario file `{arg}`: {e}")))?;
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(arg)
+            .to_string();
+        return Ok((name, arg.to_string(), source));
+    }
+    match catalog::find(arg) {
+        Some(b) => Ok((b.name.to_string(), b.file(), b.source.to_string())),
+        None => {
+            let hint = match catalog::nearest(arg) {
+                Some(near) => format!("; did you mean `{near}`?"),
+                None => String::new(),
+            };
+            Err(Error(format!(
+                "no built-in scenario named `{arg}`{hint} (`stickylab list` shows them all; \
+                 a file path must exist or end in .lab)"
+            )))
+        }
+    }
+}
+
+/// Parses a scenario, turning its diagnostics into one error text.
+fn parse(
+    name: &str,
+    file: &str,
+    source: &str,
+    params: &[(String, String)],
+) -> Result<Scenario, Error> {
+    scenario::parse(file, name, source, params).map_err(|diagnostics| {
+        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render(source)).collect();
+        Error(rendered.join("\n"))
+    })
+}
+
+fn load(arg: &str, params: &[(String, String)]) -> Result<Scenario, Error> {
+    let (name, file, source) = locate(arg)?;
+    parse(&name, &file, &source, params)
+}
+
+fn list(args: &ListArgs) -> Result<Outcome, Error> {
+    let lang = language(args.lang.as_deref());
+    let mut rows = Vec::new();
+    for builtin in catalog::all() {
+        let scenario = parse(builtin.name, &builtin.file(), builtin.source, &[])?;
+        if let Some(tag) = &args.tag
+            && !scenario.tags.iter().any(|t| t == tag)
+        {
+            continue;
+        }
+        rows.push([
+            scenario.name.clone(),
+            scenario.title.get(&lang).unwrap_or("").to_string(),
+            scenario.tags.join(", "),
+        ]);
+    }
+    if rows.is_empty() {
+        let tag = args.tag.as_deref().unwrap_or("");
+        return Err(Error(format!("no built-in scenario has the tag `{tag}`")));
+    }
+    let name_w = rows.iter().map(|r| width(&r[0])).max().unwrap_or(0);
+    let title_w = rows.iter().map(|r| width(&r[1])).max().unwrap_or(0);
+    let mut table = String::new();
+    for row in &rows {
+        let pad = |text: &str, w: usize| format!("{text}{}", " ".repeat(w - width(text)));
+        table.push_str(pad(&row[0], name_w).as_str());
+        table.push_str("  ");
+        table.push_str(pad(&row[1], title_w).as_str());
+        table.push_str("  ");
+        table.push_str(&row[2]);
+        table.push('\n');
+    }
+    print(&table);
+    Ok(Outcome::Pass)
+}
+
+/// Columns a text takes on a terminal: East Asian wide characters take two.
+fn width(text: &str) -> usize {
+    text.chars()
+        .map(|c| match c as u32 {
+            0x1100..=0x115F
+            | 0x2E80..=0xA4CF
+            | 0xAC00..=0xD7A3
+            | 0xF900..=0xFAFF
+            | 0xFE30..=0xFE4F
+            | 0xFF00..=0xFF60
+            | 0xFFE0..=0xFFE6 => 2,
+            _ => 1,
+        })
+        .sum()
+}
+
+fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
+    let mut errors = Vec::new();
+    for path in files {
+        let arg = path.display().to_string();
+        let source = match std::fs::read_to_string(path) {
+            Ok(s) => s,
+            Err(e) => {
+                errors.push(format!("cannot read scenario file `{arg}`: {e}"));
+                continue;
+            }
+        };
+        let name = path
+            .file_stem()
+            .and_then(|s| s.to_str())
+            .unwrap_or(&arg)
+            .to_string();
+        match parse(&name, &arg, &source, &[]) {
+            Ok(s) => print(&format!(
+                "{arg}: ok ({} actors, {} steps)\n",
+                s.actors.len(),
+                count_steps(&s.body)
+            )),
+            Err(e) => errors.push(e.0),
+        }
+    }
+    if errors.is_empty() {
+        Ok(Outcome::Pass)
+    } else {
+        Err(Error(errors.join("\n")))
+    }
+}
+
+fn count_steps(items: &[scenario::ast::Item]) -> usize {
+    items
+        .iter()
+        .map(|i| match i {
+            scenario::ast::Item::Step(_) => 1,
+            scenario::ast::Item::Repeat(r) => count_steps(&r.body),
+        })
+        .sum()
+}
+
+fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
+    let lang = language(args.lang.as_deref());
+    let options = ReportOptions {
+        lang,
+        color: use_colour(),
+        width: None,
+    };
+    let seed = args.seed.unwrap_or_else(rand::random);
+    let scenario = match &args.scenario {
+        Some(arg) => load(arg, &args.params)?,
+        None => return Err(Error("`run --all` is not available yet".to_string())),
+    };
+    let record = run::run(
+        &scenario,
+        &RunOptions {
+            seed,
+            timeout: args.timeout,
+        },
+    );
+    print(&render(args.format, &scenario, &record, &options));
+    Ok(if record.passed() {
+        Outcome::Pass
+    } else {
+        Outcome::Fail
+    })
+}
+
+fn render(format: Format, scenario: &Scenario, record: &Record, options: &ReportOptions) -> String {
+    match format {
+        Format::Table => Table.render(scenario, record, options),
+        Format::Json => {
+            let mut line = Json.render(scenario, record, options);
+            if !line.ends_with('\n') {
+                line.push('\n');
+            }
+            line
+        }
+    }
+}
