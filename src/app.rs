@@ -4,11 +4,14 @@
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+
 use crate::catalog;
 use crate::cli::{Cli, Command, Format, ListArgs, RunArgs};
 use crate::report::json::Json;
 use crate::report::table::Table;
-use crate::report::{Report, ReportOptions};
+use crate::report::{Report, ReportOptions, summary};
+use crate::run::aggregate::Summary;
 use crate::run::{self, Record, RunOptions};
 use crate::scenario::{self, Scenario};
 
@@ -219,24 +222,86 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         color: use_colour(),
         width: None,
     };
-    let seed = args.seed.unwrap_or_else(rand::random);
-    let scenario = match &args.scenario {
-        Some(arg) => load(arg, &args.params)?,
-        None => return Err(Error("`run --all` is not available yet".to_string())),
+    let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
+    // Every scenario is parsed before anything runs: a file with an error runs nothing.
+    let scenarios: Vec<Scenario> = match &args.scenario {
+        Some(arg) => vec![load(arg, &args.params)?],
+        None => catalog::all()
+            .iter()
+            .map(|b| parse(b.name, &b.file(), b.source, &args.params))
+            .collect::<Result<_, _>>()?,
     };
-    let record = run::run(
-        &scenario,
-        &RunOptions {
-            seed,
-            timeout: args.timeout,
-        },
-    );
-    print(&render(args.format, &scenario, &record, &options));
-    Ok(if record.passed() {
+    let run_options = |k: u64| RunOptions {
+        seed: seed.wrapping_add(k),
+        timeout: args.timeout,
+    };
+    if !args.all && args.repeat == 1 {
+        let scenario = &scenarios[0];
+        let record = run::run(scenario, &run_options(0));
+        print(&render(args.format, scenario, &record, &options));
+        return Ok(if record.passed() {
+            Outcome::Pass
+        } else {
+            Outcome::Fail
+        });
+    }
+    let mut summaries = Vec::new();
+    for scenario in &scenarios {
+        let progress = progress_bar(args.repeat, &scenario.name);
+        let mut summary = Summary::new(&scenario.name, &scenario.file, seed);
+        let mut first_failure = None;
+        for k in 0..args.repeat {
+            let record = run::run(scenario, &run_options(k));
+            if args.format == Format::Json {
+                print(&render(Format::Json, scenario, &record, &options));
+            }
+            summary.add(&record);
+            if !record.passed() && first_failure.is_none() && args.format == Format::Table {
+                first_failure = Some(record);
+            }
+            progress.inc(1);
+        }
+        progress.finish_and_clear();
+        if let Some(record) = first_failure {
+            print(&format!(
+                "First failed run of {} (seed {}):\n",
+                scenario.name, record.seed
+            ));
+            print(&render(Format::Table, scenario, &record, &options));
+        }
+        if !args.all || args.format == Format::Json {
+            print(&render_summary(args.format, &summary, &options));
+        }
+        summaries.push(summary);
+    }
+    if args.all && args.format == Format::Table {
+        print(&summary::render_catalog(&summaries, &options));
+    }
+    Ok(if summaries.iter().all(Summary::passed) {
         Outcome::Pass
     } else {
         Outcome::Fail
     })
+}
+
+/// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
+fn progress_bar(runs: u64, name: &str) -> ProgressBar {
+    if runs < 2 || !std::io::stderr().is_terminal() {
+        return ProgressBar::hidden();
+    }
+    let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
+    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} runs {per_sec}") {
+        bar.set_style(style);
+    }
+    bar.set_message(name.to_string());
+    bar
+}
+
+fn render_summary(format: Format, summary: &Summary, options: &ReportOptions) -> String {
+    match format {
+        Format::Table => summary::render_table(summary, options),
+        Format::Json => summary::render_json(summary) + "\n",
+    }
 }
 
 fn render(format: Format, scenario: &Scenario, record: &Record, options: &ReportOptions) -> String {

@@ -21,4 +21,5 @@ pub trait Report {
     fn render(&self, scenario: &Scenario, record: &Record, options: &ReportOptions) -> String;
 }
 pub mod json;
+pub mod summary;
 pub mod table;

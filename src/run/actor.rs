@@ -10,7 +10,7 @@ use rand::rngs::StdRng;
 use socket2::{SockAddr, Socket};
 
 use super::expect::{self, Observed};
-use super::record::{Blocked, Event, ExpectationResult};
+use super::record::{Blocked, Event, ExpectationResult, fmt_duration};
 use super::world::{Link, ListenerEntry, WaitEnd, World};
 use crate::frame::{self, Decoder};
 use crate::net::{self, errno};
@@ -1291,15 +1291,4 @@ fn os_error(ev: &mut Event, e: &io::Error) -> Observed {
 /// A step that cannot be carried out as written (no connection, no listener).
 fn usage(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, message.to_string())
-}
-
-pub(crate) fn fmt_duration(d: Duration) -> String {
-    let us = d.as_micros();
-    if us < 1000 {
-        format!("{us}µs")
-    } else if us < 1_000_000 {
-        format!("{:.1}ms", us as f64 / 1000.0)
-    } else {
-        format!("{:.2}s", us as f64 / 1_000_000.0)
-    }
 }

@@ -3,6 +3,7 @@
 //! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
 
 mod actor;
+pub mod aggregate;
 mod expect;
 pub mod record;
 mod world;
@@ -15,8 +16,8 @@ use std::time::{Duration, Instant};
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-pub use record::Record;
 use record::{Event, ExpectationResult, Provenance, TimerStats};
+pub use record::{Record, fmt_duration};
 use world::{Link, Parts, World};
 
 use crate::scenario::Scenario;
@@ -253,7 +254,7 @@ fn evaluate(
     let (passed, observed) = match &check.kind {
         CheckKind::Timer { name, stat, value } => {
             let stats = timers.get(name).copied().unwrap_or_default();
-            let shown = |d: Duration| actor::fmt_duration(d);
+            let shown = fmt_duration;
             let (passed, seen) = match (stat, value) {
                 (Stat::Count, StatBound::Count(n)) => {
                     (check.op.holds(stats.count, *n), stats.count.to_string())

@@ -1,0 +1,298 @@
+//! The summary of many runs (`--repeat`, `--all`): outcome counts per recv step, pass
+//! rates per expectation, and the catalog table. Like every report, text in, no I/O.
+
+use std::time::Duration;
+
+use comfy_table::Table;
+use serde::Serialize;
+
+use super::ReportOptions;
+use crate::run::aggregate::Summary;
+use crate::run::fmt_duration;
+
+/// The summary of one scenario's runs, for people.
+pub fn render_table(summary: &Summary, _options: &ReportOptions) -> String {
+    let mut out = format!(
+        "{} ({}) · {} runs · seeds {}..{} · run k uses seed {}+k\n\n",
+        summary.scenario,
+        summary.file,
+        summary.runs,
+        summary.first_seed,
+        summary
+            .first_seed
+            .wrapping_add(summary.runs.saturating_sub(1)),
+        summary.first_seed,
+    );
+    if !summary.steps.is_empty() {
+        let mut table = Table::new();
+        table.set_header(vec!["actor", "line", "call", "outcomes"]);
+        for step in &summary.steps {
+            let mut outcomes: Vec<String> = step
+                .outcomes
+                .iter()
+                .map(|(o, n)| format!("{o} ×{n}"))
+                .collect();
+            if step.other > 0 {
+                outcomes.push(format!("other outcomes ×{}", step.other));
+            }
+            table.add_row(vec![
+                step.actor.clone(),
+                step.line.to_string(),
+                step.call.clone(),
+                outcomes.join("\n"),
+            ]);
+        }
+        out.push_str(&format!("{table}\n\n"));
+    }
+    if !summary.expectations.is_empty() {
+        let mut table = Table::new();
+        table.set_header(vec!["", "line", "expected", "held"]);
+        for e in &summary.expectations {
+            let mark = if e.passed == e.total { "✓" } else { "✗" };
+            table.add_row(vec![
+                mark.to_string(),
+                e.line.to_string(),
+                e.expected.clone(),
+                format!("{}/{} ({})", e.passed, e.total, percent(e.passed, e.total)),
+            ]);
+        }
+        out.push_str(&format!("{table}\n\n"));
+    }
+    if summary.runs > 0 {
+        out.push_str(&format!(
+            "wall per run: min {} · mean {} · max {}\n",
+            fmt_duration(summary.wall_min),
+            fmt_duration(mean(summary.wall_total, summary.runs)),
+            fmt_duration(summary.wall_max),
+        ));
+    }
+    if !summary.failed_seeds.is_empty() {
+        let seeds: Vec<String> = summary.failed_seeds.iter().map(u64::to_string).collect();
+        out.push_str(&format!(
+            "failed runs' seeds (replay with --seed): {}\n",
+            seeds.join(", ")
+        ));
+    }
+    out.push_str(&verdict(summary));
+    out.push('\n');
+    out
+}
+
+fn verdict(summary: &Summary) -> String {
+    if summary.passed() {
+        format!("PASS ({} of {} runs)", summary.passed_runs, summary.runs)
+    } else {
+        format!(
+            "FAIL ({} of {} runs failed)",
+            summary.runs - summary.passed_runs,
+            summary.runs
+        )
+    }
+}
+
+/// The table at the end of `run --all`: scenario · runs passed · expectations held · wall.
+pub fn render_catalog(summaries: &[Summary], _options: &ReportOptions) -> String {
+    let mut table = Table::new();
+    table.set_header(vec![
+        "",
+        "scenario",
+        "runs passed",
+        "expectations held",
+        "wall",
+    ]);
+    for s in summaries {
+        let (held, total) = s.held();
+        table.add_row(vec![
+            if s.passed() { "✓" } else { "✗" }.to_string(),
+            s.scenario.clone(),
+            format!("{}/{}", s.passed_runs, s.runs),
+            format!("{held}/{total}"),
+            fmt_duration(s.wall_total),
+        ]);
+    }
+    let failed = summaries.iter().filter(|s| !s.passed()).count();
+    let last = if failed == 0 {
+        format!("PASS (all {} scenarios)", summaries.len())
+    } else {
+        format!("FAIL ({failed} of {} scenarios failed)", summaries.len())
+    };
+    format!("{table}\n{last}\n")
+}
+
+#[derive(Serialize)]
+struct JsonSummary<'a> {
+    summary: bool,
+    scenario: &'a str,
+    file: &'a str,
+    first_seed: u64,
+    runs: u64,
+    passed_runs: u64,
+    passed: bool,
+    failed_seeds: &'a [u64],
+    steps: Vec<JsonStep<'a>>,
+    expectations: Vec<JsonRate<'a>>,
+    wall_total_us: u64,
+    wall_min_us: u64,
+    wall_max_us: u64,
+}
+
+#[derive(Serialize)]
+struct JsonStep<'a> {
+    actor: &'a str,
+    line: u32,
+    call: &'a str,
+    outcomes: Vec<JsonOutcome<'a>>,
+    other: u64,
+}
+
+#[derive(Serialize)]
+struct JsonOutcome<'a> {
+    outcome: &'a str,
+    count: u64,
+}
+
+#[derive(Serialize)]
+struct JsonRate<'a> {
+    line: u32,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    actor: Option<&'a str>,
+    expected: &'a str,
+    passed: u64,
+    total: u64,
+}
+
+/// The summary as one JSON object on one line, marked `"summary": true` so a reader of
+/// `--repeat --format json` output can tell it from the runs before it.
+pub fn render_json(summary: &Summary) -> String {
+    let value = JsonSummary {
+        summary: true,
+        scenario: &summary.scenario,
+        file: &summary.file,
+        first_seed: summary.first_seed,
+        runs: summary.runs,
+        passed_runs: summary.passed_runs,
+        passed: summary.passed(),
+        failed_seeds: &summary.failed_seeds,
+        steps: summary
+            .steps
+            .iter()
+            .map(|s| JsonStep {
+                actor: &s.actor,
+                line: s.line,
+                call: &s.call,
+                outcomes: s
+                    .outcomes
+                    .iter()
+                    .map(|(o, n)| JsonOutcome {
+                        outcome: o,
+                        count: *n,
+                    })
+                    .collect(),
+                other: s.other,
+            })
+            .collect(),
+        expectations: summary
+            .expectations
+            .iter()
+            .map(|e| JsonRate {
+                line: e.line,
+                actor: e.actor.as_deref(),
+                expected: &e.expected,
+                passed: e.passed,
+                total: e.total,
+            })
+            .collect(),
+        wall_total_us: micros(summary.wall_total),
+        wall_min_us: if summary.runs == 0 {
+            0
+        } else {
+            micros(summary.wall_min)
+        },
+        wall_max_us: micros(summary.wall_max),
+    };
+    serde_json::to_string(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
+}
+
+fn micros(d: Duration) -> u64 {
+    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
+}
+
+fn mean(total: Duration, runs: u64) -> Duration {
+    if runs == 0 {
+        Duration::ZERO
+    } else {
+        Duration::from_nanos(u64::try_from(total.as_nanos() / u128::from(runs)).unwrap_or(u64::MAX))
+    }
+}
+
+fn percent(passed: u64, total: u64) -> String {
+    if total == 0 {
+        return "-".to_string();
+    }
+    format!("{:.1}%", passed as f64 * 100.0 / total as f64)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::aggregate::{ExpectationRate, StepOutcomes};
+
+    fn summary() -> Summary {
+        Summary {
+            scenario: "hello-world".into(),
+            file: "scenarios/hello-world.lab".into(),
+            first_seed: 100,
+            runs: 1000,
+            passed_runs: 998,
+            failed_seeds: vec![117, 533],
+            steps: vec![StepOutcomes {
+                actor: "server".into(),
+                line: 15,
+                call: "recv 1024".into(),
+                outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
+                other: 0,
+            }],
+            expectations: vec![ExpectationRate {
+                line: 15,
+                actor: Some("server".into()),
+                expected: "\"helloworld\"".into(),
+                passed: 998,
+                total: 1000,
+            }],
+            wall_total: Duration::from_millis(250),
+            wall_min: Duration::from_micros(180),
+            wall_max: Duration::from_micros(900),
+        }
+    }
+
+    #[test]
+    fn the_table_counts_outcomes_and_names_failed_seeds() {
+        let text = render_table(
+            &summary(),
+            &ReportOptions {
+                lang: "en".into(),
+                color: false,
+                width: None,
+            },
+        );
+        assert!(text.contains("\"helloworld\" ×998"), "{text}");
+        assert!(text.contains("\"hello\" ×2"), "{text}");
+        assert!(text.contains("998/1000 (99.8%)"), "{text}");
+        assert!(
+            text.contains("failed runs' seeds (replay with --seed): 117, 533"),
+            "{text}"
+        );
+        assert!(text.ends_with("FAIL (2 of 1000 runs failed)\n"), "{text}");
+    }
+
+    #[test]
+    fn the_json_is_one_line_marked_as_a_summary() {
+        let text = render_json(&summary());
+        assert!(!text.contains('\n'));
+        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
+        assert_eq!(v["summary"], true);
+        assert_eq!(v["steps"][0]["outcomes"][1]["outcome"], "\"hello\"");
+        assert_eq!(v["steps"][0]["outcomes"][1]["count"], 2);
+        assert_eq!(v["passed"], false);
+    }
+}

@@ -1,0 +1,266 @@
+//! Many runs of one scenario folded into one [`Summary`] as they finish: how often each
+//! recv saw each outcome, and how often each expectation held. Nothing per run is kept,
+//! so memory stays flat however many runs there are.
+
+use std::time::Duration;
+
+use super::Record;
+use super::record::Event;
+use crate::scenario::escape;
+
+/// How many distinct outcomes of one step are counted one by one; the rest are counted
+/// together as "other outcomes" (random data would otherwise make every run distinct).
+pub const MAX_OUTCOMES: usize = 12;
+/// How many seeds of failed runs are kept, to replay them.
+pub const MAX_FAILED_SEEDS: usize = 10;
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct Summary {
+    pub scenario: String,
+    pub file: String,
+    /// The seed of the first run; run k used `first_seed + k`.
+    pub first_seed: u64,
+    pub runs: u64,
+    pub passed_runs: u64,
+    /// Seeds of the first failed runs.
+    pub failed_seeds: Vec<u64>,
+    /// Every recv/recvfrom/recv frame step, in the order first seen.
+    pub steps: Vec<StepOutcomes>,
+    /// Every expectation, in the order first seen.
+    pub expectations: Vec<ExpectationRate>,
+    /// Wall time of the runs: sum, fastest, slowest.
+    pub wall_total: Duration,
+    pub wall_min: Duration,
+    pub wall_max: Duration,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct StepOutcomes {
+    pub actor: String,
+    pub line: u32,
+    pub call: String,
+    /// Distinct outcomes (`"helloworld"`, `eof`, `error ECONNRESET`) and their counts,
+    /// in the order first seen.
+    pub outcomes: Vec<(String, u64)>,
+    /// Outcomes past [`MAX_OUTCOMES`] distinct ones.
+    pub other: u64,
+}
+
+#[derive(Debug, Clone, Default, PartialEq)]
+pub struct ExpectationRate {
+    pub line: u32,
+    pub actor: Option<String>,
+    pub expected: String,
+    pub passed: u64,
+    pub total: u64,
+}
+
+impl Summary {
+    pub fn new(scenario: &str, file: &str, first_seed: u64) -> Summary {
+        Summary {
+            scenario: scenario.to_string(),
+            file: file.to_string(),
+            first_seed,
+            wall_min: Duration::MAX,
+            ..Summary::default()
+        }
+    }
+
+    /// Folds one run in.
+    pub fn add(&mut self, record: &Record) {
+        self.runs += 1;
+        if record.passed() {
+            self.passed_runs += 1;
+        } else if self.failed_seeds.len() < MAX_FAILED_SEEDS {
+            self.failed_seeds.push(record.seed);
+        }
+        self.wall_total += record.wall;
+        self.wall_min = self.wall_min.min(record.wall);
+        self.wall_max = self.wall_max.max(record.wall);
+        for event in &record.events {
+            if let Some(outcome) = recv_outcome(event) {
+                self.count_outcome(event, outcome);
+            }
+        }
+        for e in &record.expectations {
+            let i =
+                match self.expectations.iter().position(|r| {
+                    r.line == e.line && r.actor == e.actor && r.expected == e.expected
+                }) {
+                    Some(i) => i,
+                    None => {
+                        self.expectations.push(ExpectationRate {
+                            line: e.line,
+                            actor: e.actor.clone(),
+                            expected: e.expected.clone(),
+                            passed: 0,
+                            total: 0,
+                        });
+                        self.expectations.len() - 1
+                    }
+                };
+            let rate = &mut self.expectations[i];
+            rate.total += 1;
+            rate.passed += u64::from(e.passed);
+        }
+        for b in &record.blocked {
+            let expected = format!("not blocked: {}", b.call);
+            let i = match self
+                .expectations
+                .iter()
+                .position(|r| r.line == b.line && r.expected == expected)
+            {
+                Some(i) => i,
+                None => {
+                    self.expectations.push(ExpectationRate {
+                        line: b.line,
+                        actor: Some(b.actor.clone()),
+                        expected,
+                        passed: 0,
+                        total: 0,
+                    });
+                    self.expectations.len() - 1
+                }
+            };
+            self.expectations[i].total += 1;
+        }
+    }
+
+    fn count_outcome(&mut self, event: &Event, outcome: String) {
+        let i = match self
+            .steps
+            .iter()
+            .position(|s| s.line == event.line && s.actor == event.actor)
+        {
+            Some(i) => i,
+            None => {
+                self.steps.push(StepOutcomes {
+                    actor: event.actor.clone(),
+                    line: event.line,
+                    call: event.call.clone(),
+                    outcomes: Vec::new(),
+                    other: 0,
+                });
+                self.steps.len() - 1
+            }
+        };
+        let step = &mut self.steps[i];
+        if let Some(entry) = step.outcomes.iter_mut().find(|(o, _)| *o == outcome) {
+            entry.1 += 1;
+        } else if step.outcomes.len() < MAX_OUTCOMES {
+            step.outcomes.push((outcome, 1));
+        } else {
+            step.other += 1;
+        }
+    }
+
+    /// True when every run passed.
+    pub fn passed(&self) -> bool {
+        self.runs > 0 && self.passed_runs == self.runs
+    }
+
+    /// Expectations held over expectations checked, across all runs.
+    pub fn held(&self) -> (u64, u64) {
+        self.expectations
+            .iter()
+            .fold((0, 0), |(p, t), r| (p + r.passed, t + r.total))
+    }
+}
+
+/// How long an outcome's data may be before its middle is left out.
+const SHOW: usize = 40;
+
+/// The outcome of one recv()-like call, or None for other events (and for the recv()
+/// calls inside `recv frame`, whose frame is the outcome).
+fn recv_outcome(event: &Event) -> Option<String> {
+    if !matches!(event.op.as_str(), "recv" | "recvfrom" | "recv frame") {
+        return None;
+    }
+    if event.call.starts_with("recv frame") && event.op == "recv" {
+        return None;
+    }
+    let text = if let Some(err) = &event.error {
+        format!("error {err}")
+    } else if event.timeout {
+        "timeout".to_string()
+    } else if event.eof {
+        "eof".to_string()
+    } else {
+        let data = event.data.as_deref().unwrap_or_default();
+        let mut t = if data.len() <= SHOW {
+            escape::quote(data)
+        } else {
+            format!(
+                "\"{}…{}\" ({} bytes)",
+                escape::escape_bytes(&data[..SHOW / 2]),
+                escape::escape_bytes(&data[data.len() - SHOW / 2..]),
+                data.len()
+            )
+        };
+        if event.truncated {
+            t.push_str(" truncated");
+        }
+        t
+    };
+    Some(text)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::run::record::{Event, ExpectationResult};
+
+    fn record(seed: u64, data: &[u8], passed: bool) -> Record {
+        Record {
+            seed,
+            events: vec![Event {
+                actor: "server".into(),
+                line: 7,
+                op: "recv".into(),
+                call: "recv 1024".into(),
+                data: Some(data.to_vec()),
+                result: Some(data.len() as u64),
+                ..Event::default()
+            }],
+            expectations: vec![ExpectationResult {
+                line: 7,
+                actor: Some("server".into()),
+                expected: "\"helloworld\"".into(),
+                observed: String::new(),
+                passed,
+            }],
+            ..Record::default()
+        }
+    }
+
+    #[test]
+    fn outcomes_are_counted_per_step() {
+        let mut s = Summary::new("x", "x.lab", 10);
+        s.add(&record(10, b"helloworld", true));
+        s.add(&record(11, b"hello", false));
+        s.add(&record(12, b"helloworld", true));
+        assert_eq!(s.runs, 3);
+        assert_eq!(s.passed_runs, 2);
+        assert_eq!(s.failed_seeds, vec![11]);
+        assert_eq!(
+            s.steps[0].outcomes,
+            vec![
+                ("\"helloworld\"".to_string(), 2),
+                ("\"hello\"".to_string(), 1)
+            ]
+        );
+        assert_eq!((s.expectations[0].passed, s.expectations[0].total), (2, 3));
+        assert_eq!(s.held(), (2, 3));
+        assert!(!s.passed());
+    }
+
+    #[test]
+    fn distinct_outcomes_are_capped() {
+        let mut s = Summary::new("x", "x.lab", 0);
+        for i in 0..(MAX_OUTCOMES as u64 + 5) {
+            s.add(&record(i, i.to_string().as_bytes(), true));
+        }
+        assert_eq!(s.steps[0].outcomes.len(), MAX_OUTCOMES);
+        assert_eq!(s.steps[0].other, 5);
+    }
+}
