@@ -373,3 +373,114 @@ mod tests {
         );
     }
 }
+
+#[cfg(test)]
+mod runner_tests {
+    use super::{RunOptions, run};
+    use crate::scenario::Scenario;
+    use crate::scenario::ast::*;
+
+    fn step(actor: &str, line: u32, action: Action, expect: Option<Outcome>) -> Item {
+        Item::Step(Step {
+            actor: actor.into(),
+            line,
+            col: 1,
+            text: format!("{action:?}"),
+            action,
+            on: None,
+            expect: expect.map(|o| Expectation {
+                alternatives: vec![o],
+                text: String::new(),
+            }),
+        })
+    }
+
+    fn data(bytes: &[u8]) -> Option<Outcome> {
+        Some(Outcome::Data {
+            what: Some(DataMatch::Exact(Value::Literal(bytes.to_vec()))),
+            from: None,
+            truncated: false,
+        })
+    }
+
+    fn hello_world() -> Scenario {
+        Scenario {
+            name: "hello-world".into(),
+            file: "x.lab".into(),
+            title: LangText::default(),
+            about: LangText::default(),
+            tags: vec![],
+            timeout: Some(std::time::Duration::from_secs(2)),
+            params: vec![],
+            actors: vec!["server".into(), "client".into()],
+            body: vec![
+                step(
+                    "server",
+                    1,
+                    Action::Listen {
+                        kind: StreamKind::Tcp,
+                        backlog: 5,
+                    },
+                    None,
+                ),
+                step("client", 2, Action::Connect { to: None }, None),
+                step(
+                    "server",
+                    3,
+                    Action::Accept,
+                    Some(Outcome::Data {
+                        what: None,
+                        from: Some("client".into()),
+                        truncated: false,
+                    }),
+                ),
+                step(
+                    "client",
+                    4,
+                    Action::Send(Value::Literal(b"hello".to_vec())),
+                    None,
+                ),
+                step(
+                    "client",
+                    5,
+                    Action::Send(Value::Literal(b"world".to_vec())),
+                    None,
+                ),
+                step("server", 6, Action::WaitReadable(10), None),
+                step(
+                    "server",
+                    7,
+                    Action::Recv(RecvMode::Once(1024)),
+                    data(b"helloworld"),
+                ),
+                step("client", 8, Action::Close, None),
+                step(
+                    "server",
+                    9,
+                    Action::Recv(RecvMode::Once(1024)),
+                    Some(Outcome::Eof),
+                ),
+            ],
+            checks: vec![],
+        }
+    }
+
+    #[test]
+    fn two_sends_come_back_glued_and_traced_to_both() {
+        let record = run(
+            &hello_world(),
+            &RunOptions {
+                seed: 1,
+                timeout: None,
+            },
+        );
+        assert!(record.passed(), "{record:#?}");
+        let recv = record
+            .events
+            .iter()
+            .find(|e| e.op == "recv" && e.result == Some(10))
+            .unwrap();
+        assert_eq!(recv.from.len(), 2);
+        assert_eq!(recv.conn.as_deref(), Some("client>server"));
+    }
+}
