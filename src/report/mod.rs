@@ -2,8 +2,10 @@
 //! I/O of its own; `main` writes what it returns.
 
 pub mod json;
+pub mod table;
 
 pub use json::Json;
+pub use table::Table;
 
 use crate::run::Record;
 use crate::scenario::Scenario;
