@@ -1,8 +1,247 @@
-//! TEMPORARY stub (replaced by the report branch).
+//! Bytes -> the language's own string escapes, so that what a report prints between
+//! quotes can be pasted back into a scenario file and gives back the same bytes.
+//!
+//! - printable ASCII as is, except `\` and `"`;
+//! - `\n \r \t \0 \\ \"`;
+//! - printable non-ASCII characters as is when their bytes are valid UTF-8 (`你好`);
+//! - every other byte as `\xHH` (two lowercase hex digits): the other control
+//!   characters, bytes that are not valid UTF-8 (a character cut in half by a send
+//!   boundary, binary headers), and characters outside a conservative list of
+//!   printable ones (zero-width spaces, non-ASCII spaces, combining marks, bidi
+//!   controls), written byte by byte so that a reader notices them.
+
+/// The bytes as they would be written between quotes in a scenario file.
+///
+/// ```
+/// use stickylab::scenario::escape::escape_bytes;
+/// assert_eq!(escape_bytes(b"GET / HTTP/1.1\r\n"), r"GET / HTTP/1.1\r\n");
+/// assert_eq!(escape_bytes("你好".as_bytes()), "你好");
+/// assert_eq!(escape_bytes(&[0, 5, 0xff]), r"\0\x05\xff");
+/// ```
 pub fn escape_bytes(bytes: &[u8]) -> String {
-    bytes.escape_ascii().to_string()
+    let mut out = String::with_capacity(bytes.len());
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            push_char(&mut out, c);
+        }
+        for &b in chunk.invalid() {
+            push_hex(&mut out, b);
+        }
+    }
+    out
 }
 
+/// The bytes as a string literal of the language: `"` + [`escape_bytes`] + `"`.
 pub fn quote(bytes: &[u8]) -> String {
     format!("\"{}\"", escape_bytes(bytes))
+}
+
+/// Appends one character of valid UTF-8 input.
+fn push_char(out: &mut String, c: char) {
+    match c {
+        '\n' => out.push_str("\\n"),
+        '\r' => out.push_str("\\r"),
+        '\t' => out.push_str("\\t"),
+        '\0' => out.push_str("\\0"),
+        '\\' => out.push_str("\\\\"),
+        '"' => out.push_str("\\\""),
+        ' '..='~' => out.push(c),
+        c if c.is_ascii() || !is_shown(c) => {
+            let mut buf = [0; 4];
+            for &b in c.encode_utf8(&mut buf).as_bytes() {
+                push_hex(out, b);
+            }
+        }
+        c => out.push(c),
+    }
+}
+
+fn push_hex(out: &mut String, b: u8) {
+    const HEX: &[u8; 16] = b"0123456789abcdef";
+    out.push_str("\\x");
+    out.push(char::from(HEX[usize::from(b >> 4)]));
+    out.push(char::from(HEX[usize::from(b & 0xf)]));
+}
+
+/// Whether a non-ASCII character is shown as itself. Without the Unicode tables at hand
+/// this is an allow-list of the scripts and symbol blocks a class meets (Latin, Greek,
+/// Cyrillic, CJK, kana, Hangul, punctuation, arrows, box drawing, emoji); everything else
+/// (combining marks that would stick to the previous character, right-to-left scripts
+/// that would reorder the line, invisible and private-use characters) is written in hex.
+/// It also keeps binary data readable: `hex "deadbeef"` is valid UTF-8 for a lone
+/// combining mark (U+07AD) followed by two stray bytes, and prints as `\xde\xad\xbe\xef`.
+fn is_shown(c: char) -> bool {
+    matches!(c,
+        '\u{a1}'..='\u{ac}' | '\u{ae}'..='\u{24f}' // Latin-1 (no NBSP, soft hyphen), Latin Extended
+        | '\u{370}'..='\u{3ff}'         // Greek
+        | '\u{400}'..='\u{4ff}'         // Cyrillic
+        | '\u{1e00}'..='\u{1eff}'       // Latin Extended Additional (Vietnamese)
+        | '\u{2010}'..='\u{2027}'       // dashes, quotes, bullet, ellipsis
+        | '\u{2030}'..='\u{205e}'       // per mille, primes, more punctuation
+        | '\u{20a0}'..='\u{20c0}'       // currency
+        | '\u{2100}'..='\u{27bf}'       // letterlike, arrows, math, box drawing, blocks, dingbats
+        | '\u{2900}'..='\u{2bff}'       // more arrows and math
+        | '\u{2e80}'..='\u{2fdf}'       // CJK radicals
+        | '\u{3001}'..='\u{3163}'       // CJK punctuation, kana, bopomofo, Hangul jamo
+        | '\u{3165}'..='\u{9fff}'       // CJK unified ideographs and extension A
+        | '\u{ac00}'..='\u{d7a3}'       // Hangul syllables
+        | '\u{f900}'..='\u{faff}'       // CJK compatibility ideographs
+        | '\u{fe30}'..='\u{fe4f}'       // CJK compatibility forms
+        | '\u{ff01}'..='\u{ff9f}'       // fullwidth and halfwidth forms
+        | '\u{ffe0}'..='\u{ffe6}'
+        | '\u{1f000}'..='\u{1faff}'     // emoji and pictographs
+        | '\u{20000}'..='\u{3fffd}'     // CJK extensions B and later
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{escape_bytes, quote};
+
+    /// The language's string escapes, read back (the subset `escape_bytes` writes plus
+    /// `\u{...}`), to check the round trip without depending on the lexer.
+    fn unescape(text: &str) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut chars = text.chars();
+        while let Some(c) = chars.next() {
+            if c != '\\' {
+                let mut buf = [0; 4];
+                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+                continue;
+            }
+            match chars.next() {
+                Some('n') => out.push(b'\n'),
+                Some('r') => out.push(b'\r'),
+                Some('t') => out.push(b'\t'),
+                Some('0') => out.push(0),
+                Some('\\') => out.push(b'\\'),
+                Some('"') => out.push(b'"'),
+                Some('x') => {
+                    let hex: String = chars.by_ref().take(2).collect();
+                    assert!(
+                        hex.chars().all(|h| matches!(h, '0'..='9' | 'a'..='f')),
+                        "{hex:?} is not two lowercase hex digits"
+                    );
+                    out.push(u8::from_str_radix(&hex, 16).expect("two hex digits"));
+                }
+                other => panic!("unexpected escape \\{other:?} in {text:?}"),
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn printable_ascii_is_itself() {
+        let all: Vec<u8> = (b' '..=b'~').filter(|b| !b"\\\"".contains(b)).collect();
+        assert_eq!(escape_bytes(&all).as_bytes(), &all[..]);
+    }
+
+    #[test]
+    fn named_escapes() {
+        assert_eq!(
+            escape_bytes(b"a\nb\rc\td\0e\\f\"g"),
+            r#"a\nb\rc\td\0e\\f\"g"#
+        );
+    }
+
+    #[test]
+    fn other_controls_are_lowercase_hex() {
+        assert_eq!(escape_bytes(&[0x01, 0x1b, 0x7f]), r"\x01\x1b\x7f");
+        // C1 controls are valid UTF-8 but invisible: each byte in hex.
+        assert_eq!(escape_bytes("\u{85}".as_bytes()), r"\xc2\x85");
+    }
+
+    #[test]
+    fn utf8_text_is_itself() {
+        assert_eq!(
+            escape_bytes("你好，世界 ▏ é ✓".as_bytes()),
+            "你好，世界 ▏ é ✓"
+        );
+    }
+
+    #[test]
+    fn invalid_utf8_is_hex_byte_by_byte() {
+        // "你" is e4 bd a0; a send boundary can cut it in half.
+        assert_eq!(escape_bytes(&[0xe4, 0xbd]), r"\xe4\xbd");
+        assert_eq!(escape_bytes(&[0xa0, b'!']), r"\xa0!");
+        assert_eq!(escape_bytes(&[0xde, 0xad, 0xbe, 0xef]), r"\xde\xad\xbe\xef");
+        assert_eq!(escape_bytes(&[0x00, 0x00, 0x00, 0x05]), r"\0\0\0\x05");
+    }
+
+    #[test]
+    fn invisible_characters_are_hex() {
+        assert_eq!(escape_bytes("e\u{301}".as_bytes()), r"e\xcc\x81");
+        assert_eq!(escape_bytes("a\u{200b}b".as_bytes()), r"a\xe2\x80\x8bb");
+        assert_eq!(escape_bytes("\u{feff}".as_bytes()), r"\xef\xbb\xbf");
+        assert_eq!(escape_bytes("\u{a0}".as_bytes()), r"\xc2\xa0");
+        assert_eq!(escape_bytes("\u{3000}".as_bytes()), r"\xe3\x80\x80");
+        assert_eq!(escape_bytes("\u{fffd}".as_bytes()), r"\xef\xbf\xbd");
+    }
+
+    #[test]
+    fn quote_wraps_in_quotes() {
+        assert_eq!(quote(b"say \"hi\"\n"), r#""say \"hi\"\n""#);
+        assert_eq!(quote(b""), r#""""#);
+    }
+
+    #[test]
+    fn hex_digit_after_an_escape_stays_separate() {
+        // `\x0` followed by `1` must not read as one escape: \xHH is always two digits.
+        assert_eq!(escape_bytes(&[0x01, b'1']), r"\x011");
+        assert_eq!(unescape(r"\x011"), vec![0x01, b'1']);
+        assert_eq!(escape_bytes(b"\x001"), r"\01");
+        assert_eq!(unescape(r"\01"), vec![0, b'1']);
+    }
+
+    /// A small deterministic generator (xorshift64*), so the test needs no seed plumbing.
+    struct XorShift(u64);
+
+    impl XorShift {
+        fn next(&mut self) -> u64 {
+            self.0 ^= self.0 >> 12;
+            self.0 ^= self.0 << 25;
+            self.0 ^= self.0 >> 27;
+            self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
+        }
+    }
+
+    #[test]
+    fn round_trip_over_random_bytes() {
+        // Pieces that exercise every branch; random picks glue them in every order, and
+        // raw random bytes cut characters in half.
+        let pieces: [&[u8]; 10] = [
+            b"hello",
+            b"\\\"",
+            b"\n\r\t\0",
+            "你好".as_bytes(),
+            "▏".as_bytes(),
+            "\u{200b}".as_bytes(),
+            "\u{1f600}".as_bytes(),
+            &[0xe4, 0xbd],
+            &[0x80, 0xff, 0xc0],
+            b"\x1b[31m",
+        ];
+        let mut rng = XorShift(0x5eed_1234_abcd_ef01);
+        for _ in 0..2000 {
+            let mut bytes = Vec::new();
+            let n = rng.next() % 12;
+            for _ in 0..n {
+                let r = rng.next();
+                if r % 3 == 0 {
+                    bytes.push((r >> 8) as u8);
+                } else {
+                    bytes.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()]);
+                }
+            }
+            let text = escape_bytes(&bytes);
+            assert!(
+                !text.chars().any(|c| c.is_control()),
+                "{text:?} holds a control character"
+            );
+            assert_eq!(unescape(&text), bytes, "{text:?}");
+        }
+        for b in 0..=255u8 {
+            assert_eq!(unescape(&escape_bytes(&[b])), vec![b]);
+        }
+    }
 }
