@@ -937,9 +937,13 @@ impl<'a> Parser<'a, '_> {
     /// `repeat N {` (the block is already open when the line ends with `{`).
     fn parse_repeat(&mut self, c: &mut Cursor<'_, 'a>, opened: bool) -> PResult<()> {
         c.bump();
-        let (count, _) = expect_number(c, Exp::Desc("a repeat count"))?;
+        let hint = |e: Error| match e.help {
+            Some(_) => e,
+            None => e.with_help("a block starts with a line like `repeat 3 {`"),
+        };
+        let (count, _) = expect_number(c, Exp::Desc("a repeat count")).map_err(hint)?;
         if c.eat(TokenKind::LBrace, "{").is_none() {
-            return Err(c.fail());
+            return Err(hint(c.fail()));
         }
         c.expect_end()?;
         if opened && let Some(block) = self.blocks.last_mut() {
@@ -998,7 +1002,11 @@ impl<'a> Parser<'a, '_> {
                 .ok_or_else(|| c.fail())?;
             let op = expect_op(c)?;
             let value = if stat == Stat::Count {
-                let (n, _) = expect_number(c, A_NUMBER)?;
+                let (n, _) = expect_number(c, A_NUMBER).map_err(|e| {
+                    e.with_help(
+                        "`count` is how many start/stop pairs the timer saw: compare it with a number like `20`",
+                    )
+                })?;
                 StatBound::Count(u64::try_from(n).unwrap_or(u64::MAX))
             } else {
                 StatBound::Time(expect_duration(c)?.0)
@@ -1268,7 +1276,13 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             other => {
+                // `titel: Two sends` reads as a step of an actor `titel`.
+                let meta = META_KEYS
+                    .iter()
+                    .find(|k| did_you_mean(actor, [**k]).is_some())
+                    .map(|k| format!("did you mean the meta line `{k}:`?"));
                 let help = did_you_mean(other, VERBS.iter().copied())
+                    .or(meta)
                     .unwrap_or_else(|| format!("the verbs are {}", join_and(&quoted(VERBS))));
                 return Err(
                     Error::new(verb.span, format!("unknown verb `{other}`")).with_help(help)
@@ -1454,8 +1468,9 @@ impl<'a> Parser<'a, '_> {
                     Error::new(
                         span,
                         format!(
-                            "`connect` without `to` is ambiguous: {} all listen",
-                            join_and(&quoted(several))
+                            "`connect` without `to` is ambiguous: {} {} listen",
+                            join_and(&quoted(several)),
+                            if several.len() == 2 { "both" } else { "all" }
                         ),
                     )
                     .with_help(format!("say which one, like `connect to {}`", several[0])),
@@ -1535,7 +1550,14 @@ fn expect_number(c: &mut Cursor<'_, '_>, what: Exp) -> PResult<(usize, Span)> {
             c.bump();
             parse_size(t.text)
                 .map(|n| (n, t.span))
-                .map_err(|(message, help)| Error::new(t.span, message).with_help(help))
+                .map_err(|(message, help)| {
+                    if what == A_SIZE || message.ends_with("too large") {
+                        Error::new(t.span, message).with_help(help)
+                    } else {
+                        let help = help.starts_with("did you mean").then_some(help);
+                        Error::new(t.span, format!("`{}` is not a whole number", t.text)).help(help)
+                    }
+                })
         }
         _ => Err(c.fail_expecting(what)),
     }
