@@ -1,23 +1,511 @@
-//! TEMPORARY stub (replaced by the parser branch).
-use super::ast::Value;
+//! Byte values at run time: make the bytes a value stands for ([`eval`]), check received
+//! bytes against an expected value ([`matches`]), and print a value back in the
+//! language's own syntax ([`describe`]).
+
+use rand::RngExt;
 use rand::rngs::StdRng;
 
+use super::ast::Value;
+
+/// The bytes of `bytes N`'s pattern at index `i`: `a`..`z`, cycling.
+fn pattern_byte(i: usize) -> u8 {
+    b'a' + (i % 26) as u8
+}
+
+/// What `random` produces: printable ASCII without the space.
+const RANDOM_BYTES: std::ops::RangeInclusive<u8> = 0x21..=0x7e;
+
+/// What a `random` part of an expectation accepts: printable ASCII, space included.
+fn is_printable(b: u8) -> bool {
+    (0x20..=0x7e).contains(&b)
+}
+
+/// The bytes `value` stands for. `random` parts draw from `rng` (the run's seed), each
+/// occurrence anew: `random 4 * 2` is eight random bytes, not four bytes twice.
 pub fn eval(value: &Value, rng: &mut StdRng) -> Vec<u8> {
-    let _ = rng;
+    let mut out = Vec::new();
+    eval_into(value, rng, &mut out);
+    out
+}
+
+fn eval_into(value: &Value, rng: &mut StdRng, out: &mut Vec<u8>) {
     match value {
-        Value::Literal(b) => b.clone(),
-        Value::Pattern(n) => (0..*n).map(|i| b'a' + (i % 26) as u8).collect(),
-        Value::Random { min, .. } => vec![b'x'; *min],
-        Value::Times(v, n) => eval(v, rng).repeat(*n),
-        Value::Concat(vs) => vs.iter().flat_map(|v| eval(v, rng)).collect(),
+        Value::Literal(bytes) => out.extend_from_slice(bytes),
+        Value::Pattern(n) => out.extend((0..*n).map(pattern_byte)),
+        Value::Random { min, max } => {
+            let len = if min < max {
+                rng.random_range(*min..=*max)
+            } else {
+                *min
+            };
+            out.extend((0..len).map(|_| rng.random_range(RANDOM_BYTES)));
+        }
+        Value::Times(inner, n) => {
+            if has_random(inner) {
+                for _ in 0..*n {
+                    eval_into(inner, rng, out);
+                }
+            } else {
+                let start = out.len();
+                eval_into(inner, rng, out);
+                let unit = out[start..].to_vec();
+                for _ in 1..*n {
+                    out.extend_from_slice(&unit);
+                }
+                if *n == 0 {
+                    out.truncate(start);
+                }
+            }
+        }
+        Value::Concat(parts) => {
+            for part in parts {
+                eval_into(part, rng, out);
+            }
+        }
     }
 }
 
-pub fn matches(value: &Value, bytes: &[u8]) -> bool {
-    let mut rng = <StdRng as rand::SeedableRng>::seed_from_u64(0);
-    eval(value, &mut rng) == bytes
+fn has_random(value: &Value) -> bool {
+    match value {
+        Value::Literal(_) | Value::Pattern(_) => false,
+        Value::Random { .. } => true,
+        Value::Times(inner, _) => has_random(inner),
+        Value::Concat(parts) => parts.iter().any(has_random),
+    }
 }
 
+/// The shortest and longest byte length of `value` (saturating).
+pub fn len_range(value: &Value) -> (usize, usize) {
+    match value {
+        Value::Literal(bytes) => (bytes.len(), bytes.len()),
+        Value::Pattern(n) => (*n, *n),
+        Value::Random { min, max } => (*min, *max.max(min)),
+        Value::Times(inner, n) => {
+            let (lo, hi) = len_range(inner);
+            (lo.saturating_mul(*n), hi.saturating_mul(*n))
+        }
+        Value::Concat(parts) => parts.iter().map(len_range).fold((0, 0), |(a, b), (c, d)| {
+            (a.saturating_add(c), b.saturating_add(d))
+        }),
+    }
+}
+
+/// Whether `bytes` is what `value` stands for. A `random` part matches any printable
+/// bytes (0x20..=0x7e) of a length in its range; everything else must match exactly.
+pub fn matches(value: &Value, bytes: &[u8]) -> bool {
+    let (lo, hi) = len_range(value);
+    if bytes.len() < lo || bytes.len() > hi {
+        return false;
+    }
+    if !has_random(value) {
+        return fixed_matches(value, bytes) == Some(&[][..]);
+    }
+    let mut segments = Vec::new();
+    push_segments(value, &mut segments);
+    match_segments(&segments, bytes)
+}
+
+/// Compares a value without `random` with the start of `bytes`; the rest on success.
+fn fixed_matches<'b>(value: &Value, bytes: &'b [u8]) -> Option<&'b [u8]> {
+    match value {
+        Value::Literal(lit) => bytes.strip_prefix(lit.as_slice()),
+        Value::Pattern(n) => {
+            let head = bytes.get(..*n)?;
+            head.iter()
+                .enumerate()
+                .all(|(i, &b)| b == pattern_byte(i))
+                .then(|| &bytes[*n..])
+        }
+        Value::Random { .. } => None,
+        Value::Times(inner, n) => (0..*n).try_fold(bytes, |rest, _| fixed_matches(inner, rest)),
+        Value::Concat(parts) => parts
+            .iter()
+            .try_fold(bytes, |rest, part| fixed_matches(part, rest)),
+    }
+}
+
+/// A value flattened for matching: known bytes, or any printable bytes of some length.
+#[derive(Debug)]
+enum Segment {
+    Fixed(Vec<u8>),
+    Any { min: usize, max: usize },
+}
+
+impl Segment {
+    fn len_range(&self) -> (usize, usize) {
+        match self {
+            Segment::Fixed(bytes) => (bytes.len(), bytes.len()),
+            Segment::Any { min, max } => (*min, *max),
+        }
+    }
+}
+
+/// Flattens `value`, merging neighbours of the same kind (two `Any` in a row are one
+/// `Any` whose length ranges over the sums).
+fn push_segments(value: &Value, out: &mut Vec<Segment>) {
+    let mut push = |segment: Segment| match (out.last_mut(), segment) {
+        (Some(Segment::Fixed(last)), Segment::Fixed(bytes)) => last.extend_from_slice(&bytes),
+        (Some(Segment::Any { min, max }), Segment::Any { min: a, max: b }) => {
+            *min = min.saturating_add(a);
+            *max = max.saturating_add(b);
+        }
+        (_, segment) => out.push(segment),
+    };
+    match value {
+        Value::Random { min, max } => push(Segment::Any {
+            min: *min,
+            max: *max.max(min),
+        }),
+        Value::Times(inner, n) if has_random(inner) => {
+            for _ in 0..*n {
+                push_segments(inner, out);
+            }
+        }
+        Value::Concat(parts) => {
+            for part in parts {
+                push_segments(part, out);
+            }
+        }
+        fixed => {
+            let mut bytes = Vec::new();
+            eval_fixed(fixed, &mut bytes);
+            push(Segment::Fixed(bytes));
+        }
+    }
+}
+
+/// `eval` for a value without `random` (no generator needed; a `random` adds nothing).
+fn eval_fixed(value: &Value, out: &mut Vec<u8>) {
+    match value {
+        Value::Literal(bytes) => out.extend_from_slice(bytes),
+        Value::Pattern(n) => out.extend((0..*n).map(pattern_byte)),
+        Value::Random { .. } => {}
+        Value::Times(inner, n) => {
+            for _ in 0..*n {
+                eval_fixed(inner, out);
+            }
+        }
+        Value::Concat(parts) => {
+            for part in parts {
+                eval_fixed(part, out);
+            }
+        }
+    }
+}
+
+/// Which prefixes of `bytes` the segments can cover, one segment at a time. The set of
+/// reachable end positions is kept as a window of flags, narrowed by what the remaining
+/// segments can still cover, so the work is about (segments x window), never exponential.
+fn match_segments(segments: &[Segment], bytes: &[u8]) -> bool {
+    let n = bytes.len();
+    // run_end[p]: the first position at or after p whose byte is not printable.
+    let mut run_end = vec![n; n + 1];
+    for p in (0..n).rev() {
+        run_end[p] = if is_printable(bytes[p]) {
+            run_end[p + 1]
+        } else {
+            p
+        };
+    }
+    // rest[i]: the lengths segments[i..] can cover.
+    let mut rest = vec![(0usize, 0usize); segments.len() + 1];
+    for i in (0..segments.len()).rev() {
+        let (lo, hi) = segments[i].len_range();
+        rest[i] = (
+            rest[i + 1].0.saturating_add(lo),
+            rest[i + 1].1.saturating_add(hi),
+        );
+    }
+    let mut start = 0usize;
+    let mut reach = vec![true];
+    for (i, segment) in segments.iter().enumerate() {
+        let (seg_min, seg_max) = segment.len_range();
+        let Some(allowed_hi) = n.checked_sub(rest[i + 1].0) else {
+            return false;
+        };
+        let allowed_lo = n.saturating_sub(rest[i + 1].1);
+        let last = start + reach.len() - 1;
+        let lo = start.saturating_add(seg_min).max(allowed_lo);
+        let hi = last.saturating_add(seg_max).min(allowed_hi).min(n);
+        if lo > hi {
+            return false;
+        }
+        let mut next = vec![false; hi - lo + 1];
+        let reached = reach
+            .iter()
+            .enumerate()
+            .filter(|&(_, &r)| r)
+            .map(|(j, _)| start + j);
+        match segment {
+            Segment::Fixed(fixed) => {
+                for p in reached {
+                    let q = p + fixed.len();
+                    if (lo..=hi).contains(&q) && bytes[p..q] == fixed[..] {
+                        next[q - lo] = true;
+                    }
+                }
+            }
+            Segment::Any { min, max } => {
+                let mut diff = vec![0i64; next.len() + 1];
+                for p in reached {
+                    let a = p.saturating_add(*min).max(lo);
+                    let b = p.saturating_add(*max).min(run_end[p]).min(hi);
+                    if a <= b {
+                        diff[a - lo] += 1;
+                        diff[b - lo + 1] -= 1;
+                    }
+                }
+                let mut open = 0;
+                for (flag, d) in next.iter_mut().zip(&diff) {
+                    open += d;
+                    *flag = open > 0;
+                }
+            }
+        }
+        let Some(first) = next.iter().position(|&r| r) else {
+            return false;
+        };
+        let last = next.iter().rposition(|&r| r).unwrap_or(first);
+        start = lo + first;
+        reach = next[first..=last].to_vec();
+    }
+    n >= start && reach.get(n - start) == Some(&true)
+}
+
+/// `value` in the language's syntax: `bytes 3000`, `"ab" * 100`, `hex "00 00 00 05" +
+/// "hello"`. A long literal is shortened without losing a byte: `"ab" * 50`, `bytes 64`.
 pub fn describe(value: &Value) -> String {
-    format!("{value:?}")
+    match value {
+        Value::Literal(bytes) => describe_literal(bytes),
+        Value::Pattern(n) => format!("bytes {n}"),
+        Value::Random { min, max } if min >= max => format!("random {min}"),
+        Value::Random { min, max } => format!("random {min}..{max}"),
+        Value::Times(inner, n) => match inner.as_ref() {
+            // The language has no parentheses; the parser never builds this shape.
+            Value::Concat(_) => format!("({}) * {n}", describe(inner)),
+            _ => format!("{} * {n}", describe(inner)),
+        },
+        Value::Concat(parts) => parts.iter().map(describe).collect::<Vec<_>>().join(" + "),
+    }
+}
+
+/// Literals of more than this many bytes are shortened when they repeat.
+const SHORTEN_OVER: usize = 32;
+
+fn describe_literal(bytes: &[u8]) -> String {
+    if bytes.len() > SHORTEN_OVER {
+        if bytes.iter().enumerate().all(|(i, &b)| b == pattern_byte(i)) {
+            return format!("bytes {}", bytes.len());
+        }
+        for period in 1..=16 {
+            let times = bytes.len() / period;
+            if times < 4 {
+                break;
+            }
+            let unit = &bytes[..period];
+            if bytes.chunks(period).all(|c| unit.starts_with(c)) {
+                let tail = &bytes[times * period..];
+                let repeated = format!("{} * {times}", literal(unit));
+                return if tail.is_empty() {
+                    repeated
+                } else {
+                    format!("{repeated} + {}", literal(tail))
+                };
+            }
+        }
+    }
+    literal(bytes)
+}
+
+/// A string literal, or `hex "..."` when most of the bytes are not text.
+fn literal(bytes: &[u8]) -> String {
+    let text = String::from_utf8_lossy(bytes);
+    let odd = text
+        .chars()
+        .filter(|&c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && !"\n\r\t".contains(c)))
+        .count();
+    if !bytes.is_empty() && odd * 4 > bytes.len() {
+        let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
+        return format!("hex \"{}\"", pairs.join(" "));
+    }
+    let mut out = String::from("\"");
+    for chunk in bytes.utf8_chunks() {
+        for c in chunk.valid().chars() {
+            match c {
+                '\n' => out.push_str("\\n"),
+                '\r' => out.push_str("\\r"),
+                '\t' => out.push_str("\\t"),
+                '\0' => out.push_str("\\0"),
+                '\\' => out.push_str("\\\\"),
+                '"' => out.push_str("\\\""),
+                c if c.is_control() => {
+                    let mut buf = [0u8; 4];
+                    for b in c.encode_utf8(&mut buf).bytes() {
+                        out.push_str(&format!("\\x{b:02x}"));
+                    }
+                }
+                c => out.push(c),
+            }
+        }
+        for b in chunk.invalid() {
+            out.push_str(&format!("\\x{b:02x}"));
+        }
+    }
+    out.push('"');
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use rand::SeedableRng;
+    use rand::rngs::StdRng;
+
+    use super::{describe, eval, len_range, matches};
+    use crate::scenario::ast::Value;
+
+    fn lit(s: &str) -> Value {
+        Value::Literal(s.as_bytes().to_vec())
+    }
+
+    fn times(v: Value, n: usize) -> Value {
+        Value::Times(Box::new(v), n)
+    }
+
+    fn random(min: usize, max: usize) -> Value {
+        Value::Random { min, max }
+    }
+
+    fn rng() -> StdRng {
+        StdRng::seed_from_u64(1234)
+    }
+
+    #[test]
+    fn eval_literals_patterns_repeats_and_concatenations() {
+        let mut rng = rng();
+        assert_eq!(
+            eval(&Value::Pattern(28), &mut rng),
+            b"abcdefghijklmnopqrstuvwxyzab"
+        );
+        assert_eq!(
+            eval(&Value::Concat(vec![times(lit("x"), 3), lit("y")]), &mut rng),
+            b"xxxy"
+        );
+        assert_eq!(eval(&times(lit("ab"), 0), &mut rng), b"");
+        assert_eq!(
+            eval(
+                &Value::Concat(vec![Value::Pattern(3), Value::Pattern(2)]),
+                &mut rng
+            ),
+            b"abcab"
+        );
+    }
+
+    #[test]
+    fn eval_random_is_printable_in_range_and_seeded() {
+        let mut a = rng();
+        for _ in 0..200 {
+            let bytes = eval(&random(10, 20), &mut a);
+            assert!((10..=20).contains(&bytes.len()));
+            assert!(bytes.iter().all(|b| (0x21..=0x7e).contains(b)));
+        }
+        let v = Value::Concat(vec![random(3, 9), lit("-"), times(random(2, 2), 3)]);
+        assert_eq!(eval(&v, &mut rng()), eval(&v, &mut rng()));
+        assert_eq!(eval(&random(5, 5), &mut rng()).len(), 5);
+    }
+
+    #[test]
+    fn matches_exact_values() {
+        assert!(matches(
+            &Value::Concat(vec![lit("hello"), lit("world")]),
+            b"helloworld"
+        ));
+        assert!(!matches(&lit("hello"), b"hell"));
+        assert!(matches(
+            &Value::Pattern(30),
+            &eval(&Value::Pattern(30), &mut rng())
+        ));
+        assert!(!matches(&Value::Pattern(3), b"abd"));
+        assert!(matches(&times(lit("ab"), 3), b"ababab"));
+        assert!(!matches(&times(lit("ab"), 3), b"abababab"));
+        assert!(matches(&Value::Concat(vec![]), b""));
+    }
+
+    #[test]
+    fn matches_random_parts_by_length_and_printability() {
+        assert!(matches(&random(2, 4), b"x y"));
+        assert!(!matches(&random(2, 4), b"x\ny"));
+        assert!(!matches(&random(2, 4), b"abcde"));
+        let framed = Value::Concat(vec![lit("<"), random(1, 5), lit(">"), random(0, 2)]);
+        assert!(matches(&framed, b"<abc>"));
+        assert!(matches(&framed, b"<a>b>"));
+        assert!(matches(&framed, b"<a>>>"));
+        assert!(!matches(&framed, b"<>"));
+        assert!(!matches(&framed, b"<abc"));
+        let rep = times(Value::Concat(vec![lit("x"), random(0, 1)]), 3);
+        assert!(matches(&rep, b"xxx"));
+        assert!(matches(&rep, b"xaxxb"));
+        assert!(!matches(&rep, b"xaaxx"));
+        for seed in 0..20 {
+            let v = Value::Concat(vec![random(0, 7), lit("::"), times(random(1, 3), 4)]);
+            let bytes = eval(&v, &mut StdRng::seed_from_u64(seed));
+            assert!(matches(&v, &bytes), "{bytes:?}");
+        }
+    }
+
+    #[test]
+    fn matching_big_inputs_stays_fast() {
+        let big = vec![b'a'; 1 << 20];
+        let v = Value::Concat(vec![random(0, 1 << 20), lit("a"), random(0, 1 << 20)]);
+        assert!(matches(&v, &big));
+        let many = times(Value::Concat(vec![lit("a"), random(0, 1)]), 100_000);
+        assert!(matches(&many, &vec![b'a'; 150_000]));
+        assert!(!matches(&many, &vec![b'b'; 150_000]));
+    }
+
+    #[test]
+    fn len_ranges() {
+        assert_eq!(len_range(&lit("abc")), (3, 3));
+        assert_eq!(
+            len_range(&Value::Concat(vec![
+                times(random(1, 2), 3),
+                Value::Pattern(4)
+            ])),
+            (7, 10)
+        );
+        assert_eq!(
+            len_range(&times(Value::Pattern(usize::MAX), 2)),
+            (usize::MAX, usize::MAX)
+        );
+    }
+
+    #[test]
+    fn describe_gives_the_language_back() {
+        assert_eq!(describe(&Value::Pattern(3000)), "bytes 3000");
+        assert_eq!(describe(&times(lit("ab"), 100)), "\"ab\" * 100");
+        assert_eq!(describe(&random(10, 20)), "random 10..20");
+        assert_eq!(describe(&random(7, 7)), "random 7");
+        assert_eq!(
+            describe(&Value::Concat(vec![
+                Value::Literal(vec![0, 0, 0, 5]),
+                lit("he\"llo\r\n")
+            ])),
+            "hex \"00 00 00 05\" + \"he\\\"llo\\r\\n\""
+        );
+        assert_eq!(describe(&lit("中文\\\t\0")), "\"中文\\\\\\t\\0\"");
+        assert_eq!(describe(&Value::Literal(b"ok\xff".to_vec())), "\"ok\\xff\"");
+        assert_eq!(describe(&lit("")), "\"\"");
+    }
+
+    #[test]
+    fn describe_shortens_long_repeating_literals() {
+        assert_eq!(describe(&Value::Literal(vec![b'x'; 100])), "\"x\" * 100");
+        assert_eq!(describe(&lit(&"ab".repeat(50))), "\"ab\" * 50");
+        assert_eq!(
+            describe(&lit(&format!("{}a", "abc".repeat(20)))),
+            "\"abc\" * 20 + \"a\""
+        );
+        let pattern = eval(&Value::Pattern(64), &mut rng());
+        assert_eq!(describe(&Value::Literal(pattern)), "bytes 64");
+        assert_eq!(describe(&lit("aaaa")), "\"aaaa\"");
+    }
 }
