@@ -255,20 +255,20 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         match &step.action {
             Action::Listen { kind, backlog } => {
-                let r = self.listen(step, *kind, *backlog, None);
-                self.simple(step, t0, r)
+                // Numbered before the listener is registered, so a connect that sees it
+                // always comes after it.
+                let seq = self.world.next_seq();
+                let r = self.listen(*kind, *backlog, None);
+                self.simple_seq(step, t0, seq, r)
             }
-            Action::ListenAgain => match self.last_listen.clone() {
-                Some((addr, kind, backlog)) => {
-                    let r = self.listen(step, kind, backlog, Some(addr));
-                    self.simple(step, t0, r)
-                }
-                None => self.simple(
-                    step,
-                    t0,
-                    Err(usage("`listen again` needs an earlier `listen`")),
-                ),
-            },
+            Action::ListenAgain => {
+                let seq = self.world.next_seq();
+                let r = match self.last_listen.clone() {
+                    Some((addr, kind, backlog)) => self.listen(kind, backlog, Some(addr)),
+                    None => Err(usage("`listen again` needs an earlier `listen`")),
+                };
+                self.simple_seq(step, t0, seq, r)
+            }
             Action::Connect { to } => self.connect(step, to.as_deref(), deadline),
             Action::Accept => self.accept(step, deadline),
             Action::Close => {
@@ -306,8 +306,9 @@ impl<'w> Actor<'w> {
                 self.simple_seq(step, t0, seq, r)
             }
             Action::Bind(kind) => {
+                let seq = self.world.next_seq();
                 let r = self.bind_dgram(*kind).map(Some);
-                self.simple(step, t0, r)
+                self.simple_seq(step, t0, seq, r)
             }
             Action::Send(value) => {
                 let bytes = value::eval(value, &mut self.rng);
@@ -477,7 +478,6 @@ impl<'w> Actor<'w> {
 
     fn listen(
         &mut self,
-        _step: &Step,
         kind: StreamKind,
         backlog: u32,
         again: Option<SockAddr>,
