@@ -3,6 +3,7 @@
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
+use std::sync::Arc;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -12,7 +13,7 @@ use crate::report::json::Json;
 use crate::report::table::Table;
 use crate::report::{Report, ReportOptions, summary};
 use crate::run::aggregate::Summary;
-use crate::run::{self, Record, RunOptions};
+use crate::run::{self, Record, RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 
 /// How a command ended: 0 every expectation held, 1 one failed or a step was blocked.
@@ -246,14 +247,16 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         });
     }
     let mut summaries = Vec::new();
-    for scenario in &scenarios {
+    let mut runner = Runner::new();
+    for scenario in scenarios {
+        let scenario = Arc::new(scenario);
         let progress = progress_bar(args.repeat, &scenario.name);
         let mut summary = Summary::new(&scenario.name, &scenario.file, seed);
         let mut first_failure = None;
         for k in 0..args.repeat {
-            let record = run::run(scenario, &run_options(k));
+            let record = runner.run(&scenario, &run_options(k));
             if args.format == Format::Json {
-                print(&render(Format::Json, scenario, &record, &options));
+                print(&render(Format::Json, &scenario, &record, &options));
             }
             summary.add(&record);
             if !record.passed() && first_failure.is_none() && args.format == Format::Table {
@@ -267,7 +270,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
                 "First failed run of {} (seed {}):\n",
                 scenario.name, record.seed
             ));
-            print(&render(Format::Table, scenario, &record, &options));
+            print(&render(Format::Table, &scenario, &record, &options));
         }
         if !args.all || args.format == Format::Json {
             print(&render_summary(args.format, &summary, &options));

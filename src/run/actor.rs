@@ -1147,7 +1147,7 @@ impl<'w> Actor<'w> {
             Ok(s) => s,
             Err(e) => return self.simple(step, t0, Err(e)),
         };
-        let mut nap = Duration::from_micros(20);
+        let mut backoff = Backoff::default();
         let result = loop {
             match net::queued_in(sock) {
                 Ok(q) if q >= n => break Ok(Some(format!("{q} bytes queued"))),
@@ -1166,14 +1166,13 @@ impl<'w> Actor<'w> {
                             (deadline - now).min(Duration::from_millis(20)),
                         ) {
                             Ok(true) if net::queued_in(sock).ok() == Some(0) => {
-                                std::thread::sleep(nap.min(deadline - now));
+                                backoff.pause(deadline - now);
                             }
                             Ok(_) => {}
                             Err(e) => return self.simple(step, t0, Err(e)),
                         }
                     } else {
-                        std::thread::sleep(nap.min(deadline - now));
-                        nap = (nap * 2).min(Duration::from_millis(1));
+                        backoff.pause(deadline - now);
                     }
                 }
                 Err(e) => return self.simple(step, t0, Err(e)),
@@ -1189,7 +1188,7 @@ impl<'w> Actor<'w> {
             Ok(s) => s,
             Err(e) => return self.simple(step, t0, Err(e)),
         };
-        let mut nap = Duration::from_micros(20);
+        let mut backoff = Backoff::default();
         let result = loop {
             match net::queued_out(sock) {
                 Ok(0) => break Ok(None),
@@ -1201,13 +1200,43 @@ impl<'w> Actor<'w> {
                     if now >= deadline {
                         break Err(WaitEnd::Deadline);
                     }
-                    std::thread::sleep(nap.min(deadline - now));
-                    nap = (nap * 2).min(Duration::from_millis(1));
+                    backoff.pause(deadline - now);
                 }
                 Err(e) => return self.simple(step, t0, Err(e)),
             }
         };
         self.waited(step, t0, result, "wait drained (SIOCOUTQ)")
+    }
+}
+
+/// Pauses between two looks at a kernel count. On loopback the awaited bytes or ACK are
+/// usually microseconds away, so the first pauses only yield the CPU; after that the
+/// naps grow to a millisecond, so a long wait costs little.
+struct Backoff {
+    yields: u32,
+    nap: Duration,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Backoff {
+            yields: 0,
+            nap: Duration::from_micros(20),
+        }
+    }
+}
+
+impl Backoff {
+    const YIELDS: u32 = 200;
+
+    fn pause(&mut self, remaining: Duration) {
+        if self.yields < Self::YIELDS {
+            self.yields += 1;
+            std::thread::yield_now();
+        } else {
+            std::thread::sleep(self.nap.min(remaining));
+            self.nap = (self.nap * 2).min(Duration::from_millis(1));
+        }
     }
 }
 

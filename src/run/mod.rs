@@ -5,13 +5,14 @@
 mod actor;
 pub mod aggregate;
 mod expect;
+mod pool;
 pub mod record;
 mod world;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier};
-use std::time::{Duration, Instant};
+use std::sync::{Arc, Barrier, mpsc};
+use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
@@ -38,44 +39,76 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 /// Runs a scenario once on real sockets and records what happened. Never panics on a
 /// scenario; a step blocked past its deadline is recorded and the run still ends.
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Record {
-    let timeout = options
-        .timeout
-        .or(scenario.timeout)
-        .unwrap_or(DEFAULT_TIMEOUT);
-    let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
-    let barrier = Arc::new(Barrier::new(scenario.actors.len() + 1));
-    // The clock starts before the actor threads exist; they all leave the barrier
-    // together, so no actor gets a head start.
-    let world = World::new(Instant::now(), run_tag);
-    let mut leftovers = Vec::new();
-    std::thread::scope(|scope| {
-        let world = &world;
-        let handles: Vec<_> = scenario
-            .actors
-            .iter()
-            .enumerate()
-            .map(|(index, name)| {
-                let barrier = Arc::clone(&barrier);
-                let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
-                scope.spawn(move || {
-                    barrier.wait();
-                    let mut actor = actor::Actor::new(name, world, timeout, rng);
+    Runner::new().run(&Arc::new(scenario.clone()), options)
+}
+
+/// Runs scenarios on a pool of actor threads that outlive a run: `--repeat 2000` would
+/// otherwise spend more time creating threads than running sockets.
+#[derive(Default)]
+pub struct Runner {
+    workers: Vec<pool::Worker>,
+}
+
+impl Runner {
+    pub fn new() -> Runner {
+        Runner::default()
+    }
+
+    /// Runs a scenario once; see [`run`].
+    pub fn run(&mut self, scenario: &Arc<Scenario>, options: &RunOptions) -> Record {
+        let timeout = options
+            .timeout
+            .or(scenario.timeout)
+            .unwrap_or(DEFAULT_TIMEOUT);
+        let actors = scenario.actors.len();
+        while self.workers.len() < actors {
+            self.workers.push(pool::Worker::spawn(self.workers.len()));
+        }
+        let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
+        let barrier = Arc::new(Barrier::new(actors + 1));
+        let world = Arc::new(World::new(run_tag));
+        let (done_tx, done_rx) = mpsc::channel();
+        for (index, name) in scenario.actors.iter().enumerate() {
+            let barrier = Arc::clone(&barrier);
+            let world = Arc::clone(&world);
+            let scenario = Arc::clone(scenario);
+            let name = name.clone();
+            let done = done_tx.clone();
+            let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
+            self.workers[index].submit(Box::new(move || {
+                barrier.wait();
+                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                    let mut actor = actor::Actor::new(&name, &world, timeout, rng);
                     actor.run_items(&scenario.body);
                     actor.leftovers()
-                })
-            })
-            .collect();
-        barrier.wait();
-        for handle in handles {
-            if let Ok(left) = handle.join() {
-                leftovers.push(left);
-            }
+                }));
+                if outcome.is_err() {
+                    world.blocked(record::Blocked {
+                        actor: name.clone(),
+                        line: 0,
+                        call: String::new(),
+                        blocked_in: "an internal error (a panic); please report it".to_string(),
+                        waited: Duration::ZERO,
+                    });
+                }
+                let _ = done.send(outcome.ok());
+            }));
         }
-    });
-    let wall = world.start().elapsed();
-    close_abortively(leftovers);
-    let parts = world.into_parts();
-    finish(scenario, options.seed, wall, parts)
+        drop(done_tx);
+        // The clock starts once every actor is on its thread; they all leave the barrier
+        // together, so no actor gets a head start.
+        world.start_clock();
+        barrier.wait();
+        let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
+        let wall = world.start().elapsed();
+        close_abortively(leftovers);
+        let parts = match Arc::try_unwrap(world) {
+            Ok(world) => world.into_parts(),
+            // Every job has sent its result, so only a panicking job could still hold it.
+            Err(shared) => shared.snapshot(),
+        };
+        finish(scenario, options.seed, wall, parts)
+    }
 }
 
 /// Each actor's own random stream, so values do not depend on thread scheduling.

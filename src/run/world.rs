@@ -3,7 +3,7 @@
 
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, Condvar, Mutex, MutexGuard};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
@@ -71,7 +71,8 @@ pub(crate) enum WaitEnd {
 }
 
 pub(crate) struct World {
-    start: Instant,
+    /// Set once every actor thread exists, just before they are let go together.
+    start: OnceLock<Instant>,
     seq: AtomicU64,
     /// Set when an actor was blocked past its deadline: the waits of the others end at
     /// once instead of each running into its own deadline.
@@ -86,9 +87,9 @@ pub(crate) struct World {
 }
 
 impl World {
-    pub(crate) fn new(start: Instant, run_tag: u64) -> World {
+    pub(crate) fn new(run_tag: u64) -> World {
         World {
-            start,
+            start: OnceLock::new(),
             seq: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
             shared: Mutex::new(Shared::default()),
@@ -100,8 +101,14 @@ impl World {
         }
     }
 
+    /// Starts the run's clock (once; later calls keep the first start).
+    pub(crate) fn start_clock(&self) {
+        let _ = self.start.set(Instant::now());
+    }
+
+    /// When the run's clock started.
     pub(crate) fn start(&self) -> Instant {
-        self.start
+        *self.start.get_or_init(Instant::now)
     }
 
     /// The next event number.
@@ -198,6 +205,21 @@ impl World {
                 .into_inner()
                 .unwrap_or_else(|e| e.into_inner()),
             blocked: self.blocked.into_inner().unwrap_or_else(|e| e.into_inner()),
+        }
+    }
+}
+
+impl World {
+    /// What was recorded so far, when the world is still shared.
+    pub(crate) fn snapshot(&self) -> Parts {
+        let shared = std::mem::take(&mut *self.lock());
+        Parts {
+            shared,
+            events: std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner())),
+            expectations: std::mem::take(
+                &mut *self.expectations.lock().unwrap_or_else(|e| e.into_inner()),
+            ),
+            blocked: std::mem::take(&mut *self.blocked.lock().unwrap_or_else(|e| e.into_inner())),
         }
     }
 }
