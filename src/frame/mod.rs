@@ -250,6 +250,18 @@ impl Decoder {
     pub fn buffered(&self) -> usize {
         self.buf.len() - self.start
     }
+
+    /// The unread bytes, taken out (to hand them to a decoder of another codec when a
+    /// scenario switches codecs on one connection: they belong to the stream, not to
+    /// this decoder).
+    pub fn take_unread(&mut self) -> Vec<u8> {
+        let unread = self.buf.split_off(self.start);
+        self.buf.clear();
+        self.start = 0;
+        self.need = 0;
+        self.scanned = 0;
+        unread
+    }
 }
 
 /// Helpers shared by the codecs' tests.
@@ -458,6 +470,17 @@ mod tests {
         assert_eq!(decoder.next_frame(), Err(error.clone()));
         assert_eq!(decoder.finish(), Err(error));
         assert_eq!(decoder.buffered(), 4);
+    }
+
+    #[test]
+    fn unread_bytes_can_be_taken_to_another_decoder() {
+        let mut fixed = Decoder::new(Codec::Fixed(4), 1024);
+        fixed.push(b"1234hello\n");
+        assert_eq!(fixed.next_frame(), Ok(Some(b"1234".to_vec())));
+        let mut line = Decoder::new(Codec::Line, 1024);
+        line.push(&fixed.take_unread());
+        assert_eq!(fixed.buffered(), 0);
+        assert_eq!(line.next_frame(), Ok(Some(b"hello".to_vec())));
     }
 
     #[test]

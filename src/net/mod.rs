@@ -287,7 +287,9 @@ fn get_int_opt(sock: &Socket, level: i32, name: i32) -> io::Result<i64> {
 pub(crate) fn recv_once(sock: &Socket, buf: &mut Vec<u8>, n: usize) -> io::Result<usize> {
     buf.clear();
     buf.reserve(n);
-    let got = sock.recv(buf.spare_capacity_mut())?;
+    // Exactly n bytes of room: the spare capacity can be larger, and recv(n) must never
+    // return more than n.
+    let got = sock.recv(&mut buf.spare_capacity_mut()[..n])?;
     // SAFETY: recv initialised the first `got` bytes of the spare capacity.
     unsafe { buf.set_len(got) };
     Ok(got)

@@ -948,7 +948,13 @@ impl<'w> Actor<'w> {
         };
         let max_frame = self.max_frame;
         if !matches!(&self.conns[i].decoder, Some((c, _)) if *c == codec) {
-            self.conns[i].decoder = Some((codec, Decoder::new(codec, max_frame)));
+            // A new codec on this connection: bytes the old decoder read past its last
+            // frame are the start of the next message, so they move to the new one.
+            let mut decoder = Decoder::new(codec, max_frame);
+            if let Some((_, old)) = &mut self.conns[i].decoder {
+                decoder.push(&old.take_unread());
+            }
+            self.conns[i].decoder = Some((codec, decoder));
         }
         loop {
             let next = match &mut self.conns[i].decoder {
