@@ -253,7 +253,6 @@ fn hello_world_one_recv_gets_both_sends_glued() {
 // The seed tutorial's experiment: four sends, then recv 5, 5, 10, 5
 
 #[test]
-#[ignore = "bug: net::recv_once (src/net/mod.rs:289) hands recv() the whole spare capacity, not N bytes: `recv 5` returns 8"]
 fn the_tutorials_four_sends_come_back_as_hello_world_musibii1_and_eof() {
     let run = run_json_any_exit(&[&fixture("tutorial-four-recvs"), "--seed", "1"]);
     assert_schema(&run);
@@ -272,7 +271,6 @@ fn the_tutorials_four_sends_come_back_as_hello_world_musibii1_and_eof() {
 }
 
 #[test]
-#[ignore = "bug: net::recv_once (src/net/mod.rs:289) hands recv() the whole spare capacity, not N bytes"]
 fn no_recv_returns_more_than_it_asked_for() {
     for name in ["tutorial-four-recvs", "frame-chunks"] {
         let run = run_json_any_exit(&[&fixture(name), "--seed", "1"]);
@@ -597,7 +595,6 @@ fn a_frame_longer_than_max_frame_is_refused() {
 }
 
 #[test]
-#[ignore = "bug: recv_frame (src/run/actor.rs:951) replaces the decoder when the codec changes, dropping the bytes it held"]
 fn bytes_read_with_one_codec_are_kept_for_the_next() {
     let run = run_json_any_exit(&[&fixture("codec-switch"), "--seed", "1"]);
     let frames: Vec<String> = of_op(&run, "recv frame")
