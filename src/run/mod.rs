@@ -140,6 +140,7 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
     events.sort_by_key(|e| e.event.seq);
     let names = conn_names(&shared.conns);
     let mut sends: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
+    // Datagrams per direction: (seq, stream start), in the order they were sent.
     let mut dgram_sends: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
     for raw in &mut events {
         let Some(link) = &raw.link else { continue };
@@ -172,7 +173,7 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
                 dgram_sends
                     .entry(conn.clone())
                     .or_default()
-                    .push((ev.seq, b - a));
+                    .push((ev.seq, a));
             }
             _ => {}
         }
@@ -197,7 +198,10 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
                 // Datagrams from one socket to another arrive in the order they were
                 // sent on loopback, so the k-th recvfrom from a sender is its k-th sendto.
                 let k = dgram_next.entry(conn.clone()).or_default();
-                if let Some(&(seq, _len)) = dgram_sends.get(&conn).and_then(|l| l.get(*k)) {
+                if let Some(&(seq, start)) = dgram_sends.get(&conn).and_then(|l| l.get(*k)) {
+                    // The datagram's bytes as the sender numbered them (a truncated
+                    // recvfrom covers only the front of it).
+                    ev.stream = Some((start, start + (b - a)));
                     ev.from = vec![Provenance {
                         send: seq,
                         bytes: (0, b - a),
