@@ -11,6 +11,7 @@ use crate::catalog;
 use crate::cli::{Cli, Command, Format, ListArgs, RunArgs};
 use crate::report::json::Json;
 use crate::report::table::Table;
+use crate::report::table::str_width as width;
 use crate::report::{Report, ReportOptions, summary};
 use crate::run::aggregate::Summary;
 use crate::run::{self, Record, RunOptions, Runner};
@@ -66,6 +67,29 @@ fn language(flag: Option<&str>) -> String {
 /// Colour only on a terminal, and never with NO_COLOR set (no-color.org).
 fn use_colour() -> bool {
     std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The width of the terminal on stdout (TIOCGWINSZ, tty_ioctl(4)); none when piped, so
+/// what a pipe or a file gets does not depend on the window it was typed in.
+#[cfg(unix)]
+fn terminal_width() -> Option<u16> {
+    if !std::io::stdout().is_terminal() {
+        return None;
+    }
+    let mut size = libc::winsize {
+        ws_row: 0,
+        ws_col: 0,
+        ws_xpixel: 0,
+        ws_ypixel: 0,
+    };
+    // SAFETY: TIOCGWINSZ writes one winsize through the pointer.
+    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
+    (rc == 0 && size.ws_col > 0).then_some(size.ws_col)
+}
+
+#[cfg(not(unix))]
+fn terminal_width() -> Option<u16> {
+    None
 }
 
 fn print(text: &str) {
@@ -158,22 +182,6 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Pass)
 }
 
-/// Columns a text takes on a terminal: East Asian wide characters take two.
-fn width(text: &str) -> usize {
-    text.chars()
-        .map(|c| match c as u32 {
-            0x1100..=0x115F
-            | 0x2E80..=0xA4CF
-            | 0xAC00..=0xD7A3
-            | 0xF900..=0xFAFF
-            | 0xFE30..=0xFE4F
-            | 0xFF00..=0xFF60
-            | 0xFFE0..=0xFFE6 => 2,
-            _ => 1,
-        })
-        .sum()
-}
-
 fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
     let mut errors = Vec::new();
     for path in files {
@@ -221,7 +229,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let options = ReportOptions {
         lang,
         color: use_colour(),
-        width: None,
+        width: terminal_width(),
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Every scenario is parsed before anything runs: a file with an error runs nothing.

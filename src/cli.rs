@@ -67,7 +67,7 @@ pub struct RunArgs {
     #[arg(long)]
     pub seed: Option<u64>,
     /// Deadline of every step, overriding the scenario's `timeout:` (e.g. 2s, 300ms)
-    #[arg(long, value_parser = humantime::parse_duration, value_name = "DURATION")]
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
     pub timeout: Option<Duration>,
     /// Language of the title and about text (en, zh); default from $LANG
     #[arg(long)]
@@ -91,5 +91,13 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
             Ok((name.trim().to_string(), value.to_string()))
         }
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+    }
+}
+
+fn parse_deadline(text: &str) -> Result<Duration, String> {
+    match humantime::parse_duration(text) {
+        Ok(d) if d.is_zero() => Err("a deadline must be longer than zero (e.g. 300ms, 2s)".into()),
+        Ok(d) => Ok(d),
+        Err(e) => Err(format!("{e} (a duration looks like 300ms, 2s, 250us)")),
     }
 }

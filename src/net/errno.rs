@@ -41,7 +41,13 @@ pub(crate) fn name_of(err: &io::Error) -> String {
             .find(|(_, n)| *n == code)
             .map(|(name, _)| (*name).to_string())
             .unwrap_or_else(|| format!("errno {code}")),
-        None => format!("{:?}", err.kind()),
+        // stickylab's own refusals (a `close` with no connection) carry a kind, not an
+        // errno; they are named like the errno a socket call would give.
+        None => match err.kind() {
+            io::ErrorKind::NotConnected => "ENOTCONN".to_string(),
+            io::ErrorKind::Unsupported => "EOPNOTSUPP".to_string(),
+            _ => "EINVAL".to_string(),
+        },
     }
 }
 

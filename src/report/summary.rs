@@ -3,15 +3,15 @@
 
 use std::time::Duration;
 
-use comfy_table::Table;
 use serde::Serialize;
 
 use super::ReportOptions;
+use super::table::{call_text, styled};
 use crate::run::aggregate::Summary;
 use crate::run::fmt_duration;
 
 /// The summary of one scenario's runs, for people.
-pub fn render_table(summary: &Summary, _options: &ReportOptions) -> String {
+pub fn render_table(summary: &Summary, options: &ReportOptions) -> String {
     let mut out = format!(
         "{} ({}) · {} runs · seeds {}..{} · run k uses seed {}+k\n\n",
         summary.scenario,
@@ -24,7 +24,7 @@ pub fn render_table(summary: &Summary, _options: &ReportOptions) -> String {
         summary.first_seed,
     );
     if !summary.steps.is_empty() {
-        let mut table = Table::new();
+        let mut table = styled(options);
         table.set_header(vec!["actor", "line", "call", "outcomes"]);
         for step in &summary.steps {
             let mut outcomes: Vec<String> = step
@@ -38,14 +38,14 @@ pub fn render_table(summary: &Summary, _options: &ReportOptions) -> String {
             table.add_row(vec![
                 step.actor.clone(),
                 step.line.to_string(),
-                step.call.clone(),
+                call_text(&step.call),
                 outcomes.join("\n"),
             ]);
         }
         out.push_str(&format!("{table}\n\n"));
     }
     if !summary.expectations.is_empty() {
-        let mut table = Table::new();
+        let mut table = styled(options);
         table.set_header(vec!["", "line", "expected", "held"]);
         for e in &summary.expectations {
             let mark = if e.passed == e.total { "✓" } else { "✗" };
@@ -91,8 +91,8 @@ fn verdict(summary: &Summary) -> String {
 }
 
 /// The table at the end of `run --all`: scenario · runs passed · expectations held · wall.
-pub fn render_catalog(summaries: &[Summary], _options: &ReportOptions) -> String {
-    let mut table = Table::new();
+pub fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> String {
+    let mut table = styled(options);
     table.set_header(vec![
         "",
         "scenario",

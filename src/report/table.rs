@@ -27,7 +27,7 @@ use comfy_table::{
 };
 
 use super::{Report, ReportOptions};
-use crate::run::record::{Event, Provenance, Record};
+use crate::run::record::{Event, Provenance, Record, fmt_duration as human};
 use crate::scenario::Scenario;
 use crate::scenario::escape::escape_bytes;
 
@@ -412,13 +412,7 @@ fn build(
     rows: Vec<Vec<String>>,
     options: &ReportOptions,
 ) -> comfy_table::Table {
-    let mut table = comfy_table::Table::new();
-    // Never ask the terminal: the output depends on the options only.
-    table.force_no_tty();
-    if options.color {
-        table.enforce_styling();
-    }
-    table.load_style(UTF8_FULL_CONDENSED.with_rounded_corners());
+    let mut table = styled(options);
     table.set_header(shown.iter().map(|&i| {
         let cell = Cell::new(cols[i].header);
         if options.color {
@@ -648,7 +642,19 @@ fn timers_table(record: &Record, options: &ReportOptions) -> comfy_table::Table 
 /// The step as a narrow column wants it: without the expectation after `=>` (the
 /// expectations show it, by line) and with the runs of spaces that align the file's
 /// columns squeezed to one, outside strings.
-fn call_text(call: &str) -> String {
+/// An empty table in the reports' style.
+pub(crate) fn styled(options: &ReportOptions) -> comfy_table::Table {
+    let mut table = comfy_table::Table::new();
+    // Never ask the terminal: the output depends on the options only.
+    table.force_no_tty();
+    if options.color {
+        table.enforce_styling();
+    }
+    table.load_style(UTF8_FULL_CONDENSED.with_rounded_corners());
+    table
+}
+
+pub(crate) fn call_text(call: &str) -> String {
     let mut out = String::with_capacity(call.len());
     let mut in_string = false;
     let mut escaped = false;
@@ -847,40 +853,6 @@ fn millis(d: Duration) -> String {
     format!("{}.{:03}", us / 1000, us % 1000)
 }
 
-/// A duration for people, with three significant digits: `350µs`, `41.2ms`, `1.00s`.
-fn human(d: Duration) -> String {
-    let us = d.as_micros();
-    if us < 1000 {
-        return format!("{us}µs");
-    }
-    // `value` counts thousandths of `unit`, and is at least 1000.
-    let (value, unit) = if us < 1_000_000 {
-        (us, "ms")
-    } else {
-        (us / 1000, "s")
-    };
-    let decimals: u32 = if value < 10_000 {
-        2
-    } else if value < 100_000 {
-        1
-    } else {
-        0
-    };
-    let scale = 10u128.pow(3 - decimals);
-    let rounded = (value + scale / 2) / scale;
-    if decimals == 0 {
-        format!("{rounded}{unit}")
-    } else {
-        let ten = 10u128.pow(decimals);
-        format!(
-            "{}.{:0width$}{unit}",
-            rounded / ten,
-            rounded % ten,
-            width = decimals as usize
-        )
-    }
-}
-
 /// Columns a character takes on a terminal: 2 for CJK and other wide characters, else 1.
 /// Only characters `escape_bytes` shows as themselves reach this, so a few ranges do.
 fn char_width(c: char) -> usize {
@@ -903,7 +875,7 @@ fn char_width(c: char) -> usize {
     }
 }
 
-fn str_width(s: &str) -> usize {
+pub(crate) fn str_width(s: &str) -> usize {
     s.chars().map(char_width).sum()
 }
 

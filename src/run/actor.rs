@@ -59,7 +59,8 @@ struct Conn {
     /// Stream offsets of this end: bytes the kernel took from us, bytes we received.
     sent: u64,
     received: u64,
-    decoder: Option<(Codec, Decoder)>,
+    /// The frame decoder of `recv frame`, with its codec and max-frame.
+    decoder: Option<(Codec, usize, Decoder)>,
 }
 
 struct Dgram {
@@ -463,17 +464,22 @@ impl<'w> Actor<'w> {
     }
 
     /// Applies the options set before this socket existed.
-    fn apply_pending(&mut self, sock: &Socket, opts: &mut UserOpts) -> io::Result<()> {
+    /// Returns what the kernel reports for each (`rcvbuf 8192`), for the event's detail.
+    fn apply_pending(&mut self, sock: &Socket, opts: &mut UserOpts) -> io::Result<String> {
+        let mut applied = String::new();
         for opt in std::mem::take(&mut self.pending) {
             opts.note(opt);
-            match opt {
-                SockOpt::MaxFrame(n) => self.max_frame = n,
-                other => {
-                    net::apply_option(sock, other)?;
+            let detail = match opt {
+                SockOpt::MaxFrame(n) => {
+                    self.max_frame = n;
+                    format!("max-frame {n}")
                 }
-            }
+                other => net::apply_option(sock, other)?,
+            };
+            applied.push_str("; ");
+            applied.push_str(&detail);
         }
-        Ok(())
+        Ok(applied)
     }
 
     fn listen(
@@ -484,7 +490,7 @@ impl<'w> Actor<'w> {
     ) -> io::Result<Option<String>> {
         let sock = net::stream_socket(kind)?;
         let mut opts = UserOpts::default();
-        self.apply_pending(&sock, &mut opts)?;
+        let applied = self.apply_pending(&sock, &mut opts)?;
         let addr = match again {
             Some(addr) => addr,
             None => match kind {
@@ -507,7 +513,10 @@ impl<'w> Actor<'w> {
         self.world.update(|s| s.listeners.insert(name, entry));
         self.listener = Some(Listener { sock, opts });
         self.last_listen = Some((addr.clone(), kind, backlog));
-        Ok(Some(format!("listening on {}", net::addr_key(&addr))))
+        Ok(Some(format!(
+            "listening on {}{applied}",
+            net::addr_key(&addr)
+        )))
     }
 
     fn connect(&mut self, step: &Step, to: Option<&str>, deadline: Instant) -> Observed {
@@ -576,7 +585,7 @@ impl<'w> Actor<'w> {
     ) -> Result<String, CallError> {
         let sock = net::stream_socket(entry.kind)?;
         let mut opts = UserOpts::default();
-        self.apply_pending(&sock, &mut opts)?;
+        let applied = self.apply_pending(&sock, &mut opts)?;
         // A Unix client is unnamed unless bound; binding it to an abstract name lets the
         // acceptor tell who connected (`=> from client`).
         let pre_key = if entry.kind == StreamKind::Unix {
@@ -598,9 +607,20 @@ impl<'w> Actor<'w> {
             }
             id
         });
-        timed(&sock, opts, deadline, Direction::Write, || {
+        let connected = timed(&sock, opts, deadline, Direction::Write, || {
             sock.connect(&entry.addr)
-        })?;
+        });
+        // A nonblocking connect answers EINPROGRESS at once and completes in the
+        // background (connect(2)): the socket is kept, as a program would keep it.
+        let in_progress = match &connected {
+            Err(CallError::Os(e)) => {
+                opts.nonblocking && e.raw_os_error() == Some(libc::EINPROGRESS)
+            }
+            _ => false,
+        };
+        if !in_progress {
+            connected?;
+        }
         let local = sock.local_addr()?;
         let key = net::addr_key(&local);
         if pre_key.is_none() {
@@ -618,7 +638,12 @@ impl<'w> Actor<'w> {
             decoder: None,
         });
         self.current = Some(self.conns.len() - 1);
-        Ok(format!("{key} -> {}", net::addr_key(&entry.addr)))
+        if in_progress {
+            return Err(CallError::Os(io::Error::from_raw_os_error(
+                libc::EINPROGRESS,
+            )));
+        }
+        Ok(format!("{key} -> {}{applied}", net::addr_key(&entry.addr)))
     }
 
     fn accept(&mut self, step: &Step, deadline: Instant) -> Observed {
@@ -659,17 +684,20 @@ impl<'w> Actor<'w> {
                     Some((id, s.conns[id].connector.clone()))
                 });
                 let mut conn_opts = UserOpts::default();
-                if let Err(e) = self.apply_pending(&sock, &mut conn_opts) {
-                    let observed = os_error(&mut ev, &e);
-                    self.record(ev, None, None);
-                    return observed;
-                }
+                let applied = match self.apply_pending(&sock, &mut conn_opts) {
+                    Ok(applied) => applied,
+                    Err(e) => {
+                        let observed = os_error(&mut ev, &e);
+                        self.record(ev, None, None);
+                        return observed;
+                    }
+                };
                 let (id, peer) = match found {
                     Ok(v) => (v.0, Some(v.1)),
                     Err(_) => (usize::MAX, None),
                 };
                 ev.peer = peer.clone();
-                ev.detail = Some(format!("from {key}"));
+                ev.detail = Some(format!("from {key}{applied}"));
                 self.conns.push(Conn {
                     sock,
                     opts: conn_opts,
@@ -699,7 +727,7 @@ impl<'w> Actor<'w> {
     fn bind_dgram(&mut self, kind: DgramKind) -> io::Result<String> {
         let sock = net::dgram_socket(kind)?;
         let mut opts = UserOpts::default();
-        self.apply_pending(&sock, &mut opts)?;
+        let applied = self.apply_pending(&sock, &mut opts)?;
         let addr = match kind {
             DgramKind::Udp => net::loopback_any_port(),
             DgramKind::UnixDgram => self.unix_addr("dgram")?,
@@ -718,7 +746,7 @@ impl<'w> Actor<'w> {
             sent: HashMap::new(),
             received: HashMap::new(),
         });
-        Ok(format!("bound to {key}"))
+        Ok(format!("bound to {key}{applied}"))
     }
 
     fn set(&mut self, opt: SockOpt) -> io::Result<String> {
@@ -830,8 +858,10 @@ impl<'w> Actor<'w> {
             }
             Some(CallError::Timeout { user }) => {
                 ev.timeout = true;
+                // `result` is absent on a timeout (the JSON contract); what the kernel
+                // took before it is still said, and counted in `stream`.
                 if taken > 0 {
-                    ev.result = Some(taken as u64);
+                    ev.detail = Some(format!("{taken} bytes taken before the timeout"));
                 }
                 Observed::Timeout {
                     user,
@@ -840,7 +870,7 @@ impl<'w> Actor<'w> {
             }
             Some(CallError::Os(e)) => {
                 if taken > 0 {
-                    ev.result = Some(taken as u64);
+                    ev.detail = Some(format!("{taken} bytes taken before the error"));
                 }
                 os_error(&mut ev, &e)
             }
@@ -947,18 +977,18 @@ impl<'w> Actor<'w> {
             Err(e) => return self.simple(step, t0, Err(e)),
         };
         let max_frame = self.max_frame;
-        if !matches!(&self.conns[i].decoder, Some((c, _)) if *c == codec) {
-            // A new codec on this connection: bytes the old decoder read past its last
-            // frame are the start of the next message, so they move to the new one.
+        if !matches!(&self.conns[i].decoder, Some((c, m, _)) if *c == codec && *m == max_frame) {
+            // A new codec or max-frame on this connection: bytes the old decoder read past
+            // its last frame are the start of the next message, so they move over.
             let mut decoder = Decoder::new(codec, max_frame);
-            if let Some((_, old)) = &mut self.conns[i].decoder {
+            if let Some((_, _, old)) = &mut self.conns[i].decoder {
                 decoder.push(&old.take_unread());
             }
-            self.conns[i].decoder = Some((codec, decoder));
+            self.conns[i].decoder = Some((codec, max_frame, decoder));
         }
         loop {
             let next = match &mut self.conns[i].decoder {
-                Some((_, d)) => d.next_frame(),
+                Some((_, _, d)) => d.next_frame(),
                 None => Ok(None),
             };
             match next {
@@ -983,7 +1013,7 @@ impl<'w> Actor<'w> {
             };
             if bytes.is_empty() {
                 let finished = match &self.conns[i].decoder {
-                    Some((_, d)) => d.finish(),
+                    Some((_, _, d)) => d.finish(),
                     None => Ok(()),
                 };
                 return match finished {
@@ -1002,7 +1032,7 @@ impl<'w> Actor<'w> {
                     Err(e) => self.frame_error(step, t0, &e),
                 };
             }
-            if let Some((_, d)) = &mut self.conns[i].decoder {
+            if let Some((_, _, d)) = &mut self.conns[i].decoder {
                 d.push(&bytes);
             }
         }

@@ -156,15 +156,37 @@ impl TimerStats {
     }
 }
 
-/// A duration for people: `350µs`, `41.2ms`, `1.25s`.
+/// A duration for people, with three significant digits: `350µs`, `41.2ms`, `1.00s`.
 pub fn fmt_duration(d: Duration) -> String {
     let us = d.as_micros();
     if us < 1000 {
-        format!("{us}µs")
-    } else if us < 1_000_000 {
-        format!("{:.1}ms", us as f64 / 1000.0)
+        return format!("{us}µs");
+    }
+    // `value` counts thousandths of `unit`, and is at least 1000.
+    let (value, unit) = if us < 1_000_000 {
+        (us, "ms")
     } else {
-        format!("{:.2}s", us as f64 / 1_000_000.0)
+        (us / 1000, "s")
+    };
+    let decimals: u32 = if value < 10_000 {
+        2
+    } else if value < 100_000 {
+        1
+    } else {
+        0
+    };
+    let scale = 10u128.pow(3 - decimals);
+    let rounded = (value + scale / 2) / scale;
+    if decimals == 0 {
+        format!("{rounded}{unit}")
+    } else {
+        let ten = 10u128.pow(decimals);
+        format!(
+            "{}.{:0width$}{unit}",
+            rounded / ten,
+            rounded % ten,
+            width = decimals as usize
+        )
     }
 }
 
