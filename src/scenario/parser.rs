@@ -439,6 +439,11 @@ struct Uses {
     timers: Vec<(String, Span)>,
     /// `connect` without `to`: the verb's span.
     bare_connects: Vec<Span>,
+    /// Actors whose listener a step uses (`connect to`, `accept`), with the span to blame.
+    /// `own` is an `accept` without `on`.
+    listeners: Vec<(String, Span, bool)>,
+    /// Actors a `sendto` sends to, which must bind a datagram socket.
+    binders: Vec<(String, Span)>,
 }
 
 /// Declared names, in file order.
@@ -448,6 +453,7 @@ struct Declared {
     marks: Vec<String>,
     timers: Vec<String>,
     listeners: Vec<String>,
+    binders: Vec<String>,
 }
 
 fn push_unique(list: &mut Vec<String>, name: &str) {
@@ -1078,6 +1084,12 @@ impl<'a> Parser<'a, '_> {
             Some(_) => Some(self.expect_actor(c)?),
             None => None,
         };
+        if action == Action::Accept {
+            let own = on.is_none();
+            let (owner, span) = on.clone().unwrap_or((actor.text.to_string(), verb.span));
+            self.uses.listeners.push((owner, span, own));
+        }
+        let on = on.map(|(name, _)| name);
         let mut parts = Vec::new();
         let expect = match c.eat(TokenKind::Arrow, "=>") {
             Some(_) => Some(self.parse_expectation(c, &mut parts)?),
@@ -1156,9 +1168,11 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             "connect" => match c.eat_word("to") {
-                Some(_) => Action::Connect {
-                    to: Some(self.expect_actor(c)?),
-                },
+                Some(_) => {
+                    let (to, span) = self.expect_actor(c)?;
+                    self.uses.listeners.push((to.clone(), span, false));
+                    Action::Connect { to: Some(to) }
+                }
                 None => {
                     self.uses.bare_connects.push(verb.span);
                     Action::Connect { to: None }
@@ -1188,6 +1202,7 @@ impl<'a> Parser<'a, '_> {
                 .into_iter()
                 .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
                 .ok_or_else(|| c.fail())?;
+                push_unique(&mut self.declared.binders, actor);
                 Action::Bind(kind)
             }
             "send" => match c.eat_word("frame") {
@@ -1225,7 +1240,8 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             "sendto" => {
-                let to = self.expect_actor(c)?;
+                let (to, span) = self.expect_actor(c)?;
+                self.uses.binders.push((to.clone(), span));
                 let (value, _) = parse_value(c)?;
                 Action::SendTo { to, value }
             }
@@ -1293,12 +1309,12 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// An actor's name, remembered to check that the actor has steps.
-    fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<String> {
+    fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<(String, Span)> {
         let Some(tok) = c.eat_any_word(AN_ACTOR) else {
             return Err(c.fail());
         };
         self.uses.actors.push((tok.text.to_string(), tok.span));
-        Ok(tok.text.to_string())
+        Ok((tok.text.to_string(), tok.span))
     }
 
     /// `=> A | B | ...`; `parts` collects what each alternative claims, with its span.
@@ -1384,7 +1400,7 @@ impl<'a> Parser<'a, '_> {
                 && let Some(tok) = c.eat_word("from")
             {
                 parts.push((Part::From, tok.span));
-                from = Some(self.expect_actor(c)?);
+                from = Some(self.expect_actor(c)?.0);
                 continue;
             }
             if !truncated && let Some(tok) = c.eat_word("truncated") {
@@ -1451,6 +1467,30 @@ impl<'a> Parser<'a, '_> {
                         ),
                     )
                     .help(help),
+                );
+            }
+        }
+        // Only actors that exist: an unknown one has its own error above.
+        for (name, span, own) in uses.listeners {
+            if declared.actors.contains(&name) && !declared.listeners.contains(&name) {
+                let message = if own {
+                    format!("`{name}` has no listener to accept on: no step has `{name}: listen`")
+                } else {
+                    format!("`{name}` never listens: no step has `{name}: listen`")
+                };
+                self.errors.push(Error::new(span, message));
+            }
+        }
+        for (name, span) in uses.binders {
+            if declared.actors.contains(&name) && !declared.binders.contains(&name) {
+                self.errors.push(
+                    Error::new(
+                        span,
+                        format!("`{name}` never binds a datagram socket to send to"),
+                    )
+                    .with_help(format!(
+                        "add `{name}: bind udp` or `{name}: bind unix-dgram`"
+                    )),
                 );
             }
         }
