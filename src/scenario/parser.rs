@@ -758,8 +758,11 @@ impl<'a> Parser<'a, '_> {
             && (lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         {
             self.errors.push(
-                Error::new(Span::of(&key), format!("`{lang}` is not a language suffix"))
-                    .with_help("write the language after one dot, like `title.zh:` or `about.en:`"),
+                Error::new(
+                    Span::of(&key),
+                    format!("`{}` has a malformed language suffix", key.text),
+                )
+                .with_help("write the language after one dot, like `title.zh:` or `about.en:`"),
             );
             return;
         }
