@@ -1,7 +1,7 @@
 //! Text -> tokens, losslessly: whitespace, comments and newlines are tokens too, so the
 //! texts of all tokens concatenate back to the input, byte for byte. The lexer never
-//! fails; what it cannot make sense of becomes an [`TokenKind::Unknown`] token or an
-//! unterminated [`TokenKind::Str`], and the parser reports it.
+//! fails; what it cannot make sense of becomes an `Unknown` token or an
+//! unterminated `Str`, and the parser reports it.
 
 /// What a token is. Strings keep their quotes and escapes; see [`unescape`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -1,5 +1,5 @@
 //! Byte values at run time: make the bytes a value stands for ([`eval`]), check received
-//! bytes against an expected value ([`matches`]), and print a value back in the
+//! bytes against an expected value ([`matches()`]), and print a value back in the
 //! language's own syntax ([`describe`]).
 
 use rand::RngExt;
