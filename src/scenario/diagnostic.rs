@@ -136,8 +136,8 @@ mod tests {
     fn tabs_and_wide_characters_keep_the_caret_aligned() {
         let src = "\t服务: sedn\r\n";
         assert_eq!(
-            diag(1, 5, 4, None).render(src),
-            "scenarios/x.lab:1:5: unknown verb `sedn`\n1 | \t服务: sedn\n  | \t      ^^^^"
+            diag(1, 6, 4, None).render(src),
+            "scenarios/x.lab:1:6: unknown verb `sedn`\n1 | \t服务: sedn\n  | \t      ^^^^"
         );
         assert_eq!(
             diag(1, 2, 2, None).render(src),

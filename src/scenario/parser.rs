@@ -439,6 +439,11 @@ struct Uses {
     timers: Vec<(String, Span)>,
     /// `connect` without `to`: the verb's span.
     bare_connects: Vec<Span>,
+    /// Actors whose listener a step uses (`connect to`, `accept`), with the span to blame.
+    /// `own` is an `accept` without `on`.
+    listeners: Vec<(String, Span, bool)>,
+    /// Actors a `sendto` sends to, which must bind a datagram socket.
+    binders: Vec<(String, Span)>,
 }
 
 /// Declared names, in file order.
@@ -448,6 +453,7 @@ struct Declared {
     marks: Vec<String>,
     timers: Vec<String>,
     listeners: Vec<String>,
+    binders: Vec<String>,
 }
 
 fn push_unique(list: &mut Vec<String>, name: &str) {
@@ -617,8 +623,8 @@ fn collect_params(lines: &[&[Token<'_>]], errors: &mut Vec<Error>) -> Vec<Param>
             line: key.line,
             col: line
                 .iter()
-                .filter(|t| t.kind != TokenKind::Comment)
-                .last()
+                .rev()
+                .find(|t| !t.kind.is_trivia())
                 .map_or(key.col, |t| t.col + t.width()),
             width: 1,
         };
@@ -752,8 +758,11 @@ impl<'a> Parser<'a, '_> {
             && (lang.is_empty() || !lang.chars().all(|c| c.is_ascii_alphanumeric() || c == '-'))
         {
             self.errors.push(
-                Error::new(Span::of(&key), format!("`{lang}` is not a language suffix"))
-                    .with_help("write the language after one dot, like `title.zh:` or `about.en:`"),
+                Error::new(
+                    Span::of(&key),
+                    format!("`{}` has a malformed language suffix", key.text),
+                )
+                .with_help("write the language after one dot, like `title.zh:` or `about.en:`"),
             );
             return;
         }
@@ -1078,6 +1087,12 @@ impl<'a> Parser<'a, '_> {
             Some(_) => Some(self.expect_actor(c)?),
             None => None,
         };
+        if action == Action::Accept {
+            let own = on.is_none();
+            let (owner, span) = on.clone().unwrap_or((actor.text.to_string(), verb.span));
+            self.uses.listeners.push((owner, span, own));
+        }
+        let on = on.map(|(name, _)| name);
         let mut parts = Vec::new();
         let expect = match c.eat(TokenKind::Arrow, "=>") {
             Some(_) => Some(self.parse_expectation(c, &mut parts)?),
@@ -1156,9 +1171,11 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             "connect" => match c.eat_word("to") {
-                Some(_) => Action::Connect {
-                    to: Some(self.expect_actor(c)?),
-                },
+                Some(_) => {
+                    let (to, span) = self.expect_actor(c)?;
+                    self.uses.listeners.push((to.clone(), span, false));
+                    Action::Connect { to: Some(to) }
+                }
                 None => {
                     self.uses.bare_connects.push(verb.span);
                     Action::Connect { to: None }
@@ -1188,6 +1205,7 @@ impl<'a> Parser<'a, '_> {
                 .into_iter()
                 .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
                 .ok_or_else(|| c.fail())?;
+                push_unique(&mut self.declared.binders, actor);
                 Action::Bind(kind)
             }
             "send" => match c.eat_word("frame") {
@@ -1225,7 +1243,8 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             "sendto" => {
-                let to = self.expect_actor(c)?;
+                let (to, span) = self.expect_actor(c)?;
+                self.uses.binders.push((to.clone(), span));
                 let (value, _) = parse_value(c)?;
                 Action::SendTo { to, value }
             }
@@ -1293,12 +1312,12 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// An actor's name, remembered to check that the actor has steps.
-    fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<String> {
+    fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<(String, Span)> {
         let Some(tok) = c.eat_any_word(AN_ACTOR) else {
             return Err(c.fail());
         };
         self.uses.actors.push((tok.text.to_string(), tok.span));
-        Ok(tok.text.to_string())
+        Ok((tok.text.to_string(), tok.span))
     }
 
     /// `=> A | B | ...`; `parts` collects what each alternative claims, with its span.
@@ -1384,7 +1403,7 @@ impl<'a> Parser<'a, '_> {
                 && let Some(tok) = c.eat_word("from")
             {
                 parts.push((Part::From, tok.span));
-                from = Some(self.expect_actor(c)?);
+                from = Some(self.expect_actor(c)?.0);
                 continue;
             }
             if !truncated && let Some(tok) = c.eat_word("truncated") {
@@ -1451,6 +1470,30 @@ impl<'a> Parser<'a, '_> {
                         ),
                     )
                     .help(help),
+                );
+            }
+        }
+        // Only actors that exist: an unknown one has its own error above.
+        for (name, span, own) in uses.listeners {
+            if declared.actors.contains(&name) && !declared.listeners.contains(&name) {
+                let message = if own {
+                    format!("`{name}` has no listener to accept on: no step has `{name}: listen`")
+                } else {
+                    format!("`{name}` never listens: no step has `{name}: listen`")
+                };
+                self.errors.push(Error::new(span, message));
+            }
+        }
+        for (name, span) in uses.binders {
+            if declared.actors.contains(&name) && !declared.binders.contains(&name) {
+                self.errors.push(
+                    Error::new(
+                        span,
+                        format!("`{name}` never binds a datagram socket to send to"),
+                    )
+                    .with_help(format!(
+                        "add `{name}: bind udp` or `{name}: bind unix-dgram`"
+                    )),
                 );
             }
         }
@@ -1792,5 +1835,712 @@ fn hex_bytes(tok: PTok<'_>) -> PResult<Vec<u8>> {
 
 #[cfg(test)]
 pub(crate) mod tests {
-    pub(crate) const SAMPLES: &[&str] = &[];
+    use std::net::Shutdown;
+    use std::time::Duration;
+
+    use rand::rngs::StdRng;
+    use rand::{RngExt, SeedableRng};
+
+    use crate::scenario::ast::{
+        Action, Check, CheckKind, CmpOp, Codec, Counted, DataMatch, DgramKind, Item, Outcome,
+        RecvMode, Scenario, SockOpt, Stat, StatBound, Step, StreamKind, Value,
+    };
+
+    /// The spec's own example, a file using every verb, and a datagram file.
+    pub(crate) const SAMPLES: &[&str] = &[SPEC_EXAMPLE, EVERYTHING, DATAGRAMS];
+
+    const SPEC_EXAMPLE: &str = r#"# Two quick sends are read back by one recv.
+title: Two sends, one recv
+title.zh: 两次发送，一次接收
+about: TCP is a byte stream. The kernel keeps no record of where one send ended,
+about: so a late recv returns everything queued, glued together.
+about.zh: TCP 是字节流……
+tags: tcp, coalescing
+
+server: listen
+client: connect
+server: accept                 => from client
+client: send "hello"
+client: send "world"
+server: wait readable 10
+server: recv 1024              => "helloworld"
+client: close
+server: recv 1024              => eof
+"#;
+
+    const EVERYTHING: &str = "\
+title: Everything
+about: First paragraph,
+about: still the first.
+about:
+about: Second paragraph.
+about.en: English.
+tags: a, b ,, c
+timeout: 2s
+param: nodelay = off
+param: msg = \"hi\" # a comment
+param: n = 3
+expect: rtt p50 >= 30ms
+expect: rtt count == 20
+expect: server recvs > 1   # counted
+expect: client sends == $n
+
+\tserver: set reuseaddr on
+server: listen tcp backlog 128
+local: listen unix
+client: set nodelay $nodelay
+client: connect to server
+server: accept on server => from client | error ECONNABORTED
+client: send $msg => 2 bytes | partial
+client: sendall bytes 64K
+client: send frame len32 \"x\" * 3 + \"y\"
+client: send frame fixed 4 hex \"de ad be ef\"
+server: recv 10 => \"hi\" | timeout
+server: recv exactly 1K
+server: recv until eof
+server: recv frame json-header chunk 16 => bytes 4
+server: recv frame line
+server: recv frame len32le => eof | error frame-too-large
+repeat $n {
+  client: mark sent
+  repeat 2 {
+    server: wait sent
+  }
+}
+client: timer start rtt
+client: timer stop rtt
+client: sleep 1.5s
+client: wait drained
+client: shutdown write
+client: shutdown read on server
+client: shutdown both
+server: close
+server: close listener
+server: listen again => error EADDRINUSE | ok
+";
+
+    const DATAGRAMS: &str = "\
+a: bind udp
+b: bind unix-dgram
+a: sendto b random 10..20 + \"\\u{e9}\\x00\" => 5 bytes
+b: recvfrom 4 => random 4 from a truncated | truncated from a | 4 bytes
+b: recvfrom 100 => from a
+";
+
+    fn parse_ok(source: &str) -> Scenario {
+        parse_with(source, &[])
+    }
+
+    fn parse_with(source: &str, overrides: &[(&str, &str)]) -> Scenario {
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match super::parse("t.lab", "t", source, &overrides) {
+            Ok(scenario) => scenario,
+            Err(ds) => panic!("{}", errors_of(source, &ds)),
+        }
+    }
+
+    fn errors_of(source: &str, ds: &[crate::scenario::Diagnostic]) -> String {
+        ds.iter()
+            .map(|d| d.render(source))
+            .collect::<Vec<_>>()
+            .join("\n")
+    }
+
+    fn errors(source: &str) -> String {
+        errors_with(source, &[])
+    }
+
+    fn errors_with(source: &str, overrides: &[(&str, &str)]) -> String {
+        let overrides: Vec<(String, String)> = overrides
+            .iter()
+            .map(|(k, v)| (k.to_string(), v.to_string()))
+            .collect();
+        match super::parse("t.lab", "t", source, &overrides) {
+            Ok(_) => panic!("no error in {source:?}"),
+            Err(ds) => errors_of(source, &ds),
+        }
+    }
+
+    /// Every step, blocks flattened, in file order.
+    fn steps(items: &[Item]) -> Vec<&Step> {
+        items
+            .iter()
+            .flat_map(|item| match item {
+                Item::Step(step) => vec![step],
+                Item::Repeat(r) => steps(&r.body),
+            })
+            .collect()
+    }
+
+    /// The action of a one-step file (a server listens, so `connect` has its listener).
+    fn action(step: &str) -> Action {
+        let src = format!("server: listen\nclient: {step}\n");
+        steps(&parse_ok(&src).body)[1].action.clone()
+    }
+
+    fn value(v: &str) -> Value {
+        match action(&format!("send {v}")) {
+            Action::Send(value) => value,
+            other => panic!("{other:?}"),
+        }
+    }
+
+    fn outcomes(verb_and_expectation: &str) -> Vec<Outcome> {
+        let src = format!("server: listen\nserver: {verb_and_expectation}\n");
+        let scenario = parse_ok(&src);
+        let step = steps(&scenario.body)[1].clone();
+        step.expect.map(|e| e.alternatives).unwrap_or_default()
+    }
+
+    fn lit(s: &str) -> Value {
+        Value::Literal(s.as_bytes().to_vec())
+    }
+
+    #[test]
+    fn the_spec_example() {
+        let s = parse_ok(SPEC_EXAMPLE);
+        assert_eq!(s.name, "t");
+        assert_eq!(s.file, "t.lab");
+        assert_eq!(s.title.get("en"), Some("Two sends, one recv"));
+        assert_eq!(s.title.get("zh"), Some("两次发送，一次接收"));
+        assert_eq!(
+            s.about.default.as_deref(),
+            Some(
+                "TCP is a byte stream. The kernel keeps no record of where one send ended, \
+                 so a late recv returns everything queued, glued together."
+            )
+        );
+        assert_eq!(s.about.get("zh"), Some("TCP 是字节流……"));
+        assert_eq!(s.tags, ["tcp", "coalescing"]);
+        assert_eq!(s.actors, ["server", "client"]);
+        assert_eq!(s.timeout, None);
+        let steps = steps(&s.body);
+        assert_eq!(steps.len(), 9);
+        let accept = steps[2];
+        assert_eq!(
+            (accept.actor.as_str(), accept.line, accept.col),
+            ("server", 11, 9)
+        );
+        assert_eq!(accept.text, "accept                 => from client");
+        assert_eq!(accept.action, Action::Accept);
+        let expect = accept.expect.as_ref().expect("an expectation");
+        assert_eq!(expect.text, "from client");
+        assert_eq!(
+            expect.alternatives,
+            [Outcome::Data {
+                what: None,
+                from: Some("client".into()),
+                truncated: false
+            }]
+        );
+        assert_eq!(steps[6].action, Action::Recv(RecvMode::Once(1024)));
+        assert_eq!(
+            steps[6].expect.as_ref().map(|e| e.alternatives.clone()),
+            Some(vec![Outcome::Data {
+                what: Some(DataMatch::Exact(lit("helloworld"))),
+                from: None,
+                truncated: false
+            }])
+        );
+        assert_eq!(
+            steps[8].expect.as_ref().map(|e| e.alternatives.clone()),
+            Some(vec![Outcome::Eof])
+        );
+    }
+
+    #[test]
+    fn everything_parses_into_the_model() {
+        let s = parse_ok(EVERYTHING);
+        assert_eq!(s.title.default.as_deref(), Some("Everything"));
+        assert_eq!(
+            s.about.default.as_deref(),
+            Some("First paragraph, still the first.\n\nSecond paragraph.")
+        );
+        assert_eq!(s.about.get("en"), Some("English."));
+        assert_eq!(s.tags, ["a", "b", "c"]);
+        assert_eq!(s.timeout, Some(Duration::from_secs(2)));
+        assert_eq!(s.actors, ["server", "local", "client"]);
+        let params: Vec<(&str, &str, &str, u32)> = s
+            .params
+            .iter()
+            .map(|p| {
+                (
+                    p.name.as_str(),
+                    p.default.as_str(),
+                    p.value.as_str(),
+                    p.line,
+                )
+            })
+            .collect();
+        assert_eq!(
+            params,
+            [
+                ("nodelay", "off", "off", 9),
+                ("msg", "\"hi\"", "\"hi\"", 10),
+                ("n", "3", "3", 11)
+            ]
+        );
+        assert_eq!(
+            s.checks,
+            [
+                Check {
+                    line: 12,
+                    text: "rtt p50 >= 30ms".into(),
+                    kind: CheckKind::Timer {
+                        name: "rtt".into(),
+                        stat: Stat::P50,
+                        value: StatBound::Time(Duration::from_millis(30))
+                    },
+                    op: CmpOp::Ge
+                },
+                Check {
+                    line: 13,
+                    text: "rtt count == 20".into(),
+                    kind: CheckKind::Timer {
+                        name: "rtt".into(),
+                        stat: Stat::Count,
+                        value: StatBound::Count(20)
+                    },
+                    op: CmpOp::Eq
+                },
+                Check {
+                    line: 14,
+                    text: "server recvs > 1".into(),
+                    kind: CheckKind::Count {
+                        actor: "server".into(),
+                        what: Counted::Recvs,
+                        value: 1
+                    },
+                    op: CmpOp::Gt
+                },
+                Check {
+                    line: 15,
+                    text: "client sends == 3".into(),
+                    kind: CheckKind::Count {
+                        actor: "client".into(),
+                        what: Counted::Sends,
+                        value: 3
+                    },
+                    op: CmpOp::Eq
+                },
+            ]
+        );
+        let actions: Vec<Action> = steps(&s.body).iter().map(|s| s.action.clone()).collect();
+        assert_eq!(
+            actions,
+            [
+                Action::Set(SockOpt::ReuseAddr(true)),
+                Action::Listen {
+                    kind: StreamKind::Tcp,
+                    backlog: 128
+                },
+                Action::Listen {
+                    kind: StreamKind::Unix,
+                    backlog: 5
+                },
+                Action::Set(SockOpt::NoDelay(false)),
+                Action::Connect {
+                    to: Some("server".into())
+                },
+                Action::Accept,
+                Action::Send(lit("hi")),
+                Action::SendAll(Value::Pattern(65536)),
+                Action::SendFrame {
+                    codec: Codec::Len32,
+                    value: Value::Concat(vec![Value::Times(Box::new(lit("x")), 3), lit("y")])
+                },
+                Action::SendFrame {
+                    codec: Codec::Fixed(4),
+                    value: Value::Literal(vec![0xde, 0xad, 0xbe, 0xef])
+                },
+                Action::Recv(RecvMode::Once(10)),
+                Action::Recv(RecvMode::Exactly(1024)),
+                Action::Recv(RecvMode::UntilEof),
+                Action::RecvFrame {
+                    codec: Codec::JsonHeader,
+                    chunk: 16
+                },
+                Action::RecvFrame {
+                    codec: Codec::Line,
+                    chunk: 1024
+                },
+                Action::RecvFrame {
+                    codec: Codec::Len32Le,
+                    chunk: 1024
+                },
+                Action::Mark("sent".into()),
+                Action::Wait("sent".into()),
+                Action::TimerStart("rtt".into()),
+                Action::TimerStop("rtt".into()),
+                Action::Sleep(Duration::from_millis(1500)),
+                Action::WaitDrained,
+                Action::Shutdown(Shutdown::Write),
+                Action::Shutdown(Shutdown::Read),
+                Action::Shutdown(Shutdown::Both),
+                Action::Close,
+                Action::CloseListener,
+                Action::ListenAgain,
+            ]
+        );
+        let all = steps(&s.body);
+        let first = all[0];
+        assert_eq!(
+            (first.line, first.col, first.text.as_str()),
+            (17, 10, "set reuseaddr on")
+        );
+        assert_eq!(all[3].text, "set nodelay off");
+        assert_eq!(all[5].on.as_deref(), Some("server"));
+        assert_eq!(all[6].text, "send \"hi\" => 2 bytes | partial");
+        assert_eq!(all[23].on.as_deref(), Some("server"));
+    }
+
+    #[test]
+    fn repeat_blocks_nest() {
+        let s = parse_ok(EVERYTHING);
+        let Some(Item::Repeat(outer)) = s.body.iter().find(|i| matches!(i, Item::Repeat(_))) else {
+            panic!("no repeat block");
+        };
+        assert_eq!((outer.count, outer.line, outer.body.len()), (3, 33, 2));
+        let Item::Repeat(inner) = &outer.body[1] else {
+            panic!("no inner block");
+        };
+        assert_eq!((inner.count, inner.line), (2, 35));
+        assert!(
+            matches!(&inner.body[..], [Item::Step(s)] if s.action == Action::Wait("sent".into()))
+        );
+    }
+
+    #[test]
+    fn datagrams() {
+        let s = parse_ok(DATAGRAMS);
+        let all = steps(&s.body);
+        assert_eq!(all[0].action, Action::Bind(DgramKind::Udp));
+        assert_eq!(all[1].action, Action::Bind(DgramKind::UnixDgram));
+        assert_eq!(
+            all[2].action,
+            Action::SendTo {
+                to: "b".into(),
+                value: Value::Concat(vec![
+                    Value::Random { min: 10, max: 20 },
+                    Value::Literal(vec![0xc3, 0xa9, 0])
+                ])
+            }
+        );
+        assert_eq!(all[3].action, Action::RecvFrom(4));
+        assert_eq!(
+            all[3].expect.as_ref().map(|e| e.alternatives.clone()),
+            Some(vec![
+                Outcome::Data {
+                    what: Some(DataMatch::Exact(Value::Random { min: 4, max: 4 })),
+                    from: Some("a".into()),
+                    truncated: true
+                },
+                Outcome::Data {
+                    what: None,
+                    from: Some("a".into()),
+                    truncated: true
+                },
+                Outcome::Data {
+                    what: Some(DataMatch::Count(4)),
+                    from: None,
+                    truncated: false
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn every_option() {
+        let cases = [
+            ("nodelay on", SockOpt::NoDelay(true)),
+            ("reuseaddr off", SockOpt::ReuseAddr(false)),
+            ("reuseport on", SockOpt::ReusePort(true)),
+            ("cork on", SockOpt::Cork(true)),
+            ("quickack off", SockOpt::QuickAck(false)),
+            ("nonblocking on", SockOpt::NonBlocking(true)),
+            ("rcvbuf 4K", SockOpt::RcvBuf(4096)),
+            ("sndbuf 1M", SockOpt::SndBuf(1 << 20)),
+            ("mss 536", SockOpt::Mss(536)),
+            ("rcvlowat 10", SockOpt::RcvLowat(10)),
+            ("linger 0s", SockOpt::Linger(Some(Duration::ZERO))),
+            ("linger off", SockOpt::Linger(None)),
+            (
+                "rcvtimeo 250ms",
+                SockOpt::RcvTimeo(Some(Duration::from_millis(250))),
+            ),
+            ("rcvtimeo 0s", SockOpt::RcvTimeo(None)),
+            ("sndtimeo off", SockOpt::SndTimeo(None)),
+            (
+                "sndtimeo 250us",
+                SockOpt::SndTimeo(Some(Duration::from_micros(250))),
+            ),
+            ("max-frame 64K", SockOpt::MaxFrame(65536)),
+        ];
+        for (text, opt) in cases {
+            assert_eq!(action(&format!("set {text}")), Action::Set(opt), "{text}");
+        }
+    }
+
+    #[test]
+    fn values() {
+        assert_eq!(value("\"a\\tb\""), lit("a\tb"));
+        assert_eq!(
+            value("hex \"DEad beef\""),
+            Value::Literal(vec![0xde, 0xad, 0xbe, 0xef])
+        );
+        assert_eq!(value("hex \"\""), Value::Literal(vec![]));
+        assert_eq!(value("bytes 3000"), Value::Pattern(3000));
+        assert_eq!(value("random 7"), Value::Random { min: 7, max: 7 });
+        assert_eq!(
+            value("random 1K..2K"),
+            Value::Random {
+                min: 1024,
+                max: 2048
+            }
+        );
+        assert_eq!(
+            value("\"x\" * 3 + \"y\""),
+            Value::Concat(vec![Value::Times(Box::new(lit("x")), 3), lit("y")])
+        );
+        assert_eq!(
+            value("\"y\" + \"x\" * 2 * 3"),
+            Value::Concat(vec![
+                lit("y"),
+                Value::Times(Box::new(Value::Times(Box::new(lit("x")), 2)), 3)
+            ])
+        );
+        assert_eq!(
+            value("hex \"00000005\" + \"hello\" + bytes 2"),
+            Value::Concat(vec![
+                Value::Literal(vec![0, 0, 0, 5]),
+                lit("hello"),
+                Value::Pattern(2)
+            ])
+        );
+    }
+
+    #[test]
+    fn expectations() {
+        assert_eq!(outcomes("recv 1 => ok"), [Outcome::Ok]);
+        assert_eq!(
+            outcomes("recv 1 => eof | error ECONNRESET | timeout"),
+            [
+                Outcome::Eof,
+                Outcome::Error("ECONNRESET".into()),
+                Outcome::Timeout
+            ]
+        );
+        assert_eq!(
+            outcomes("recv 1 => 1 bytes | bytes 1"),
+            [
+                Outcome::Data {
+                    what: Some(DataMatch::Count(1)),
+                    from: None,
+                    truncated: false
+                },
+                Outcome::Data {
+                    what: Some(DataMatch::Exact(Value::Pattern(1))),
+                    from: None,
+                    truncated: false
+                }
+            ]
+        );
+        assert_eq!(outcomes("send \"abc\" => partial"), [Outcome::Partial]);
+        assert_eq!(
+            outcomes("recvfrom 9 => \"a\" truncated from server"),
+            [Outcome::Data {
+                what: Some(DataMatch::Exact(lit("a"))),
+                from: Some("server".into()),
+                truncated: true
+            }]
+        );
+        assert_eq!(
+            outcomes("recv frame line => error truncated-frame"),
+            [Outcome::Error("truncated-frame".into())]
+        );
+        let s = parse_ok("server: listen\nserver: recv 4 =>  \"a\" |eof   # why\n");
+        assert_eq!(
+            steps(&s.body)[1].expect.as_ref().map(|e| e.text.as_str()),
+            Some("\"a\" |eof")
+        );
+        assert_eq!(steps(&s.body)[1].text, "recv 4 =>  \"a\" |eof");
+    }
+
+    #[test]
+    fn a_string_may_hold_a_hash_and_an_arrow() {
+        let s = parse_ok("server: listen\nclient: send \"# => |\" # real comment\n");
+        let step = steps(&s.body)[1];
+        assert_eq!(step.action, Action::Send(lit("# => |")));
+        assert_eq!(step.text, "send \"# => |\"");
+        assert_eq!(step.expect, None);
+    }
+
+    #[test]
+    fn meta_lines_may_come_anywhere_and_about_paragraphs_join() {
+        let s =
+            parse_ok("about: one\nserver: listen\nabout: two\nabout:\nabout:\nabout: three # c\n");
+        assert_eq!(s.about.default.as_deref(), Some("one two\n\nthree"));
+        assert_eq!(s.title, Default::default());
+        let s = parse_ok("about:\nabout: only\n");
+        assert_eq!(s.about.default.as_deref(), Some("only"));
+    }
+
+    #[test]
+    fn crlf_line_endings() {
+        let s = parse_ok("title: T\r\nserver: listen\r\nclient: connect => ok\r\n");
+        assert_eq!(s.title.default.as_deref(), Some("T"));
+        assert_eq!(steps(&s.body)[1].text, "connect => ok");
+    }
+
+    #[test]
+    fn params_are_substituted_before_parsing() {
+        let src = "param: delay = 10ms\nparam: what = \"a\" * 2\nserver: listen\n\
+                   client: sleep $delay\nclient: send $what + \"b\"\n";
+        let s = parse_ok(src);
+        let all = steps(&s.body);
+        assert_eq!(all[1].action, Action::Sleep(Duration::from_millis(10)));
+        assert_eq!(all[1].text, "sleep 10ms");
+        assert_eq!(
+            all[2].action,
+            Action::Send(Value::Concat(vec![
+                Value::Times(Box::new(lit("a")), 2),
+                lit("b")
+            ]))
+        );
+        let s = parse_with(src, &[("delay", "1s"), ("what", "bytes 3")]);
+        let all = steps(&s.body);
+        assert_eq!(all[1].action, Action::Sleep(Duration::from_secs(1)));
+        assert_eq!(all[1].text, "sleep 1s");
+        assert_eq!(
+            all[2].action,
+            Action::Send(Value::Concat(vec![Value::Pattern(3), lit("b")]))
+        );
+        assert_eq!(s.params[0].default, "10ms");
+        assert_eq!(s.params[0].value, "1s");
+        // Not inside strings, and not in free text.
+        let s = parse_ok("param: x = 1\ntitle: costs $5\nserver: listen\nclient: send \"$x\"\n");
+        assert_eq!(s.title.default.as_deref(), Some("costs $5"));
+        assert_eq!(steps(&s.body)[1].action, Action::Send(lit("$x")));
+    }
+
+    #[test]
+    fn an_error_in_a_substituted_value_points_at_the_param() {
+        let src = "param: delay = 10ms\nserver: listen\nclient: sleep $delay\n";
+        assert_eq!(
+            errors_with(src, &[("delay", "10")]),
+            "t.lab:3:15: `10` is not a duration: write a number and a unit, like `40ms`, `1s` or `250us`\n\
+             3 | client: sleep $delay\n  \
+               |               ^^^^^^"
+        );
+    }
+
+    #[test]
+    fn an_undeclared_override_is_reported_on_line_zero() {
+        let src = "param: nodelay = off\nparam: size = 10\nserver: listen\n";
+        assert_eq!(
+            errors_with(src, &[("nodelya", "on")]),
+            "t.lab: unknown parameter `nodelya` in --param: this scenario declares `nodelay` and `size`\n\
+             help: did you mean `nodelay`?"
+        );
+        assert_eq!(
+            errors_with("server: listen\n", &[("x", "1")]),
+            "t.lab: unknown parameter `x` in --param: this scenario declares no parameters"
+        );
+        // Command-line problems come first, then the file's, in order.
+        let text = errors_with("server: lisen\n", &[("x", "1")]);
+        assert!(text.starts_with("t.lab: unknown parameter `x`"), "{text}");
+        assert!(text.contains("\nt.lab:1:9: unknown verb `lisen`"), "{text}");
+    }
+
+    #[test]
+    fn connect_may_come_before_listen_and_actors_are_in_order_of_first_step() {
+        let s = parse_ok("client: connect\nserver: listen\nserver: accept\n");
+        assert_eq!(s.actors, ["client", "server"]);
+    }
+
+    #[test]
+    fn names_are_checked_against_the_whole_file() {
+        parse_ok(
+            "server: wait ready\nclient: mark ready\nclient: connect to server\nserver: listen\n",
+        );
+        assert_eq!(
+            errors("a: listen\na: close listener\na: listen again\nb: connect\nb: timer stop t\n"),
+            "t.lab:5:15: timer `t` is never started: no step has `timer start t`\n\
+             5 | b: timer stop t\n  \
+               |               ^"
+        );
+    }
+
+    #[test]
+    fn errors_come_in_file_order_one_per_bad_line() {
+        let text = errors("x: sedn\nclient: connect to nobody\nx: recv 1 => \"a\" \"b\"\n}\n");
+        let firsts: Vec<&str> = text.lines().filter(|l| l.starts_with("t.lab:")).collect();
+        assert_eq!(
+            firsts,
+            [
+                "t.lab:1:4: unknown verb `sedn`",
+                "t.lab:2:20: unknown actor `nobody`: no step line starts with `nobody:`",
+                "t.lab:3:18: expected `*`, `+`, `from`, `truncated`, `|` or end of line, found a string",
+                "t.lab:4:1: `}` without a `repeat` block to close",
+            ][..]
+        );
+    }
+
+    #[test]
+    fn nothing_panics_on_prefixes_or_random_bytes() {
+        for sample in SAMPLES {
+            for (i, _) in sample.char_indices() {
+                let _ = super::parse("t.lab", "t", &sample[..i], &[]);
+            }
+        }
+        let mut rng = StdRng::seed_from_u64(7);
+        let alphabet: Vec<char> = "ab: =>|+*{}\"\\$#.0123456789KMx\n\t\r中é-_"
+            .chars()
+            .collect();
+        for _ in 0..3000 {
+            let len = rng.random_range(0..60);
+            let s: String = (0..len)
+                .map(|_| alphabet[rng.random_range(0..alphabet.len())])
+                .collect();
+            let _ = super::parse("t.lab", "t", &s, &[("x".into(), "$y".into())]);
+            let bytes: Vec<u8> = (0..len).map(|_| rng.random::<u8>()).collect();
+            let s = String::from_utf8_lossy(&bytes);
+            let _ = super::parse("t.lab", "t", &s, &[]);
+            if let Err(ds) = super::parse("t.lab", "t", &s, &[]) {
+                for d in ds {
+                    let _ = d.render(&s);
+                }
+            }
+        }
+        // Every line of a sample with each token replaced by junk.
+        for sample in SAMPLES {
+            for junk in ["", "\"", "$", "}", "=>", "9999999999999999999999K", "on"] {
+                for (i, line) in sample.lines().enumerate() {
+                    for word in line.split(' ') {
+                        let broken: String = sample
+                            .lines()
+                            .enumerate()
+                            .map(|(j, l)| {
+                                if i == j {
+                                    l.replacen(word, junk, 1)
+                                } else {
+                                    l.to_string()
+                                }
+                            })
+                            .collect::<Vec<_>>()
+                            .join("\n");
+                        if let Err(ds) = super::parse("t.lab", "t", &broken, &[]) {
+                            for d in ds {
+                                assert!(d.line > 0 && d.col > 0 && d.width > 0, "{d:?}");
+                                let _ = d.render(&broken);
+                            }
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
