@@ -53,6 +53,14 @@ pub enum FrameError {
 }
 
 impl FrameError {
+    /// Every name [`FrameError::name`] can give.
+    pub const NAMES: &'static [&'static str] = &[
+        "frame-too-large",
+        "bad-header",
+        "truncated-frame",
+        "wrong-size",
+    ];
+
     /// The name used in `=> error NAME`.
     pub fn name(&self) -> &'static str {
         match self {

@@ -3,7 +3,7 @@
 use std::io;
 
 /// The errno names stickylab knows, with their numbers on this OS.
-const NAMES: &[(&str, i32)] = &[
+pub(crate) const NAMES: &[(&str, i32)] = &[
     ("EADDRINUSE", libc::EADDRINUSE),
     ("EADDRNOTAVAIL", libc::EADDRNOTAVAIL),
     ("ECONNRESET", libc::ECONNRESET),

@@ -51,37 +51,19 @@ const OPTIONS: &[&str] = &[
 
 const CODECS: &[&str] = &["len32", "len32le", "json-header", "line", "fixed"];
 
-/// The names `=> error NAME` accepts: errnos, then the framing errors of `src/frame`.
-pub(crate) const ERROR_NAMES: &[&str] = &[
-    "EADDRINUSE",
-    "ECONNRESET",
-    "ECONNREFUSED",
-    "EAGAIN",
-    "EWOULDBLOCK",
-    "EPIPE",
-    "ETIMEDOUT",
-    "EINPROGRESS",
-    "ENOTCONN",
-    "EINVAL",
-    "EMSGSIZE",
-    "ENOBUFS",
-    "EBADF",
-    "ECONNABORTED",
-    "EISCONN",
-    "EADDRNOTAVAIL",
-    "ENOENT",
-    "EACCES",
-    "EPERM",
-    "EHOSTUNREACH",
-    "ENETUNREACH",
-    "EINTR",
-    "ESHUTDOWN",
-    "EOPNOTSUPP",
-    "frame-too-large",
-    "bad-header",
-    "truncated-frame",
-    "wrong-size",
-];
+/// The names `=> error NAME` accepts: the errnos the runner can name, EWOULDBLOCK (the
+/// same as EAGAIN on Linux), and the framing errors.
+fn error_names() -> impl Iterator<Item = &'static str> + Clone {
+    crate::net::errno::NAMES
+        .iter()
+        .map(|&(name, _)| name)
+        .chain(["EWOULDBLOCK"])
+        .chain(crate::frame::FrameError::NAMES.iter().copied())
+}
+
+fn is_error_name(name: &str) -> bool {
+    error_names().any(|n| n == name)
+}
 
 const STATS: &[(&str, Stat)] = &[
     ("count", Stat::Count),
@@ -1355,13 +1337,12 @@ impl<'a> Parser<'a, '_> {
             let Some(name) = c.eat_any_word(Exp::Desc("an error name (like `ECONNRESET`)")) else {
                 return Err(c.fail());
             };
-            if !ERROR_NAMES.contains(&name.text) {
-                let help =
-                    did_you_mean(name.text, ERROR_NAMES.iter().copied()).unwrap_or_else(|| {
-                        "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: \
+            if !is_error_name(name.text) {
+                let help = did_you_mean(name.text, error_names()).unwrap_or_else(|| {
+                    "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: \
                      `frame-too-large`, `bad-header`, `truncated-frame`, `wrong-size`"
-                            .to_string()
-                    });
+                        .to_string()
+                });
                 return Err(
                     Error::new(name.span, format!("unknown error name `{}`", name.text))
                         .with_help(help),
@@ -1386,7 +1367,7 @@ impl<'a> Parser<'a, '_> {
                 Ok(v) => v,
                 Err(mut e) => {
                     if let Some(t) = c.peek()
-                        && ERROR_NAMES.contains(&t.text)
+                        && is_error_name(t.text)
                     {
                         e.help = Some(format!("did you mean `error {}`?", t.text));
                     }
