@@ -105,6 +105,25 @@ pub(crate) fn queued_out(_sock: &Socket) -> io::Result<usize> {
     Err(unsupported("SIOCOUTQ (bytes not yet acknowledged)"))
 }
 
+/// Bytes in the send queue not yet sent (SIOCOUTQNSD, tcp(7)): held back by the peer's
+/// window, by Nagle, or by cork.
+#[cfg(target_os = "linux")]
+pub(crate) fn unsent(sock: &Socket) -> io::Result<usize> {
+    use std::os::fd::AsRawFd;
+    let mut n: libc::c_int = 0;
+    // SAFETY: SIOCOUTQNSD writes one c_int through the pointer.
+    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCOUTQNSD as _, &mut n) };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(usize::try_from(n).unwrap_or(0))
+}
+
+#[cfg(not(target_os = "linux"))]
+pub(crate) fn unsent(_sock: &Socket) -> io::Result<usize> {
+    Err(unsupported("SIOCOUTQNSD (bytes not yet sent)"))
+}
+
 /// Waits until the socket is readable (or has an error or hang-up), at most `timeout`.
 /// Returns false on timeout.
 pub(crate) fn poll_readable(sock: &Socket, timeout: Duration) -> io::Result<bool> {

@@ -375,6 +375,7 @@ impl<'w> Actor<'w> {
             }
             Action::WaitReadable(n) => self.wait_readable(step, *n, deadline),
             Action::WaitDrained => self.wait_drained(step, deadline),
+            Action::WaitAcked => self.wait_acked(step, deadline),
             Action::TimerStart(name) => {
                 let now = Instant::now();
                 self.world
@@ -875,7 +876,7 @@ impl<'w> Actor<'w> {
                 os_error(&mut ev, &e)
             }
         };
-        self.world.count_calls(&self.name, calls, 0);
+        self.world.count_sends(&self.name, calls);
         self.record(ev, Some(seq), Some(link));
         observed
     }
@@ -902,7 +903,8 @@ impl<'w> Actor<'w> {
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world.count_calls(&self.name, 0, 1);
+        self.world
+            .count_recv(&self.name, r.as_ref().map_or(0, |&got| got as u64));
         let out = match r {
             Ok(got) => {
                 let data = self.buf[..got].to_vec();
@@ -1096,7 +1098,7 @@ impl<'w> Actor<'w> {
             }
             Err(CallError::Os(e)) => os_error(&mut ev, &e),
         };
-        self.world.count_calls(&self.name, 1, 0);
+        self.world.count_sends(&self.name, 1);
         let link = Link::Dgram {
             sender: self.name.clone(),
             receiver: to.to_string(),
@@ -1125,7 +1127,8 @@ impl<'w> Actor<'w> {
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world.count_calls(&self.name, 0, 1);
+        self.world
+            .count_recv(&self.name, r.as_ref().map_or(0, |r| r.0 as u64));
         let mut link = None;
         let observed = match r {
             Ok((got, truncated, addr)) => {
@@ -1215,6 +1218,37 @@ impl<'w> Actor<'w> {
             }
         };
         self.waited(step, t0, result, &format!("wait readable {n} (FIONREAD)"))
+    }
+
+    /// Until every byte that has left is acknowledged: SIOCOUTQ (unacknowledged + unsent)
+    /// equals SIOCOUTQNSD (unsent). Bytes the peer's closed window keeps in our queue may
+    /// stay; once this holds, no ACK is on its way to free room in the send buffer.
+    fn wait_acked(&mut self, step: &Step, deadline: Instant) -> Observed {
+        let t0 = Instant::now();
+        let sock = match self.watched(step) {
+            Ok(s) => s,
+            Err(e) => return self.simple(step, t0, Err(e)),
+        };
+        let mut backoff = Backoff::default();
+        let result = loop {
+            match net::queued_out(sock).and_then(|q| Ok((q, net::unsent(sock)?))) {
+                Ok((queued, unsent)) if queued <= unsent => {
+                    break Ok(Some(format!("{unsent} bytes unsent, none in flight")));
+                }
+                Ok(_) => {
+                    if self.world.is_aborted() {
+                        break Err(WaitEnd::Aborted);
+                    }
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break Err(WaitEnd::Deadline);
+                    }
+                    backoff.pause(deadline - now);
+                }
+                Err(e) => return self.simple(step, t0, Err(e)),
+            }
+        };
+        self.waited(step, t0, result, "wait acked (SIOCOUTQ, SIOCOUTQNSD)")
     }
 
     /// Until the send queue is empty: every byte sent and acknowledged (SIOCOUTQ = 0).

@@ -286,7 +286,7 @@ fn provenance(sends: &[(u64, u64, u64)], a: u64, b: u64) -> Vec<Provenance> {
 fn evaluate(
     check: &Check,
     timers: &BTreeMap<String, TimerStats>,
-    counts: &HashMap<String, (u64, u64)>,
+    counts: &HashMap<String, world::CallCounts>,
 ) -> ExpectationResult {
     let (passed, observed) = match &check.kind {
         CheckKind::Timer { name, stat, value } => {
@@ -318,10 +318,11 @@ fn evaluate(
             }
         }
         CheckKind::Count { actor, what, value } => {
-            let (sends, recvs) = counts.get(actor).copied().unwrap_or_default();
+            let c = counts.get(actor).copied().unwrap_or_default();
             let (n, word) = match what {
-                Counted::Sends => (sends, "sends"),
-                Counted::Recvs => (recvs, "recvs"),
+                Counted::Sends => (c.sends, "sends"),
+                Counted::Recvs => (c.recvs, "recvs"),
+                Counted::LargestRecv => (c.largest_recv, "largest recv"),
             };
             (check.op.holds(n, *value), format!("{actor} {word} = {n}"))
         }

@@ -46,6 +46,16 @@ pub(crate) struct ConnMeta {
     pub acceptor: Option<String>,
 }
 
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct CallCounts {
+    /// send()/sendto() calls, those inside `sendall` and `send frame` included.
+    pub sends: u64,
+    /// recv()/recvfrom() calls, loops included.
+    pub recvs: u64,
+    /// The most bytes one of those recv()/recvfrom() calls returned.
+    pub largest_recv: u64,
+}
+
 #[derive(Debug, Default)]
 pub(crate) struct Shared {
     pub listeners: HashMap<String, ListenerEntry>,
@@ -58,8 +68,8 @@ pub(crate) struct Shared {
     pub marks: HashMap<String, u64>,
     pub timer_started: HashMap<String, Instant>,
     pub timer_samples: HashMap<String, Vec<Duration>>,
-    /// (send() calls, recv() calls) per actor.
-    pub counts: HashMap<String, (u64, u64)>,
+    /// Calls per actor, for `expect: ACTOR sends|recvs|largest recv`.
+    pub counts: HashMap<String, CallCounts>,
 }
 
 /// Why a wait ended without its condition.
@@ -188,11 +198,17 @@ impl World {
         self.abort();
     }
 
-    pub(crate) fn count_calls(&self, actor: &str, sends: u64, recvs: u64) {
+    pub(crate) fn count_sends(&self, actor: &str, calls: u64) {
         let mut shared = self.lock();
-        let entry = shared.counts.entry(actor.to_string()).or_default();
-        entry.0 += sends;
-        entry.1 += recvs;
+        shared.counts.entry(actor.to_string()).or_default().sends += calls;
+    }
+
+    /// One recv()/recvfrom() call that returned `got` bytes (0 on error or timeout).
+    pub(crate) fn count_recv(&self, actor: &str, got: u64) {
+        let mut shared = self.lock();
+        let counts = shared.counts.entry(actor.to_string()).or_default();
+        counts.recvs += 1;
+        counts.largest_recv = counts.largest_recv.max(got);
     }
 
     /// Everything recorded, for the finishing of the record.

@@ -139,6 +139,8 @@ pub enum Action {
     WaitReadable(usize),
     /// `wait drained`
     WaitDrained,
+    /// `wait acked`: until every byte that left is acknowledged (unsent bytes may stay).
+    WaitAcked,
     /// `timer start NAME`
     TimerStart(String),
     /// `timer stop NAME`
@@ -171,6 +173,7 @@ impl Action {
             Action::Wait(_) => "wait",
             Action::WaitReadable(_) => "wait readable",
             Action::WaitDrained => "wait drained",
+            Action::WaitAcked => "wait acked",
             Action::TimerStart(_) => "timer start",
             Action::TimerStop(_) => "timer stop",
         }
@@ -338,7 +341,7 @@ pub enum CheckKind {
         stat: Stat,
         value: StatBound,
     },
-    /// `expect: ACTOR sends|recvs OP N`.
+    /// `expect: ACTOR sends|recvs OP N`, `expect: ACTOR largest recv OP SIZE`.
     Count {
         actor: String,
         what: Counted,
@@ -369,6 +372,8 @@ pub enum Counted {
     Sends,
     /// Every recv()/recvfrom() call, loops included.
     Recvs,
+    /// The most bytes one recv()/recvfrom() call of the actor returned.
+    LargestRecv,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -970,12 +970,23 @@ impl<'a> Parser<'a, '_> {
             Some(Counted::Sends)
         } else if c.eat_word("recvs").is_some() {
             Some(Counted::Recvs)
+        } else if c.eat_word("largest").is_some() {
+            if c.eat_word("recv").is_none() {
+                return Err(c.fail().with_help(
+                    "the size check is `expect: ACTOR largest recv OP SIZE`, e.g. `<= 8K`",
+                ));
+            }
+            Some(Counted::LargestRecv)
         } else {
             None
         };
         let kind = if let Some(what) = counted {
             let op = expect_op(c)?;
-            let (n, _) = expect_number(c, A_NUMBER)?;
+            let n = if what == Counted::LargestRecv {
+                expect_size(c)?.0
+            } else {
+                expect_number(c, A_NUMBER)?.0
+            };
             c.expect_end()?;
             self.uses.actors.push((name.text.to_string(), name.span));
             (
@@ -1235,7 +1246,7 @@ impl<'a> Parser<'a, '_> {
             "sleep" => Action::Sleep(expect_duration(c)?.0),
             "mark" => {
                 let name = expect_name(c)?;
-                if matches!(name.text, "readable" | "drained") {
+                if matches!(name.text, "readable" | "drained" | "acked") {
                     return Err(Error::new(
                         name.span,
                         format!("`{}` cannot be a mark's name", name.text),
@@ -1253,6 +1264,8 @@ impl<'a> Parser<'a, '_> {
                     Action::WaitReadable(expect_size(c)?.0)
                 } else if c.eat_word("drained").is_some() {
                     Action::WaitDrained
+                } else if c.eat_word("acked").is_some() {
+                    Action::WaitAcked
                 } else {
                     let name = expect_name(c)?;
                     self.uses.waits.push((name.text.to_string(), name.span));
