@@ -30,6 +30,11 @@ pub(crate) const NAMES: &[(&str, i32)] = &[
     ("EOPNOTSUPP", libc::EOPNOTSUPP),
     ("ENOPROTOOPT", libc::ENOPROTOOPT),
     ("ENOTSOCK", libc::ENOTSOCK),
+    ("EMFILE", libc::EMFILE),
+    ("ENFILE", libc::ENFILE),
+    ("ENOMEM", libc::ENOMEM),
+    ("EAFNOSUPPORT", libc::EAFNOSUPPORT),
+    ("EDESTADDRREQ", libc::EDESTADDRREQ),
 ];
 
 /// The errno name of an I/O error (`ECONNRESET`); `EAGAIN` for EWOULDBLOCK (the same

@@ -323,12 +323,12 @@ pub(crate) fn recv_from_once(
     n: usize,
 ) -> io::Result<(usize, bool, SockAddr)> {
     buf.clear();
-    buf.resize(n, 0);
-    let bytes: &mut [u8] = &mut buf[..];
-    // SAFETY: u8 and MaybeUninit<u8> have the same layout, and recvfrom only writes bytes.
-    let uninit = unsafe { &mut *(bytes as *mut [u8] as *mut [std::mem::MaybeUninit<u8>]) };
-    let mut slices = [socket2::MaybeUninitSlice::new(uninit)];
+    buf.reserve(n);
+    let mut slices = [socket2::MaybeUninitSlice::new(
+        &mut buf.spare_capacity_mut()[..n],
+    )];
     let (got, flags, addr) = sock.recv_from_vectored(&mut slices)?;
-    buf.truncate(got);
+    // SAFETY: recvfrom initialised the first `got` bytes of the spare capacity.
+    unsafe { buf.set_len(got) };
     Ok((got, flags.is_truncated(), addr))
 }

@@ -150,7 +150,8 @@ impl<'w> Actor<'w> {
         for item in items {
             match item {
                 Item::Step(step) if step.actor == self.name => {
-                    if self.run_step(step) == Flow::Stop {
+                    // Once an actor was blocked the run is over: no further steps.
+                    if self.world.is_aborted() || self.run_step(step) == Flow::Stop {
                         return Flow::Stop;
                     }
                 }
@@ -228,11 +229,13 @@ impl<'w> Actor<'w> {
         self.world.record(event, link);
     }
 
-    /// Records a step that only succeeds or fails (setup, sync), and what it observed.
-    fn simple(
+    /// Records a step that only succeeds or fails (setup, sync), and what it observed;
+    /// `seq` as in [`Actor::record`].
+    fn done(
         &self,
         step: &Step,
         t0: Instant,
+        seq: Option<u64>,
         result: Result<Option<String>, io::Error>,
     ) -> Observed {
         let mut ev = self.event(step, step.action.verb(), t0);
@@ -241,14 +244,9 @@ impl<'w> Actor<'w> {
                 ev.detail = detail;
                 Observed::Done
             }
-            Err(e) => {
-                let name = errno::name_of(&e);
-                ev.error = Some(name.clone());
-                ev.error_detail = Some(errno::detail_of(&e));
-                Observed::Error(name)
-            }
+            Err(e) => os_error(&mut ev, &e),
         };
-        self.record(ev, None, None);
+        self.record(ev, seq, None);
         observed
     }
 
@@ -260,15 +258,15 @@ impl<'w> Actor<'w> {
                 // always comes after it.
                 let seq = self.world.next_seq();
                 let r = self.listen(*kind, *backlog, None);
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::ListenAgain => {
                 let seq = self.world.next_seq();
                 let r = match self.last_listen.clone() {
                     Some((addr, kind, backlog)) => self.listen(kind, backlog, Some(addr)),
-                    None => Err(usage("`listen again` needs an earlier `listen`")),
+                    None => Err(misuse("`listen again` needs an earlier `listen`")),
                 };
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::Connect { to } => self.connect(step, to.as_deref(), deadline),
             Action::Accept => self.accept(step, deadline),
@@ -283,7 +281,7 @@ impl<'w> Actor<'w> {
                     }
                     Err(e) => Err(e),
                 };
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::CloseListener => {
                 let seq = self.world.next_seq();
@@ -296,7 +294,7 @@ impl<'w> Actor<'w> {
                     }
                     None => Err(usage("this actor has no listener to close")),
                 };
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::Shutdown(how) => {
                 let seq = self.world.next_seq();
@@ -304,12 +302,12 @@ impl<'w> Actor<'w> {
                     .conn_index(step)
                     .and_then(|i| self.conns[i].sock.shutdown(*how))
                     .map(|()| None);
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::Bind(kind) => {
                 let seq = self.world.next_seq();
                 let r = self.bind_dgram(*kind).map(Some);
-                self.simple_seq(step, t0, seq, r)
+                self.done(step, t0, Some(seq), r)
             }
             Action::Send(value) => {
                 let bytes = value::eval(value, &mut self.rng);
@@ -342,11 +340,19 @@ impl<'w> Actor<'w> {
             Action::RecvFrom(n) => self.recv_from(step, *n, deadline),
             Action::Set(opt) => {
                 let r = self.set(*opt);
-                self.simple(step, t0, r.map(Some))
+                self.done(step, t0, None, r.map(Some))
             }
             Action::Sleep(d) => {
-                std::thread::sleep(*d);
-                self.simple(step, t0, Ok(None))
+                // A sleep ends early when the run is aborted, and may not outlast the
+                // step's deadline any more than a socket call may.
+                let end = t0.checked_add(*d).filter(|&end| end <= deadline);
+                let slept = self.world.wait_for(end.unwrap_or(deadline), |_| None::<()>);
+                let result = match (slept, end) {
+                    (Err(WaitEnd::Aborted), _) => Err(WaitEnd::Aborted),
+                    (_, Some(_)) => Ok(None),
+                    (_, None) => Err(WaitEnd::Deadline),
+                };
+                self.waited(step, t0, result, "sleep (longer than the step's deadline)")
             }
             Action::Mark(name) => {
                 let seq = self.world.next_seq();
@@ -355,7 +361,7 @@ impl<'w> Actor<'w> {
                     *n += 1;
                     *n
                 });
-                self.simple_seq(step, t0, seq, Ok(Some(format!("{name} #{n}"))))
+                self.done(step, t0, Some(seq), Ok(Some(format!("{name} #{n}"))))
             }
             Action::Wait(name) => {
                 let k = {
@@ -380,7 +386,7 @@ impl<'w> Actor<'w> {
                 let now = Instant::now();
                 self.world
                     .update(|s| s.timer_started.insert(name.clone(), now));
-                self.simple(step, t0, Ok(None))
+                self.done(step, t0, None, Ok(None))
             }
             Action::TimerStop(name) => {
                 let now = Instant::now();
@@ -392,35 +398,11 @@ impl<'w> Actor<'w> {
                 });
                 let r = match sample {
                     Some(d) => Ok(Some(format!("{name} {}", fmt_duration(d)))),
-                    None => Err(usage(&format!("timer `{name}` was not started"))),
+                    None => Err(misuse(&format!("timer `{name}` was not started"))),
                 };
-                self.simple(step, t0, r)
+                self.done(step, t0, None, r)
             }
         }
-    }
-
-    fn simple_seq(
-        &self,
-        step: &Step,
-        t0: Instant,
-        seq: u64,
-        result: Result<Option<String>, io::Error>,
-    ) -> Observed {
-        let mut ev = self.event(step, step.action.verb(), t0);
-        let observed = match result {
-            Ok(detail) => {
-                ev.detail = detail;
-                Observed::Done
-            }
-            Err(e) => {
-                let name = errno::name_of(&e);
-                ev.error = Some(name.clone());
-                ev.error_detail = Some(errno::detail_of(&e));
-                Observed::Error(name)
-            }
-        };
-        self.record(ev, Some(seq), None);
-        observed
     }
 
     /// Records the end of a wait on the shared registry.
@@ -458,9 +440,12 @@ impl<'w> Actor<'w> {
     /// A fresh unique abstract Unix address for this actor.
     fn unix_addr(&mut self, what: &str) -> io::Result<SockAddr> {
         self.unix_names += 1;
+        // sun_path holds 108 bytes; the actor's name is there for people reading `ss -x`,
+        // the run tag and the counter keep the address unique.
+        let short: String = self.name.chars().take(32).collect();
         net::abstract_unix_addr(&format!(
-            "{}-{}-{what}{}",
-            self.world.run_tag, self.name, self.unix_names
+            "{}-{short}-{what}{}",
+            self.world.run_tag, self.unix_names
         ))
     }
 
@@ -509,6 +494,7 @@ impl<'w> Actor<'w> {
             kind,
             nonblocking: opts.nonblocking,
             rcvtimeo: opts.rcvtimeo,
+            sndtimeo: opts.sndtimeo,
         };
         let name = self.name.clone();
         self.world.update(|s| s.listeners.insert(name, entry));
@@ -546,7 +532,8 @@ impl<'w> Actor<'w> {
                 );
             }
         };
-        let result = self.connect_to(&entry, &target, deadline);
+        let mut seq = None;
+        let result = self.connect_to(&entry, &target, deadline, &mut seq);
         let mut ev = self.event(step, "connect", t0);
         ev.peer = Some(target.clone());
         let observed = match result {
@@ -563,7 +550,7 @@ impl<'w> Actor<'w> {
             }
             Err(CallError::Os(e)) => os_error(&mut ev, &e),
         };
-        self.record(ev, None, None);
+        self.record(ev, seq, None);
         observed
     }
 
@@ -583,6 +570,7 @@ impl<'w> Actor<'w> {
         entry: &ListenerEntry,
         target: &str,
         deadline: Instant,
+        seq: &mut Option<u64>,
     ) -> Result<String, CallError> {
         let sock = net::stream_socket(entry.kind)?;
         let mut opts = UserOpts::default();
@@ -601,6 +589,7 @@ impl<'w> Actor<'w> {
                 connector: self.name.clone(),
                 listener_owner: target.to_string(),
                 acceptor: None,
+                state: super::world::ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
             if let Some(key) = &pre_key {
@@ -619,15 +608,21 @@ impl<'w> Actor<'w> {
             }
             _ => false,
         };
-        if !in_progress {
-            connected?;
+        if !in_progress && let Err(e) = connected {
+            // A connection that never was is not counted when connections are named.
+            self.world
+                .update(|s| s.conns[id].state = super::world::ConnState::Failed);
+            return Err(e);
         }
+        // Numbered now, before the acceptor can find this connection: the connect
+        // always comes before the accept that answers it.
+        *seq = Some(self.world.next_seq());
         let local = sock.local_addr()?;
         let key = net::addr_key(&local);
-        if pre_key.is_none() {
-            self.world
-                .update(|s| s.conn_by_addr.insert(key.clone(), id));
-        }
+        self.world.update(|s| {
+            s.conn_by_addr.insert(key.clone(), id);
+            s.conns[id].state = super::world::ConnState::Connected;
+        });
         self.conns.push(Conn {
             sock,
             opts,
@@ -681,10 +676,19 @@ impl<'w> Actor<'w> {
                 let me = self.name.clone();
                 let found = self.world.wait_for(deadline, |s| {
                     let id = *s.conn_by_addr.get(&key)?;
+                    if s.conns[id].state != super::world::ConnState::Connected {
+                        return None;
+                    }
                     s.conns[id].acceptor = Some(me.clone());
                     Some((id, s.conns[id].connector.clone()))
                 });
-                let mut conn_opts = UserOpts::default();
+                // Linux copies SO_RCVTIMEO and SO_SNDTIMEO from the listener to the
+                // accepted socket, but not O_NONBLOCK (accept(2)).
+                let mut conn_opts = UserOpts {
+                    nonblocking: false,
+                    rcvtimeo: entry.rcvtimeo,
+                    sndtimeo: entry.sndtimeo,
+                };
                 let applied = match self.apply_pending(&sock, &mut conn_opts) {
                     Ok(applied) => applied,
                     Err(e) => {
@@ -768,6 +772,7 @@ impl<'w> Actor<'w> {
                 if let Some(e) = s.listeners.get_mut(&name) {
                     e.nonblocking = opts.nonblocking;
                     e.rcvtimeo = opts.rcvtimeo;
+                    e.sndtimeo = opts.sndtimeo;
                 }
             });
             return Ok(detail);
@@ -818,7 +823,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.simple_seq(step, t0, seq, Err(e)),
+            Err(e) => return self.done(step, t0, Some(seq), Err(e)),
         };
         let conn = &mut self.conns[i];
         let mut taken = 0usize;
@@ -935,7 +940,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.simple(step, t0, Err(e)),
+            Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let mut all = Vec::new();
         loop {
@@ -976,7 +981,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.simple(step, t0, Err(e)),
+            Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let max_frame = self.max_frame;
         if !matches!(&self.conns[i].decoder, Some((c, m, _)) if *c == codec && *m == max_frame) {
@@ -1064,12 +1069,12 @@ impl<'w> Actor<'w> {
         if self.dgram.is_none()
             && let Err(e) = self.bind_dgram(kind)
         {
-            return self.simple(step, t0, Err(e));
+            return self.done(step, t0, None, Err(e));
         }
         let seq = self.world.next_seq();
         let start_of_run = self.world.start();
         let Some(d) = self.dgram.as_mut() else {
-            return self.simple_seq(step, t0, seq, Err(usage("no datagram socket")));
+            return self.done(step, t0, Some(seq), Err(usage("no datagram socket")));
         };
         let r = timed(&d.sock, d.opts, deadline, Direction::Write, || {
             d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS)
@@ -1111,9 +1116,10 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let start_of_run = self.world.start();
         let Some(d) = self.dgram.as_mut() else {
-            return self.simple(
+            return self.done(
                 step,
                 t0,
+                None,
                 Err(usage("recvfrom needs a datagram socket: `bind udp` first")),
             );
         };
@@ -1184,7 +1190,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
             Ok(s) => s,
-            Err(e) => return self.simple(step, t0, Err(e)),
+            Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let mut backoff = Backoff::default();
         let result = loop {
@@ -1208,13 +1214,13 @@ impl<'w> Actor<'w> {
                                 backoff.pause(deadline - now);
                             }
                             Ok(_) => {}
-                            Err(e) => return self.simple(step, t0, Err(e)),
+                            Err(e) => return self.done(step, t0, None, Err(e)),
                         }
                     } else {
                         backoff.pause(deadline - now);
                     }
                 }
-                Err(e) => return self.simple(step, t0, Err(e)),
+                Err(e) => return self.done(step, t0, None, Err(e)),
             }
         };
         self.waited(step, t0, result, &format!("wait readable {n} (FIONREAD)"))
@@ -1227,7 +1233,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
             Ok(s) => s,
-            Err(e) => return self.simple(step, t0, Err(e)),
+            Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let mut backoff = Backoff::default();
         let result = loop {
@@ -1245,7 +1251,7 @@ impl<'w> Actor<'w> {
                     }
                     backoff.pause(deadline - now);
                 }
-                Err(e) => return self.simple(step, t0, Err(e)),
+                Err(e) => return self.done(step, t0, None, Err(e)),
             }
         };
         self.waited(step, t0, result, "wait acked (SIOCOUTQ, SIOCOUTQNSD)")
@@ -1256,7 +1262,7 @@ impl<'w> Actor<'w> {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
             Ok(s) => s,
-            Err(e) => return self.simple(step, t0, Err(e)),
+            Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let mut backoff = Backoff::default();
         let result = loop {
@@ -1272,7 +1278,7 @@ impl<'w> Actor<'w> {
                     }
                     backoff.pause(deadline - now);
                 }
-                Err(e) => return self.simple(step, t0, Err(e)),
+                Err(e) => return self.done(step, t0, None, Err(e)),
             }
         };
         self.waited(step, t0, result, "wait drained (SIOCOUTQ)")
@@ -1387,7 +1393,12 @@ fn os_error(ev: &mut Event, e: &io::Error) -> Observed {
     Observed::Error(name)
 }
 
-/// A step that cannot be carried out as written (no connection, no listener).
+/// A step that needs a socket the actor does not have (named ENOTCONN).
 fn usage(message: &str) -> io::Error {
     io::Error::new(io::ErrorKind::NotConnected, message.to_string())
+}
+
+/// A step that cannot be carried out as written for another reason (named EINVAL).
+fn misuse(message: &str) -> io::Error {
+    io::Error::new(io::ErrorKind::InvalidInput, message.to_string())
 }

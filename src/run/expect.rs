@@ -53,7 +53,8 @@ fn outcome_holds(outcome: &Outcome, observed: &Observed) -> bool {
         (Outcome::Ok, _) => true,
         (Outcome::Timeout, Observed::Timeout { .. }) => true,
         (Outcome::Error(name), Observed::Error(seen)) => errno::same(name, seen),
-        (Outcome::Eof, Observed::Data { eof, .. }) => *eof,
+        // eof is a recv that returned 0: nothing came before it in this step.
+        (Outcome::Eof, Observed::Data { eof, bytes, .. }) => *eof && bytes.is_empty(),
         (Outcome::Partial, Observed::Sent { offered, taken }) => taken < offered,
         (
             Outcome::Data {

@@ -33,6 +33,10 @@ pub struct RunOptions {
     pub timeout: Option<Duration>,
 }
 
+/// The longest step deadline: longer ones are cut to it (a deadline of years would
+/// overflow the clock, and no lesson needs more than a day).
+pub const MAX_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
+
 /// Tells the runs of one process apart (their abstract Unix names).
 static RUNS: AtomicU64 = AtomicU64::new(0);
 
@@ -59,7 +63,8 @@ impl Runner {
         let timeout = options
             .timeout
             .or(scenario.timeout)
-            .unwrap_or(DEFAULT_TIMEOUT);
+            .unwrap_or(DEFAULT_TIMEOUT)
+            .min(MAX_TIMEOUT);
         let actors = scenario.actors.len();
         while self.workers.len() < actors {
             self.workers.push(pool::Worker::spawn(self.workers.len()));
@@ -244,6 +249,9 @@ fn conn_names(conns: &[world::ConnMeta]) -> Vec<(String, String)> {
     conns
         .iter()
         .map(|c| {
+            if c.state == world::ConnState::Failed {
+                return (String::new(), String::new());
+            }
             let acceptor = c
                 .acceptor
                 .clone()

@@ -143,7 +143,8 @@ impl TimerStats {
         sorted.sort_unstable();
         let n = sorted.len();
         let rank = |p: usize| sorted[((p * n).div_ceil(100)).clamp(1, n) - 1];
-        let total: Duration = sorted.iter().sum();
+        let total: u128 = sorted.iter().map(Duration::as_nanos).sum();
+        let mean = Duration::from_nanos(u64::try_from(total / n as u128).unwrap_or(u64::MAX));
         TimerStats {
             count: n as u64,
             min: sorted[0],
@@ -151,7 +152,7 @@ impl TimerStats {
             p90: rank(90),
             p99: rank(99),
             max: sorted[n - 1],
-            mean: total / n as u32,
+            mean,
         }
     }
 }

@@ -35,6 +35,17 @@ pub(crate) struct ListenerEntry {
     pub kind: StreamKind,
     pub nonblocking: bool,
     pub rcvtimeo: Option<Duration>,
+    pub sndtimeo: Option<Duration>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum ConnState {
+    /// connect() not yet returned (a Unix client is registered by its address already).
+    Connecting,
+    /// connect() returned and its event has its number.
+    Connected,
+    /// connect() failed: not a connection, not named.
+    Failed,
 }
 
 /// Both ends of one stream connection, by actor.
@@ -44,6 +55,7 @@ pub(crate) struct ConnMeta {
     /// The listener's owner (the acceptor until an `accept` says otherwise).
     pub listener_owner: String,
     pub acceptor: Option<String>,
+    pub state: ConnState,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
