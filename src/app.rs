@@ -200,9 +200,9 @@ fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
             .to_string();
         match parse(&name, &arg, &source, &[]) {
             Ok(s) => print(&format!(
-                "{arg}: ok ({} actors, {} steps)\n",
-                s.actors.len(),
-                count_steps(&s.body)
+                "{arg}: ok ({}, {})\n",
+                plural(s.actors.len(), "actor"),
+                plural(count_steps(&s.body), "step")
             )),
             Err(e) => errors.push(e.0),
         }
@@ -211,6 +211,14 @@ fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
         Ok(Outcome::Pass)
     } else {
         Err(Error(errors.join("\n")))
+    }
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
     }
 }
 

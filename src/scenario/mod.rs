@@ -6,6 +6,7 @@ pub mod ast;
 pub mod diagnostic;
 pub mod escape;
 pub mod lexer;
+pub mod limits;
 pub mod parser;
 pub mod value;
 
@@ -23,5 +24,11 @@ pub fn parse(
     source: &str,
     overrides: &[(String, String)],
 ) -> Result<Scenario, Vec<Diagnostic>> {
-    parser::parse(file, name, source, overrides)
+    let scenario = parser::parse(file, name, source, overrides)?;
+    let problems = limits::check(file, &scenario);
+    if problems.is_empty() {
+        Ok(scenario)
+    } else {
+        Err(problems)
+    }
 }
