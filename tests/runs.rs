@@ -612,3 +612,17 @@ fn bytes_read_with_one_codec_are_kept_for_the_next() {
         .collect();
     assert_eq!(frames, ["1234", "hello"]);
 }
+
+/// Datagrams the kernel dropped (the receive buffer was full) are skipped when a
+/// recvfrom is traced back: the last one comes from the sendto of `d4`, not of `d2`.
+#[test]
+fn a_dropped_datagram_does_not_shift_the_tracing_of_the_next() {
+    let run = run_json(&["tests/fixtures/udp-drops.lab"], 0);
+    let sendtos = of_op(&run, "sendto");
+    let recvfroms = of_op(&run, "recvfrom");
+    assert_eq!(sendtos.len(), 4);
+    assert_eq!(recvfroms.len(), 2);
+    assert_eq!(recvfroms[0]["from"][0]["send"], sendtos[0]["seq"]);
+    assert_eq!(recvfroms[1]["from"][0]["send"], sendtos[3]["seq"]);
+    assert_eq!(recvfroms[1]["stream"], sendtos[3]["stream"]);
+}

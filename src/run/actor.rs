@@ -1107,6 +1107,7 @@ impl<'w> Actor<'w> {
         let link = Link::Dgram {
             sender: self.name.clone(),
             receiver: to.to_string(),
+            sent: ev.result.is_some().then(|| bytes.to_vec()),
         };
         self.record(ev, Some(seq), Some(link));
         observed
@@ -1152,6 +1153,7 @@ impl<'w> Actor<'w> {
                     link = Some(Link::Dgram {
                         sender: p.clone(),
                         receiver: self.name.clone(),
+                        sent: None,
                     });
                 }
                 Observed::Data {

@@ -145,8 +145,8 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
     events.sort_by_key(|e| e.event.seq);
     let names = conn_names(&shared.conns);
     let mut sends: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
-    // Datagrams per direction: (seq, stream start), in the order they were sent.
-    let mut dgram_sends: HashMap<String, Vec<(u64, u64)>> = HashMap::new();
+    // Datagrams per direction: (seq, stream start, bytes), in the order they were sent.
+    let mut dgram_sends: HashMap<String, Vec<(u64, u64, Vec<u8>)>> = HashMap::new();
     for raw in &mut events {
         let Some(link) = &raw.link else { continue };
         let name = match link {
@@ -160,25 +160,28 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
                     back.clone()
                 }
             }),
-            Link::Dgram { sender, receiver } => Some(format!("{sender}>{receiver}")),
+            Link::Dgram {
+                sender, receiver, ..
+            } => Some(format!("{sender}>{receiver}")),
         };
         raw.event.conn = name;
     }
     // Sends per direction: (stream start, stream end, seq).
-    for raw in &events {
+    for raw in &mut events {
         let ev = &raw.event;
         let (Some(conn), Some((a, b))) = (&ev.conn, ev.stream) else {
             continue;
         };
-        match (&raw.link, is_send(&ev.op)) {
+        match (&mut raw.link, is_send(&ev.op)) {
             (Some(Link::Stream { .. }), true) => {
                 sends.entry(conn.clone()).or_default().push((a, b, ev.seq));
             }
-            (Some(Link::Dgram { .. }), true) => {
+            (Some(Link::Dgram { sent, .. }), true) => {
+                let datagram = sent.take().unwrap_or_default();
                 dgram_sends
                     .entry(conn.clone())
                     .or_default()
-                    .push((ev.seq, a));
+                    .push((ev.seq, a, datagram));
             }
             _ => {}
         }
@@ -201,18 +204,27 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
             }
             Some(Link::Dgram { .. }) => {
                 // Datagrams from one socket to another arrive in the order they were
-                // sent on loopback, so the k-th recvfrom from a sender is its k-th sendto.
-                let k = dgram_next.entry(conn.clone()).or_default();
-                if let Some(&(seq, start)) = dgram_sends.get(&conn).and_then(|l| l.get(*k)) {
-                    // The datagram's bytes as the sender numbered them (a truncated
-                    // recvfrom covers only the front of it).
+                // sent, but a full receive buffer drops some (udp(7)): the datagram is
+                // the first one not yet received with these bytes (its front, when the
+                // recvfrom truncated it).
+                let got = ev.data.as_deref().unwrap_or_default();
+                let next = dgram_next.entry(conn.clone()).or_default();
+                let sent = dgram_sends.get(&conn).map_or(&[][..], Vec::as_slice);
+                let found = sent.iter().enumerate().skip(*next).find(|(_, (_, _, d))| {
+                    if ev.truncated {
+                        d.starts_with(got)
+                    } else {
+                        d.as_slice() == got
+                    }
+                });
+                if let Some((k, &(seq, start, _))) = found {
                     ev.stream = Some((start, start + (b - a)));
                     ev.from = vec![Provenance {
                         send: seq,
                         bytes: (0, b - a),
                     }];
+                    *next = k + 1;
                 }
-                *k += 1;
             }
             None => {}
         }

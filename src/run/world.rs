@@ -17,8 +17,13 @@ use crate::scenario::ast::{DgramKind, StreamKind};
 pub(crate) enum Link {
     /// Connection `conn`; `from_connector` says which direction.
     Stream { conn: usize, from_connector: bool },
-    /// Datagrams from one actor to another.
-    Dgram { sender: String, receiver: String },
+    /// Datagrams from one actor to another; a sendto keeps the datagram it sent, so a
+    /// recvfrom can be matched to it even when the kernel dropped others in between.
+    Dgram {
+        sender: String,
+        receiver: String,
+        sent: Option<Vec<u8>>,
+    },
 }
 
 #[derive(Debug)]
