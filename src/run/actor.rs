@@ -1,7 +1,7 @@
 //! One actor: a thread that runs its own steps in file order on its own sockets, records
 //! every call as an event, and checks each step's expectation as it goes.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -116,8 +116,11 @@ pub(crate) struct Actor<'w> {
     /// Index into `conns` of the current connection.
     current: Option<usize>,
     dgram: Option<Dgram>,
-    /// Options set before the actor had a socket: applied to the next one it creates.
+    /// Options for the next socket the actor creates, applied before bind/connect.
     pending: Vec<SockOpt>,
+    /// Lines of this actor's `set` steps that stand right before a step that creates a
+    /// socket (`listen`, `listen again`, `connect`, `bind`): they are for that socket.
+    before_socket: HashSet<u32>,
     max_frame: usize,
     waits: HashMap<String, u64>,
     /// How many unix addresses this actor has made (to keep them unique).
@@ -126,8 +129,15 @@ pub(crate) struct Actor<'w> {
 }
 
 impl<'w> Actor<'w> {
-    pub(crate) fn new(name: &str, world: &'w World, timeout: Duration, rng: StdRng) -> Self {
+    pub(crate) fn new(
+        name: &str,
+        body: &[Item],
+        world: &'w World,
+        timeout: Duration,
+        rng: StdRng,
+    ) -> Self {
         Actor {
+            before_socket: sets_before_a_socket(body, name),
             name: name.to_string(),
             world,
             timeout,
@@ -339,7 +349,12 @@ impl<'w> Actor<'w> {
             }
             Action::RecvFrom(n) => self.recv_from(step, *n, deadline),
             Action::Set(opt) => {
-                let r = self.set(*opt);
+                let r = if self.before_socket.contains(&step.line) {
+                    self.pending.push(*opt);
+                    Ok(format!("{} (for the socket of the next step)", opt.name()))
+                } else {
+                    self.set(*opt)
+                };
                 self.done(step, t0, None, r.map(Some))
             }
             Action::Sleep(d) => {
@@ -1329,6 +1344,38 @@ fn new_event(start: Instant, actor: &str, step: &Step, op: &str, t0: Instant) ->
         call: step.text.clone(),
         ..Event::default()
     }
+}
+
+/// The lines of `actor`'s `set` steps whose next step of the same actor in file order
+/// (after any other `set`) creates a socket. "Set before listen/connect applies before
+/// bind/connect", also for an actor that already holds other sockets.
+fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
+    fn flatten<'a>(items: &'a [Item], actor: &str, out: &mut Vec<&'a Step>) {
+        for item in items {
+            match item {
+                Item::Step(s) if s.actor == actor => out.push(s),
+                Item::Step(_) => {}
+                Item::Repeat(block) => flatten(&block.body, actor, out),
+            }
+        }
+    }
+    let mut steps = Vec::new();
+    flatten(body, actor, &mut steps);
+    let mut lines = HashSet::new();
+    let mut sets = Vec::new();
+    for step in steps {
+        match step.action {
+            Action::Set(_) => sets.push(step.line),
+            Action::Listen { .. }
+            | Action::ListenAgain
+            | Action::Connect { .. }
+            | Action::Bind(_) => {
+                lines.extend(sets.drain(..));
+            }
+            _ => sets.clear(),
+        }
+    }
+    lines
 }
 
 fn has_steps_of(items: &[Item], actor: &str) -> bool {

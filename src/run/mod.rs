@@ -83,7 +83,7 @@ impl Runner {
             self.workers[index].submit(Box::new(move || {
                 barrier.wait();
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
-                    let mut actor = actor::Actor::new(&name, &world, timeout, rng);
+                    let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
                     actor.run_items(&scenario.body);
                     actor.leftovers()
                 }));
