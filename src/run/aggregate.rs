@@ -82,69 +82,44 @@ impl Summary {
                 self.count_outcome(event, outcome);
             }
         }
-        for e in &record.expectations {
-            let i =
-                match self.expectations.iter().position(|r| {
-                    r.line == e.line && r.actor == e.actor && r.expected == e.expected
-                }) {
-                    Some(i) => i,
-                    None => {
-                        self.expectations.push(ExpectationRate {
-                            line: e.line,
-                            actor: e.actor.clone(),
-                            expected: e.expected.clone(),
-                            passed: 0,
-                            total: 0,
-                        });
-                        self.expectations.len() - 1
-                    }
-                };
-            let rate = &mut self.expectations[i];
-            rate.total += 1;
-            rate.passed += u64::from(e.passed);
-        }
-        for b in &record.blocked {
+        let checks = record
+            .expectations
+            .iter()
+            .map(|e| (e.line, e.actor.clone(), e.expected.clone(), e.passed));
+        // A blocked step counts as an expectation that failed: "not blocked".
+        let blocked = record.blocked.iter().map(|b| {
             let expected = format!("not blocked: {}", b.call);
-            let i = match self
-                .expectations
-                .iter()
-                .position(|r| r.line == b.line && r.expected == expected)
-            {
-                Some(i) => i,
-                None => {
-                    self.expectations.push(ExpectationRate {
-                        line: b.line,
-                        actor: Some(b.actor.clone()),
-                        expected,
-                        passed: 0,
-                        total: 0,
-                    });
-                    self.expectations.len() - 1
-                }
-            };
-            self.expectations[i].total += 1;
+            (b.line, Some(b.actor.clone()), expected, false)
+        });
+        for (line, actor, expected, passed) in checks.chain(blocked) {
+            let rate = find_or_push(
+                &mut self.expectations,
+                |r| r.line == line && r.actor == actor && r.expected == expected,
+                || ExpectationRate {
+                    line,
+                    actor: actor.clone(),
+                    expected: expected.clone(),
+                    passed: 0,
+                    total: 0,
+                },
+            );
+            rate.total += 1;
+            rate.passed += u64::from(passed);
         }
     }
 
     fn count_outcome(&mut self, event: &Event, outcome: String) {
-        let i = match self
-            .steps
-            .iter()
-            .position(|s| s.line == event.line && s.actor == event.actor)
-        {
-            Some(i) => i,
-            None => {
-                self.steps.push(StepOutcomes {
-                    actor: event.actor.clone(),
-                    line: event.line,
-                    call: event.call.clone(),
-                    outcomes: Vec::new(),
-                    other: 0,
-                });
-                self.steps.len() - 1
-            }
-        };
-        let step = &mut self.steps[i];
+        let step = find_or_push(
+            &mut self.steps,
+            |s| s.line == event.line && s.actor == event.actor,
+            || StepOutcomes {
+                actor: event.actor.clone(),
+                line: event.line,
+                call: event.call.clone(),
+                outcomes: Vec::new(),
+                other: 0,
+            },
+        );
         if let Some(entry) = step.outcomes.iter_mut().find(|(o, _)| *o == outcome) {
             entry.1 += 1;
         } else if step.outcomes.len() < MAX_OUTCOMES {
@@ -167,6 +142,23 @@ impl Summary {
     }
 }
 
+/// The entry `is_it` picks, pushed by `make` if there is none (entries stay in the order
+/// they were first seen).
+fn find_or_push<T>(
+    list: &mut Vec<T>,
+    is_it: impl Fn(&T) -> bool,
+    make: impl FnOnce() -> T,
+) -> &mut T {
+    let i = match list.iter().position(is_it) {
+        Some(i) => i,
+        None => {
+            list.push(make());
+            list.len() - 1
+        }
+    };
+    &mut list[i]
+}
+
 /// How long an outcome's data may be before its middle is left out.
 const SHOW: usize = 40;
 
@@ -187,16 +179,7 @@ fn recv_outcome(event: &Event) -> Option<String> {
         "eof".to_string()
     } else {
         let data = event.data.as_deref().unwrap_or_default();
-        let mut t = if data.len() <= SHOW {
-            escape::quote(data)
-        } else {
-            format!(
-                "\"{}…{}\" ({} bytes)",
-                escape::escape_bytes(&data[..SHOW / 2]),
-                escape::escape_bytes(&data[data.len() - SHOW / 2..]),
-                data.len()
-            )
-        };
+        let mut t = escape::quote_short(data, SHOW);
         if event.truncated {
             t.push_str(" truncated");
         }

@@ -121,7 +121,7 @@ pub(crate) fn describe(observed: &Observed) -> String {
             let mut text = if bytes.is_empty() && *eof {
                 "eof".to_string()
             } else {
-                let mut t = shorten(bytes);
+                let mut t = escape::quote_short(bytes, SHOW);
                 if *eof {
                     t.push_str(" then eof");
                 }
@@ -141,16 +141,6 @@ pub(crate) fn describe(observed: &Observed) -> String {
         Observed::Timeout { .. } => "timeout".to_string(),
         Observed::Aborted => "not run: another actor was blocked".to_string(),
     }
-}
-
-/// A quoted value, its middle left out when long: `"abcd…wxyz" (3000 bytes)`.
-fn shorten(bytes: &[u8]) -> String {
-    if bytes.len() <= SHOW {
-        return escape::quote(bytes);
-    }
-    let head = escape::escape_bytes(&bytes[..SHOW / 2]);
-    let tail = escape::escape_bytes(&bytes[bytes.len() - SHOW / 2..]);
-    format!("\"{head}…{tail}\" ({} bytes)", bytes.len())
 }
 
 #[cfg(test)]

@@ -55,6 +55,7 @@ pub struct Runner {
 
 impl Runner {
     pub fn new() -> Runner {
+        pool::quiet_actor_panics();
         Runner::default()
     }
 
@@ -87,15 +88,22 @@ impl Runner {
                     actor.run_items(&scenario.body);
                     actor.leftovers()
                 }));
-                if outcome.is_err() {
+                let outcome = outcome.map_err(|payload| {
+                    let message = payload
+                        .downcast_ref::<&str>()
+                        .map(|s| (*s).to_string())
+                        .or_else(|| payload.downcast_ref::<String>().cloned())
+                        .unwrap_or_default();
                     world.blocked(record::Blocked {
                         actor: name.clone(),
                         line: 0,
                         call: String::new(),
-                        blocked_in: "an internal error (a panic); please report it".to_string(),
+                        blocked_in: format!(
+                            "an internal error of stickylab ({message}); please report it"
+                        ),
                         waited: Duration::ZERO,
                     });
-                }
+                });
                 let _ = done.send(outcome.ok());
             }));
         }
@@ -107,9 +115,10 @@ impl Runner {
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);
+        // A worker may still hold its clone of the world for a moment after it sent its
+        // result; what it recorded is complete either way.
         let parts = match Arc::try_unwrap(world) {
             Ok(world) => world.into_parts(),
-            // Every job has sent its result, so only a panicking job could still hold it.
             Err(shared) => shared.snapshot(),
         };
         finish(scenario, options.seed, wall, parts)

@@ -4,6 +4,24 @@
 use std::sync::mpsc;
 use std::thread::JoinHandle;
 
+/// A panic on an actor thread is a bug of stickylab's, and the run reports it as a
+/// blocked step with its message; the default hook would print it into the middle of
+/// the report. Panics elsewhere keep the default hook.
+pub(crate) fn quiet_actor_panics() {
+    static ONCE: std::sync::Once = std::sync::Once::new();
+    ONCE.call_once(|| {
+        let default = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            let on_actor = std::thread::current()
+                .name()
+                .is_some_and(|n| n.starts_with("actor-"));
+            if !on_actor {
+                default(info);
+            }
+        }));
+    });
+}
+
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
 pub(crate) struct Worker {

@@ -37,6 +37,18 @@ pub fn quote(bytes: &[u8]) -> String {
 }
 
 /// Appends one character of valid UTF-8 input.
+/// Like [`quote`], but a value over `show` bytes keeps only its first and last
+/// `show / 2` bytes around an ellipsis, then its length: `"abcd…wxyz" (3000 bytes)`.
+/// (Cut on bytes, so a multi-byte character at a cut shows as `\xHH` escapes.)
+pub fn quote_short(bytes: &[u8], show: usize) -> String {
+    if bytes.len() <= show {
+        return quote(bytes);
+    }
+    let head = escape_bytes(&bytes[..show / 2]);
+    let tail = escape_bytes(&bytes[bytes.len() - show / 2..]);
+    format!("\"{head}…{tail}\" ({} bytes)", bytes.len())
+}
+
 fn push_char(out: &mut String, c: char) {
     match c {
         '\n' => out.push_str("\\n"),
