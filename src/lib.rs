@@ -9,10 +9,10 @@
 //!   never prints.
 
 pub mod app;
-pub mod catalog;
+pub(crate) mod catalog;
 pub mod cli;
-pub mod frame;
-pub mod net;
-pub mod report;
-pub mod run;
+pub(crate) mod frame;
+pub(crate) mod net;
+pub(crate) mod report;
+pub(crate) mod run;
 pub mod scenario;

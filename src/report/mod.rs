@@ -5,9 +5,6 @@ pub mod json;
 pub mod summary;
 pub mod table;
 
-pub use json::Json;
-pub use table::Table;
-
 use crate::run::Record;
 use crate::scenario::Scenario;
 

@@ -12,12 +12,8 @@
 
 /// The bytes as they would be written between quotes in a scenario file.
 ///
-/// ```
-/// use stickylab::scenario::escape::escape_bytes;
-/// assert_eq!(escape_bytes(b"GET / HTTP/1.1\r\n"), r"GET / HTTP/1.1\r\n");
-/// assert_eq!(escape_bytes("你好".as_bytes()), "你好");
-/// assert_eq!(escape_bytes(&[0, 5, 0xff]), r"\0\x05\xff");
-/// ```
+/// `GET / HTTP/1.1\r\n` for the bytes of an HTTP request line, `你好` for its UTF-8
+/// bytes, `\0\x05\xff` for the bytes 0, 5 and 255 (the tests below pin these).
 pub fn escape_bytes(bytes: &[u8]) -> String {
     let mut out = String::with_capacity(bytes.len());
     for chunk in bytes.utf8_chunks() {
@@ -108,6 +104,14 @@ fn is_shown(c: char) -> bool {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn the_documented_examples() {
+        use super::escape_bytes;
+        assert_eq!(escape_bytes(b"GET / HTTP/1.1\r\n"), r"GET / HTTP/1.1\r\n");
+        assert_eq!(escape_bytes("你好".as_bytes()), "你好");
+        assert_eq!(escape_bytes(&[0, 5, 0xff]), r"\0\x05\xff");
+    }
+
     use super::{escape_bytes, quote};
 
     /// The language's string escapes, read back (the subset `escape_bytes` writes plus

@@ -4,11 +4,11 @@
 
 pub mod ast;
 pub mod diagnostic;
-pub mod escape;
-pub mod lexer;
-pub mod limits;
-pub mod parser;
-pub mod value;
+pub(crate) mod escape;
+pub(crate) mod lexer;
+pub(crate) mod limits;
+pub(crate) mod parser;
+pub(crate) mod value;
 
 pub use ast::Scenario;
 pub use diagnostic::Diagnostic;

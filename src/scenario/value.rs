@@ -1,6 +1,6 @@
 //! Byte values at run time: make the bytes a value stands for ([`eval`]), check received
-//! bytes against an expected value ([`matches()`]), and print a value back in the
-//! language's own syntax ([`describe`]).
+//! bytes against an expected value ([`matches()`]), and bound their length
+//! ([`len_range`]).
 
 use rand::RngExt;
 use rand::rngs::StdRng;
@@ -274,71 +274,12 @@ fn match_segments(segments: &[Segment], bytes: &[u8]) -> bool {
     n >= start && reach.get(n - start) == Some(&true)
 }
 
-/// `value` in the language's syntax: `bytes 3000`, `"ab" * 100`, `hex "00 00 00 05" +
-/// "hello"`. A long literal is shortened without losing a byte: `"ab" * 50`, `bytes 64`.
-pub fn describe(value: &Value) -> String {
-    match value {
-        Value::Literal(bytes) => describe_literal(bytes),
-        Value::Pattern(n) => format!("bytes {n}"),
-        Value::Random { min, max } if min >= max => format!("random {min}"),
-        Value::Random { min, max } => format!("random {min}..{max}"),
-        Value::Times(inner, n) => match inner.as_ref() {
-            // The language has no parentheses; the parser never builds this shape.
-            Value::Concat(_) => format!("({}) * {n}", describe(inner)),
-            _ => format!("{} * {n}", describe(inner)),
-        },
-        Value::Concat(parts) => parts.iter().map(describe).collect::<Vec<_>>().join(" + "),
-    }
-}
-
-/// Literals of more than this many bytes are shortened when they repeat.
-const SHORTEN_OVER: usize = 32;
-
-fn describe_literal(bytes: &[u8]) -> String {
-    if bytes.len() > SHORTEN_OVER {
-        if bytes.iter().enumerate().all(|(i, &b)| b == pattern_byte(i)) {
-            return format!("bytes {}", bytes.len());
-        }
-        for period in 1..=16 {
-            let times = bytes.len() / period;
-            if times < 4 {
-                break;
-            }
-            let unit = &bytes[..period];
-            if bytes.chunks(period).all(|c| unit.starts_with(c)) {
-                let tail = &bytes[times * period..];
-                let repeated = format!("{} * {times}", literal(unit));
-                return if tail.is_empty() {
-                    repeated
-                } else {
-                    format!("{repeated} + {}", literal(tail))
-                };
-            }
-        }
-    }
-    literal(bytes)
-}
-
-/// A string literal, or `hex "..."` when most of the bytes are not text.
-fn literal(bytes: &[u8]) -> String {
-    let text = String::from_utf8_lossy(bytes);
-    let odd = text
-        .chars()
-        .filter(|&c| c == char::REPLACEMENT_CHARACTER || (c.is_control() && !"\n\r\t".contains(c)))
-        .count();
-    if !bytes.is_empty() && odd * 4 > bytes.len() {
-        let pairs: Vec<String> = bytes.iter().map(|b| format!("{b:02x}")).collect();
-        return format!("hex \"{}\"", pairs.join(" "));
-    }
-    super::escape::quote(bytes)
-}
-
 #[cfg(test)]
 mod tests {
     use rand::SeedableRng;
     use rand::rngs::StdRng;
 
-    use super::{describe, eval, len_range, matches};
+    use super::{eval, len_range, matches};
     use crate::scenario::ast::Value;
 
     fn lit(s: &str) -> Value {
@@ -459,43 +400,5 @@ mod tests {
             len_range(&times(Value::Pattern(usize::MAX), 2)),
             (usize::MAX, usize::MAX)
         );
-    }
-
-    #[test]
-    fn describe_gives_the_language_back() {
-        assert_eq!(describe(&Value::Pattern(3000)), "bytes 3000");
-        assert_eq!(describe(&times(lit("ab"), 100)), "\"ab\" * 100");
-        assert_eq!(describe(&random(10, 20)), "random 10..20");
-        assert_eq!(describe(&random(7, 7)), "random 7");
-        assert_eq!(
-            describe(&Value::Concat(vec![
-                Value::Literal(vec![0, 0, 0, 5]),
-                lit("he\"llo\r\n")
-            ])),
-            "hex \"00 00 00 05\" + \"he\\\"llo\\r\\n\""
-        );
-        assert_eq!(describe(&lit("中文\\\t\0")), "\"中文\\\\\\t\\0\"");
-        assert_eq!(
-            describe(&Value::Literal(b"hello\xff".to_vec())),
-            "\"hello\\xff\""
-        );
-        assert_eq!(
-            describe(&Value::Literal(b"ok\xff".to_vec())),
-            "hex \"6f 6b ff\""
-        );
-        assert_eq!(describe(&lit("")), "\"\"");
-    }
-
-    #[test]
-    fn describe_shortens_long_repeating_literals() {
-        assert_eq!(describe(&Value::Literal(vec![b'x'; 100])), "\"x\" * 100");
-        assert_eq!(describe(&lit(&"ab".repeat(50))), "\"ab\" * 50");
-        assert_eq!(
-            describe(&lit(&format!("{}a", "abc".repeat(20)))),
-            "\"abc\" * 20 + \"a\""
-        );
-        let pattern = eval(&Value::Pattern(64), &mut rng());
-        assert_eq!(describe(&Value::Literal(pattern)), "bytes 64");
-        assert_eq!(describe(&lit("aaaa")), "\"aaaa\"");
     }
 }
