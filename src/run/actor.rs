@@ -27,6 +27,10 @@ const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
 #[cfg(not(target_os = "linux"))]
 const SEND_FLAGS: libc::c_int = 0;
 
+/// How long an accept waits for the connecting actor to say who it is (it does so right
+/// after its connect() returns, which may be a moment after accept() did).
+const PEER_PATIENCE: Duration = Duration::from_secs(1);
+
 /// What a user set on a socket that stickylab must remember itself: blocking calls get
 /// the kernel's timeouts set to the step's deadline, so the user's own `rcvtimeo` and
 /// `sndtimeo` are kept here and the smaller of the two is used.
@@ -689,13 +693,20 @@ impl<'w> Actor<'w> {
                 // The connector registers its address right after its connect() returns,
                 // which may be a moment after our accept() did.
                 let me = self.name.clone();
-                let found = self.world.wait_for(deadline, |s| {
+                // A connection whose connector gave up (its connect timed out while the
+                // SYN was retried) never registers: it is accepted from an unknown peer
+                // after a short wait rather than at the deadline.
+                let patience = deadline.min(Instant::now() + PEER_PATIENCE);
+                let found = self.world.wait_for(patience, |s| {
                     let id = *s.conn_by_addr.get(&key)?;
-                    if s.conns[id].state != super::world::ConnState::Connected {
-                        return None;
+                    match s.conns[id].state {
+                        super::world::ConnState::Connecting => None,
+                        super::world::ConnState::Failed => Some(None),
+                        super::world::ConnState::Connected => {
+                            s.conns[id].acceptor = Some(me.clone());
+                            Some(Some((id, s.conns[id].connector.clone())))
+                        }
                     }
-                    s.conns[id].acceptor = Some(me.clone());
-                    Some((id, s.conns[id].connector.clone()))
                 });
                 // Linux copies SO_RCVTIMEO and SO_SNDTIMEO from the listener to the
                 // accepted socket, but not O_NONBLOCK (accept(2)).
@@ -713,8 +724,8 @@ impl<'w> Actor<'w> {
                     }
                 };
                 let (id, peer) = match found {
-                    Ok(v) => (v.0, Some(v.1)),
-                    Err(_) => (usize::MAX, None),
+                    Ok(Some((id, connector))) => (id, Some(connector)),
+                    Ok(None) | Err(_) => (usize::MAX, None),
                 };
                 ev.peer = peer.clone();
                 ev.detail = Some(format!("from {key}{applied}"));

@@ -33,9 +33,9 @@ for name in $($bin list | awk '{print $1}'); do
   runs=$fast
   if [ "$one_ms" -ge 100 ]; then runs=$slow; fi
   start=$(date +%s%N)
-  summary=$($bin run "$name" --repeat "$runs" --seed 1 --format json | tail -n 1)
+  summary=$($bin run "$name" --repeat "$runs" --seed 1 --format json | tail -n 1 || true)
   wall_ms=$(( ($(date +%s%N) - start) / 1000000 ))
-  passed=$(printf '%s' "$summary" | python3 -c 'import json,sys; print(json.load(sys.stdin)["passed_runs"])')
+  passed=$(printf '%s' "$summary" | python3 -c 'import json,sys; d = json.load(sys.stdin); print(d.get("passed_runs", int(d["passed"])))')
   awk -v n="$name" -v r="$runs" -v p="$passed" -v w="$wall_ms" \
     'BEGIN { printf "%-24s %6d %8d %10.1f %10.2f\n", n, r, p, w / 1000, w / r }'
 done
