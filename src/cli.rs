@@ -59,8 +59,9 @@ pub struct RunArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
     pub format: Format,
-    /// Set a parameter the scenario declares with `param:` (repeatable)
-    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    /// Set a parameter the scenario declares with `param:` (repeatable; not with --all,
+    /// where each scenario declares its own)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param, conflicts_with = "all")]
     pub params: Vec<(String, String)>,
     /// Seed of the `random` values (printed in every report, so a run can be replayed);
     /// default: a fresh one
