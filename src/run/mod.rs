@@ -11,7 +11,7 @@ mod world;
 
 use std::collections::{BTreeMap, HashMap};
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Barrier, mpsc};
+use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use rand::SeedableRng;
@@ -71,18 +71,19 @@ impl Runner {
             self.workers.push(pool::Worker::spawn(self.workers.len()));
         }
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
-        let barrier = Arc::new(Barrier::new(actors + 1));
+        let gate = Arc::new(pool::StartGate::new(actors));
         let world = Arc::new(World::new(run_tag));
         let (done_tx, done_rx) = mpsc::channel();
         for (index, name) in scenario.actors.iter().enumerate() {
-            let barrier = Arc::clone(&barrier);
+            let gate = Arc::clone(&gate);
             let world = Arc::clone(&world);
             let scenario = Arc::clone(scenario);
             let name = name.clone();
             let done = done_tx.clone();
             let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
             self.workers[index].submit(Box::new(move || {
-                barrier.wait();
+                // The last actor to arrive starts the clock: no actor gets a head start.
+                gate.arrive(|| world.start_clock());
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
                     let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
                     actor.run_items(&scenario.body);
@@ -108,10 +109,6 @@ impl Runner {
             }));
         }
         drop(done_tx);
-        // The clock starts once every actor is on its thread; they all leave the barrier
-        // together, so no actor gets a head start.
-        world.start_clock();
-        barrier.wait();
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);

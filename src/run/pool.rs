@@ -1,8 +1,10 @@
 //! Actor threads that outlive a run. A thread costs tens of microseconds to create and
 //! join, more than a whole hello-world run on loopback; a worker waits for its next job.
 
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::mpsc;
 use std::thread::JoinHandle;
+use std::time::Duration;
 
 /// A panic on an actor thread is a bug of stickylab's, and the run reports it as a
 /// blocked step with its message; the default hook would print it into the middle of
@@ -20,6 +22,43 @@ pub(crate) fn quiet_actor_panics() {
             }
         }));
     });
+}
+
+/// The barrier all actors of a run leave together. The last actor to arrive starts the
+/// run's clock and opens it; the others yield the CPU while they wait rather than sleep
+/// in the kernel, whose wake-up would cost more than a short run.
+pub(crate) struct StartGate {
+    expected: usize,
+    arrived: AtomicUsize,
+    open: AtomicBool,
+}
+
+impl StartGate {
+    pub(crate) fn new(expected: usize) -> StartGate {
+        StartGate {
+            expected,
+            arrived: AtomicUsize::new(0),
+            open: AtomicBool::new(false),
+        }
+    }
+
+    /// Waits until every actor has arrived; the last one runs `start` first.
+    pub(crate) fn arrive(&self, start: impl FnOnce()) {
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            start();
+            self.open.store(true, Ordering::Release);
+            return;
+        }
+        let mut yields = 0u32;
+        while !self.open.load(Ordering::Acquire) {
+            if yields < 10_000 {
+                yields += 1;
+                std::thread::yield_now();
+            } else {
+                std::thread::sleep(Duration::from_micros(50));
+            }
+        }
+    }
 }
 
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
