@@ -2,30 +2,16 @@
 //! a mistake (held as the exact text a user sees) and the exit statuses: 0 every
 //! expectation held, 1 one failed or a step was blocked, 2 a usage or scenario error.
 
+mod common;
+
 use std::collections::BTreeSet;
 use std::fs;
-use std::time::Duration;
 
 use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
 use predicates::prelude::predicate;
 use serde_json::Value;
 
-/// Long enough for any command on a busy 2-core machine; only a hang gets this far.
-const HANG_GUARD: Duration = Duration::from_secs(10);
-
-/// The binary, with a plain English environment and a hang guard.
-fn stickylab() -> Command {
-    let mut cmd = cargo_bin_cmd!("stickylab");
-    cmd.env("NO_COLOR", "1")
-        .env("LANG", "C")
-        .timeout(HANG_GUARD);
-    cmd
-}
-
-fn fixture(name: &str) -> String {
-    format!("tests/fixtures/{name}.lab")
-}
+use common::{fixture, stickylab};
 
 fn stdout_of(cmd: &mut Command, code: i32) -> String {
     let out = cmd.assert().code(code);
@@ -339,10 +325,8 @@ fn the_seed_is_printed_in_the_table_and_the_json() {
 #[test]
 fn output_to_a_pipe_has_no_colour() {
     // Without NO_COLOR: stdout is a pipe here, not a terminal.
-    let out = cargo_bin_cmd!("stickylab")
+    let out = stickylab()
         .env_remove("NO_COLOR")
-        .env("LANG", "C")
-        .timeout(HANG_GUARD)
         .args(["run", &fixture("failing-expectation")])
         .assert()
         .code(1);

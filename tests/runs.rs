@@ -5,29 +5,15 @@
 //! Only what the kernel guarantees on loopback is asserted; timings never are (a run is
 //! bounded by a generous hang guard, and speed is the benchmarks' business).
 
+mod common;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::fs;
 use std::time::Duration;
 
-use assert_cmd::Command;
-use assert_cmd::cargo::cargo_bin_cmd;
 use serde_json::Value;
 
-/// Long enough for any scenario on a busy 2-core machine; only a hang gets this far.
-const HANG_GUARD: Duration = Duration::from_secs(10);
-
-/// The binary, with a plain English environment and a hang guard.
-fn stickylab() -> Command {
-    let mut cmd = cargo_bin_cmd!("stickylab");
-    cmd.env("NO_COLOR", "1")
-        .env("LANG", "C")
-        .timeout(HANG_GUARD);
-    cmd
-}
-
-fn fixture(name: &str) -> String {
-    format!("tests/fixtures/{name}.lab")
-}
+use common::{fixture, stickylab};
 
 /// Every line of stdout parsed as one JSON object.
 fn json_lines(stdout: &[u8]) -> Vec<Value> {

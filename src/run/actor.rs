@@ -1258,35 +1258,34 @@ impl<'w> Actor<'w> {
     /// equals SIOCOUTQNSD (unsent). Bytes the peer's closed window keeps in our queue may
     /// stay; once this holds, no ACK is on its way to free room in the send buffer.
     fn wait_acked(&mut self, step: &Step, deadline: Instant) -> Observed {
-        let t0 = Instant::now();
-        let sock = match self.watched(step) {
-            Ok(s) => s,
-            Err(e) => return self.done(step, t0, None, Err(e)),
-        };
-        let mut backoff = Backoff::default();
-        let result = loop {
-            match net::queued_out(sock).and_then(|q| Ok((q, net::unsent(sock)?))) {
-                Ok((queued, unsent)) if queued <= unsent => {
-                    break Ok(Some(format!("{unsent} bytes unsent, none in flight")));
-                }
-                Ok(_) => {
-                    if self.world.is_aborted() {
-                        break Err(WaitEnd::Aborted);
-                    }
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break Err(WaitEnd::Deadline);
-                    }
-                    backoff.pause(deadline - now);
-                }
-                Err(e) => return self.done(step, t0, None, Err(e)),
-            }
-        };
-        self.waited(step, t0, result, "wait acked (SIOCOUTQ, SIOCOUTQNSD)")
+        self.wait_on_kernel(
+            step,
+            deadline,
+            "wait acked (SIOCOUTQ, SIOCOUTQNSD)",
+            |sock| {
+                let (queued, unsent) = (net::queued_out(sock)?, net::unsent(sock)?);
+                Ok((queued <= unsent).then(|| format!("{unsent} bytes unsent, none in flight")))
+            },
+        )
     }
 
     /// Until the send queue is empty: every byte sent and acknowledged (SIOCOUTQ = 0).
     fn wait_drained(&mut self, step: &Step, deadline: Instant) -> Observed {
+        self.wait_on_kernel(step, deadline, "wait drained (SIOCOUTQ)", |sock| {
+            Ok((net::queued_out(sock)? == 0).then(String::new))
+        })
+    }
+
+    /// Looks at a kernel count of the watched socket until `ready` says it is there
+    /// (with a detail for the event; empty for none), the deadline passes, or the run is
+    /// aborted.
+    fn wait_on_kernel(
+        &mut self,
+        step: &Step,
+        deadline: Instant,
+        blocked_in: &str,
+        ready: impl Fn(&Socket) -> io::Result<Option<String>>,
+    ) -> Observed {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
             Ok(s) => s,
@@ -1294,9 +1293,9 @@ impl<'w> Actor<'w> {
         };
         let mut backoff = Backoff::default();
         let result = loop {
-            match net::queued_out(sock) {
-                Ok(0) => break Ok(None),
-                Ok(_) => {
+            match ready(sock) {
+                Ok(Some(detail)) => break Ok(Some(detail).filter(|d| !d.is_empty())),
+                Ok(None) => {
                     if self.world.is_aborted() {
                         break Err(WaitEnd::Aborted);
                     }
@@ -1309,7 +1308,7 @@ impl<'w> Actor<'w> {
                 Err(e) => return self.done(step, t0, None, Err(e)),
             }
         };
-        self.waited(step, t0, result, "wait drained (SIOCOUTQ)")
+        self.waited(step, t0, result, blocked_in)
     }
 }
 
