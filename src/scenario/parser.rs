@@ -51,6 +51,15 @@ const OPTIONS: &[&str] = &[
 
 const CODECS: &[&str] = &["len32", "len32le", "json-header", "line", "fixed"];
 
+/// CJK ideographs, kana, Hangul and full-width punctuation: the characters of scripts
+/// written without spaces between words.
+fn is_wide(c: char) -> bool {
+    matches!(c as u32,
+        0x1100..=0x115F | 0x2E80..=0x303E | 0x3041..=0x33FF | 0x3400..=0x4DBF
+        | 0x4E00..=0x9FFF | 0xAC00..=0xD7A3 | 0xF900..=0xFAFF | 0xFE30..=0xFE4F
+        | 0xFF00..=0xFF60 | 0xFFE0..=0xFFE6)
+}
+
 /// The names `=> error NAME` accepts: the errnos the runner can name, EWOULDBLOCK (the
 /// same as EAGAIN on Linux), and the framing errors.
 fn error_names() -> impl Iterator<Item = &'static str> + Clone {
@@ -776,7 +785,12 @@ impl<'a> Parser<'a, '_> {
                 } else {
                     match paragraphs.last_mut() {
                         Some(last) if !*new_paragraph => {
-                            last.push(' ');
+                            // Chinese and Japanese put no space between words: lines
+                            // that meet at such a character join without one.
+                            let wide = |c: Option<char>| c.is_some_and(is_wide);
+                            if !(wide(last.chars().last()) || wide(text.chars().next())) {
+                                last.push(' ');
+                            }
                             last.push_str(&text);
                         }
                         _ => paragraphs.push(text),
@@ -2370,6 +2384,15 @@ b: recvfrom 100 => from a
         assert_eq!(step.action, Action::Send(lit("# => |")));
         assert_eq!(step.text, "send \"# => |\"");
         assert_eq!(step.expect, None);
+    }
+
+    #[test]
+    fn chinese_about_lines_join_without_a_space() {
+        let s = parse_ok(
+            "about.zh: 粘包不是错误，\nabout.zh: 而是没有边界。\nabout: TCP is\nabout: a stream.\na: mark x\n",
+        );
+        assert_eq!(s.about.get("zh"), Some("粘包不是错误，而是没有边界。"));
+        assert_eq!(s.about.get("en"), Some("TCP is a stream."));
     }
 
     #[test]
