@@ -11,6 +11,7 @@ use socket2::{SockAddr, Socket};
 
 use super::expect::{self, Observed};
 use super::record::{Blocked, Event, ExpectationResult, fmt_duration};
+use super::spin::Spin;
 use super::world::{Link, ListenerEntry, WaitEnd, World};
 use crate::frame::{self, Decoder};
 use crate::net::{self, errno};
@@ -1316,27 +1317,22 @@ impl<'w> Actor<'w> {
 /// usually microseconds away, so the first pauses only yield the CPU; after that the
 /// naps grow to a millisecond, so a long wait costs little.
 struct Backoff {
-    yields: u32,
+    spin: Spin,
     nap: Duration,
 }
 
 impl Default for Backoff {
     fn default() -> Self {
         Backoff {
-            yields: 0,
+            spin: Spin::default(),
             nap: Duration::from_micros(20),
         }
     }
 }
 
 impl Backoff {
-    const YIELDS: u32 = 200;
-
     fn pause(&mut self, remaining: Duration) {
-        if self.yields < Self::YIELDS {
-            self.yields += 1;
-            std::thread::yield_now();
-        } else {
+        if !self.spin.again() {
             std::thread::sleep(self.nap.min(remaining));
             self.nap = (self.nap * 2).min(Duration::from_millis(1));
         }

@@ -7,6 +7,7 @@ pub mod aggregate;
 mod expect;
 mod pool;
 pub mod record;
+mod spin;
 mod world;
 
 use std::collections::{BTreeMap, HashMap};

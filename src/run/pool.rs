@@ -2,9 +2,10 @@
 //! join, more than a whole hello-world run on loopback; a worker waits for its next job.
 
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
-use std::sync::mpsc;
+use std::sync::{Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
-use std::time::Duration;
+
+use super::spin::Spin;
 
 /// A panic on an actor thread is a bug of stickylab's, and the run reports it as a
 /// blocked step with its message; the default hook would print it into the middle of
@@ -25,12 +26,14 @@ pub(crate) fn quiet_actor_panics() {
 }
 
 /// The barrier all actors of a run leave together. The last actor to arrive starts the
-/// run's clock and opens it; the others yield the CPU while they wait rather than sleep
-/// in the kernel, whose wake-up would cost more than a short run.
+/// run's clock and opens it; the others spin a moment (see [`Spin`]), then sleep until
+/// it opens.
 pub(crate) struct StartGate {
     expected: usize,
     arrived: AtomicUsize,
     open: AtomicBool,
+    lock: Mutex<()>,
+    opened: Condvar,
 }
 
 impl StartGate {
@@ -39,6 +42,8 @@ impl StartGate {
             expected,
             arrived: AtomicUsize::new(0),
             open: AtomicBool::new(false),
+            lock: Mutex::new(()),
+            opened: Condvar::new(),
         }
     }
 
@@ -46,16 +51,19 @@ impl StartGate {
     pub(crate) fn arrive(&self, start: impl FnOnce()) {
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
             start();
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
             self.open.store(true, Ordering::Release);
+            self.opened.notify_all();
             return;
         }
-        let mut yields = 0u32;
+        let mut spin = Spin::default();
         while !self.open.load(Ordering::Acquire) {
-            if yields < 10_000 {
-                yields += 1;
-                std::thread::yield_now();
-            } else {
-                std::thread::sleep(Duration::from_micros(50));
+            if !spin.again() {
+                let mut guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+                while !self.open.load(Ordering::Acquire) {
+                    guard = self.opened.wait(guard).unwrap_or_else(|e| e.into_inner());
+                }
+                return;
             }
         }
     }

@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 use socket2::{SockAddr, Socket};
 
 use super::record::{Blocked, Event, ExpectationResult};
+use super::spin::Spin;
 use crate::scenario::ast::{DgramKind, StreamKind};
 
 /// How an event's bytes belong to a direction of traffic; resolved to `conn` names and
@@ -88,9 +89,6 @@ pub(crate) struct Shared {
     /// Calls per actor, for `expect: ACTOR sends|recvs|largest recv`.
     pub counts: HashMap<String, CallCounts>,
 }
-
-/// How many times a wait looks before it sleeps.
-const SPINS: u32 = 64;
 
 /// Why a wait ended without its condition.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -179,7 +177,8 @@ impl World {
         // What is awaited is usually another actor's next step, microseconds away on the
         // other core: look a few times, yielding in between, before sleeping on the
         // condition variable (a futex wake-up costs tens of microseconds).
-        for _ in 0..SPINS {
+        let mut spin = Spin::default();
+        loop {
             if let Some(v) = f(&mut self.lock()) {
                 return Ok(v);
             }
@@ -189,7 +188,9 @@ impl World {
             if Instant::now() >= deadline {
                 return Err(WaitEnd::Deadline);
             }
-            std::thread::yield_now();
+            if !spin.again() {
+                break;
+            }
         }
         let mut guard = self.lock();
         loop {
