@@ -561,14 +561,7 @@ impl<'w> Actor<'w> {
                 ev.detail = Some(detail);
                 Observed::Done
             }
-            Err(CallError::Timeout { user }) => {
-                ev.timeout = true;
-                Observed::Timeout {
-                    user,
-                    blocked_in: "connect()".to_string(),
-                }
-            }
-            Err(CallError::Os(e)) => os_error(&mut ev, &e),
+            Err(e) => call_failed(&mut ev, e, "connect()"),
         };
         self.record(ev, seq, None);
         observed
@@ -743,14 +736,7 @@ impl<'w> Actor<'w> {
                 self.current = Some(self.conns.len() - 1);
                 Observed::Accepted { peer }
             }
-            Err(CallError::Timeout { user }) => {
-                ev.timeout = true;
-                Observed::Timeout {
-                    user,
-                    blocked_in: "accept()".to_string(),
-                }
-            }
-            Err(CallError::Os(e)) => os_error(&mut ev, &e),
+            Err(e) => call_failed(&mut ev, e, "accept()"),
         };
         self.record(ev, None, None);
         observed
@@ -920,7 +906,7 @@ impl<'w> Actor<'w> {
         i: usize,
         n: usize,
         deadline: Instant,
-    ) -> Result<Vec<u8>, (Observed, Option<Vec<u8>>)> {
+    ) -> Result<Vec<u8>, Observed> {
         let t0 = Instant::now();
         let conn = &mut self.conns[i];
         let before = net::queued_in(&conn.sock).ok();
@@ -947,17 +933,7 @@ impl<'w> Actor<'w> {
                 ev.data = Some(data.clone());
                 Ok(data)
             }
-            Err(CallError::Timeout { user }) => {
-                ev.timeout = true;
-                Err((
-                    Observed::Timeout {
-                        user,
-                        blocked_in: "recv()".to_string(),
-                    },
-                    None,
-                ))
-            }
-            Err(CallError::Os(e)) => Err((os_error(&mut ev, &e), None)),
+            Err(e) => Err(call_failed(&mut ev, e, "recv()")),
         };
         self.record(ev, None, Some(link));
         out
@@ -978,7 +954,7 @@ impl<'w> Actor<'w> {
             };
             let chunk = match self.recv_call(step, i, want, deadline) {
                 Ok(chunk) => chunk,
-                Err((observed, _)) => return observed,
+                Err(observed) => return observed,
             };
             let eof = chunk.is_empty() && want > 0;
             all.extend_from_slice(&chunk);
@@ -1043,7 +1019,7 @@ impl<'w> Actor<'w> {
             }
             let bytes = match self.recv_call(step, i, chunk, deadline) {
                 Ok(b) => b,
-                Err((observed, _)) => return observed,
+                Err(observed) => return observed,
             };
             if bytes.is_empty() {
                 let finished = match &self.conns[i].decoder {
@@ -1121,14 +1097,7 @@ impl<'w> Actor<'w> {
                     taken: n as u64,
                 }
             }
-            Err(CallError::Timeout { user }) => {
-                ev.timeout = true;
-                Observed::Timeout {
-                    user,
-                    blocked_in: "sendto()".to_string(),
-                }
-            }
-            Err(CallError::Os(e)) => os_error(&mut ev, &e),
+            Err(e) => call_failed(&mut ev, e, "sendto()"),
         };
         self.world.count_sends(&self.name, 1);
         let link = Link::Dgram {
@@ -1190,14 +1159,7 @@ impl<'w> Actor<'w> {
                     truncated,
                 }
             }
-            Err(CallError::Timeout { user }) => {
-                ev.timeout = true;
-                Observed::Timeout {
-                    user,
-                    blocked_in: "recvfrom()".to_string(),
-                }
-            }
-            Err(CallError::Os(e)) => os_error(&mut ev, &e),
+            Err(e) => call_failed(&mut ev, e, "recvfrom()"),
         };
         self.record(ev, None, link);
         observed
@@ -1438,6 +1400,20 @@ fn timed<T>(
             Err(CallError::Timeout { user: by_user })
         }
         Err(e) => Err(CallError::Os(e)),
+    }
+}
+
+/// Records a socket call that timed out or failed, and what its step observed.
+fn call_failed(ev: &mut Event, e: CallError, call: &str) -> Observed {
+    match e {
+        CallError::Timeout { user } => {
+            ev.timeout = true;
+            Observed::Timeout {
+                user,
+                blocked_in: call.to_string(),
+            }
+        }
+        CallError::Os(e) => os_error(ev, &e),
     }
 }
 
