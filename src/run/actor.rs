@@ -538,19 +538,9 @@ impl<'w> Actor<'w> {
                 return self.waited(step, t0, Err(end), "connect (waiting for a listener)");
             }
         };
-        let entry = match self
-            .world
-            .wait_for(deadline, |s| s.listeners.get(&target).cloned())
-        {
-            Ok(e) => e,
-            Err(end) => {
-                return self.waited(
-                    step,
-                    t0,
-                    Err(end),
-                    &format!("connect (waiting for {target} to listen)"),
-                );
-            }
+        let entry = match self.listener_of(step, t0, deadline, &target) {
+            Ok(entry) => entry,
+            Err(observed) => return observed,
         };
         let mut seq = None;
         let result = self.connect_to(&entry, &target, deadline, &mut seq);
@@ -565,6 +555,28 @@ impl<'w> Actor<'w> {
         };
         self.record(ev, seq, None);
         observed
+    }
+
+    /// `owner`'s listener, once it has one (within the deadline); what the step observed
+    /// if it never came.
+    fn listener_of(
+        &self,
+        step: &Step,
+        t0: Instant,
+        deadline: Instant,
+        owner: &str,
+    ) -> Result<ListenerEntry, Observed> {
+        self.world
+            .wait_for(deadline, |s| s.listeners.get(owner).cloned())
+            .map_err(|end| {
+                let verb = step.action.verb();
+                self.waited(
+                    step,
+                    t0,
+                    Err(end),
+                    &format!("{verb} (waiting for {owner} to listen)"),
+                )
+            })
     }
 
     /// The actor whose listener a `connect` without `to` means: the only one that listens.
@@ -658,19 +670,9 @@ impl<'w> Actor<'w> {
     fn accept(&mut self, step: &Step, deadline: Instant) -> Observed {
         let t0 = Instant::now();
         let owner = step.on.clone().unwrap_or_else(|| self.name.clone());
-        let entry = match self
-            .world
-            .wait_for(deadline, |s| s.listeners.get(&owner).cloned())
-        {
-            Ok(e) => e,
-            Err(end) => {
-                return self.waited(
-                    step,
-                    t0,
-                    Err(end),
-                    &format!("accept (waiting for {owner} to listen)"),
-                );
-            }
+        let entry = match self.listener_of(step, t0, deadline, &owner) {
+            Ok(entry) => entry,
+            Err(observed) => return observed,
         };
         let opts = UserOpts {
             nonblocking: entry.nonblocking,
