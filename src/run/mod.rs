@@ -68,13 +68,16 @@ impl Runner {
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(MAX_TIMEOUT);
         let actors = scenario.actors.len();
-        while self.workers.len() < actors {
-            self.workers.push(pool::Worker::spawn(self.workers.len()));
+        // The calling thread plays the first actor; the others get a worker each.
+        while self.workers.len() + 1 < actors {
+            self.workers
+                .push(pool::Worker::spawn(self.workers.len() + 1));
         }
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let gate = Arc::new(pool::StartGate::new(actors));
         let world = Arc::new(World::new(run_tag));
         let (done_tx, done_rx) = mpsc::channel();
+        let mut jobs: Vec<pool::Job> = Vec::with_capacity(actors);
         for (index, name) in scenario.actors.iter().enumerate() {
             let gate = Arc::clone(&gate);
             let world = Arc::clone(&world);
@@ -82,7 +85,7 @@ impl Runner {
             let name = name.clone();
             let done = done_tx.clone();
             let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
-            self.workers[index].submit(Box::new(move || {
+            jobs.push(Box::new(move || {
                 // The last actor to arrive starts the clock: no actor gets a head start.
                 gate.arrive(|| world.start_clock());
                 let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
@@ -110,6 +113,14 @@ impl Runner {
             }));
         }
         drop(done_tx);
+        let mut jobs = jobs.into_iter();
+        let first = jobs.next();
+        for (worker, job) in self.workers.iter().zip(jobs) {
+            worker.submit(job);
+        }
+        if let Some(job) = first {
+            job();
+        }
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);
