@@ -96,16 +96,22 @@ impl Report for Table {
                 let _ = writeln!(out, "{}", paint.table(&table, true));
             }
             for b in &record.blocked {
-                let _ = writeln!(
-                    out,
-                    "{} line {}: {} blocked in {} for {} ({})",
-                    paint.red("✗"),
-                    b.line,
-                    b.actor,
-                    b.blocked_in,
-                    human(b.waited),
-                    b.call
-                );
+                // Line 0: the actor failed outside any step (it could not start, or an
+                // internal error), and `blocked_in` says how.
+                let _ = if b.line == 0 {
+                    writeln!(out, "{} {}: {}", paint.red("✗"), b.actor, b.blocked_in)
+                } else {
+                    writeln!(
+                        out,
+                        "{} line {}: {} blocked in {} for {} ({})",
+                        paint.red("✗"),
+                        b.line,
+                        b.actor,
+                        b.blocked_in,
+                        human(b.waited),
+                        b.call
+                    )
+                };
             }
         }
         if !record.timers.is_empty() {
@@ -1057,6 +1063,24 @@ FAIL (2 of 4 expectations failed)
             out.contains("┆ listen again    ┆ EADDRINUSE (Address already in use) │"),
             "{out}"
         );
+    }
+
+    #[test]
+    fn an_actor_that_failed_outside_any_step_is_named_without_a_line() {
+        let (scenario, mut record) = fixtures::blocked_and_failed();
+        record.blocked[0] = crate::run::record::Blocked {
+            actor: "client".to_owned(),
+            line: 0,
+            call: String::new(),
+            blocked_in: "starting a thread for this actor (out of memory)".to_owned(),
+            waited: std::time::Duration::ZERO,
+        };
+        let out = render(&(scenario, record));
+        assert!(
+            out.contains("\n✗ client: starting a thread for this actor (out of memory)\n"),
+            "{out}"
+        );
+        assert!(!out.contains("line 0"), "{out}");
     }
 
     #[test]

@@ -1278,8 +1278,8 @@ impl<'w> Actor<'w> {
 }
 
 /// Pauses between two looks at a kernel count. On loopback the awaited bytes or ACK are
-/// usually microseconds away, so the first pauses only yield the CPU; after that the
-/// naps grow to a millisecond, so a long wait costs little.
+/// usually microseconds away, so the first looks come after a short spin (see [`Spin`]);
+/// after that the naps grow to a millisecond, so a long wait costs little.
 struct Backoff {
     spin: Spin,
     nap: Duration,

@@ -68,14 +68,27 @@ impl Runner {
             .unwrap_or(DEFAULT_TIMEOUT)
             .min(MAX_TIMEOUT);
         let actors = scenario.actors.len();
-        // The calling thread plays the first actor; the others get a worker each.
-        while self.workers.len() + 1 < actors {
-            self.workers
-                .push(pool::Worker::spawn(self.workers.len() + 1));
-        }
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
-        let gate = Arc::new(pool::StartGate::new(actors));
         let world = Arc::new(World::new(run_tag));
+        // The calling thread plays the first actor; the others get a worker each, made
+        // before any actor starts, so that no actor waits at the gate for one that can't.
+        while self.workers.len() + 1 < actors {
+            let index = self.workers.len() + 1;
+            match pool::Worker::spawn(index) {
+                Ok(worker) => self.workers.push(worker),
+                Err(err) => {
+                    world.blocked(record::Blocked {
+                        actor: scenario.actors[index].clone(),
+                        line: 0,
+                        call: String::new(),
+                        blocked_in: format!("starting a thread for this actor ({err})"),
+                        waited: Duration::ZERO,
+                    });
+                    return finish(scenario, options.seed, Duration::ZERO, parts_of(world));
+                }
+            }
+        }
+        let gate = Arc::new(pool::StartGate::new(actors));
         let (done_tx, done_rx) = mpsc::channel();
         let mut jobs: Vec<pool::Job> = Vec::with_capacity(actors);
         for (index, name) in scenario.actors.iter().enumerate() {
@@ -88,17 +101,12 @@ impl Runner {
             jobs.push(Box::new(move || {
                 // The last actor to arrive starts the clock: no actor gets a head start.
                 gate.arrive(|| world.start_clock());
-                let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                let outcome = pool::catch_actor_panic(|| {
                     let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
                     actor.run_items(&scenario.body);
                     actor.leftovers()
-                }));
-                let outcome = outcome.map_err(|payload| {
-                    let message = payload
-                        .downcast_ref::<&str>()
-                        .map(|s| (*s).to_string())
-                        .or_else(|| payload.downcast_ref::<String>().cloned())
-                        .unwrap_or_default();
+                });
+                let outcome = outcome.map_err(|message| {
                     world.blocked(record::Blocked {
                         actor: name.clone(),
                         line: 0,
@@ -124,13 +132,16 @@ impl Runner {
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);
-        // A worker may still hold its clone of the world for a moment after it sent its
-        // result; what it recorded is complete either way.
-        let parts = match Arc::try_unwrap(world) {
-            Ok(world) => world.into_parts(),
-            Err(shared) => shared.snapshot(),
-        };
-        finish(scenario, options.seed, wall, parts)
+        finish(scenario, options.seed, wall, parts_of(world))
+    }
+}
+
+/// What a run recorded. A worker may still hold its clone of the world for a moment
+/// after it sent its result; what it recorded is complete either way.
+fn parts_of(world: Arc<World>) -> Parts {
+    match Arc::try_unwrap(world) {
+        Ok(world) => world.into_parts(),
+        Err(shared) => shared.snapshot(),
     }
 }
 

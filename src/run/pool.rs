@@ -1,33 +1,53 @@
 //! Actor threads that outlive a run. A thread costs tens of microseconds to create and
 //! join, more than a whole hello-world run on loopback; a worker waits for its next job.
 
+use std::cell::Cell;
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Condvar, Mutex, mpsc};
 use std::thread::JoinHandle;
 
 use super::spin::Spin;
 
-/// A panic on an actor thread is a bug of stickylab's, and the run reports it as a
-/// blocked step with its message; the default hook would print it into the middle of
-/// the report. Panics elsewhere keep the default hook.
+thread_local! {
+    /// Whether this thread is running an actor's steps now. The calling thread plays the
+    /// first actor, so the thread's name cannot tell.
+    static IN_ACTOR: Cell<bool> = const { Cell::new(false) };
+}
+
+/// A panic in an actor is a bug of stickylab's, and the run reports it as a blocked step
+/// with its message (see [`catch_actor_panic`]); the default hook would print it into the
+/// middle of the report. Panics elsewhere keep the default hook.
 pub(crate) fn quiet_actor_panics() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let default = std::panic::take_hook();
         std::panic::set_hook(Box::new(move |info| {
-            let on_actor = std::thread::current()
-                .name()
-                .is_some_and(|n| n.starts_with("actor-"));
-            if !on_actor {
+            if !IN_ACTOR.get() {
                 default(info);
             }
         }));
     });
 }
 
+/// Runs an actor's steps, catching a panic as the message it carried.
+pub(crate) fn catch_actor_panic<T>(f: impl FnOnce() -> T) -> Result<T, String> {
+    IN_ACTOR.set(true);
+    let outcome = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    IN_ACTOR.set(false);
+    outcome.map_err(|payload| {
+        payload
+            .downcast_ref::<&str>()
+            .map(|s| (*s).to_string())
+            .or_else(|| payload.downcast_ref::<String>().cloned())
+            .unwrap_or_default()
+    })
+}
+
 /// The barrier all actors of a run leave together. The last actor to arrive starts the
 /// run's clock and opens it; the others spin a moment (see [`Spin`]), then sleep until
-/// it opens.
+/// it opens. An actor that was asleep starts a wake-up (tens of microseconds) after the
+/// last one; the scenarios order their steps by marks and kernel state, not by who
+/// starts first.
 pub(crate) struct StartGate {
     expected: usize,
     arrived: AtomicUsize,
@@ -77,7 +97,8 @@ pub(crate) struct Worker {
 }
 
 impl Worker {
-    pub(crate) fn spawn(index: usize) -> Worker {
+    /// A thread named `actor-INDEX` that runs the jobs it is given, one after the other.
+    pub(crate) fn spawn(index: usize) -> std::io::Result<Worker> {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name(format!("actor-{index}"))
@@ -85,25 +106,19 @@ impl Worker {
                 for job in rx {
                     job();
                 }
-            })
-            .ok();
-        Worker {
+            })?;
+        Ok(Worker {
             jobs: Some(tx),
-            thread,
-        }
+            thread: Some(thread),
+        })
     }
 
-    /// Hands a job to the worker. A worker that could not be created runs it on a thread
-    /// of its own.
+    /// Hands a job to the worker. Jobs catch their own panics, so the worker is alive
+    /// while the Worker is.
     pub(crate) fn submit(&self, job: Job) {
-        let job = match &self.jobs {
-            Some(tx) if self.thread.is_some() => match tx.send(job) {
-                Ok(()) => return,
-                Err(mpsc::SendError(job)) => job,
-            },
-            _ => job,
-        };
-        std::thread::spawn(job);
+        if let Some(tx) = &self.jobs {
+            tx.send(job).expect("an actor worker ended while in use");
+        }
     }
 }
 
@@ -114,5 +129,20 @@ impl Drop for Worker {
         if let Some(thread) = self.thread.take() {
             let _ = thread.join();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn an_actor_panic_comes_back_as_its_message_and_only_the_actor_is_marked() {
+        quiet_actor_panics();
+        assert!(!IN_ACTOR.get());
+        assert_eq!(catch_actor_panic(|| IN_ACTOR.get()), Ok(true));
+        let outcome: Result<(), String> = catch_actor_panic(|| panic!("step {} broke", 7));
+        assert_eq!(outcome, Err("step 7 broke".to_string()));
+        assert!(!IN_ACTOR.get(), "the flag is cleared after a panic too");
     }
 }

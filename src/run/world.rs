@@ -175,8 +175,8 @@ impl World {
         mut f: impl FnMut(&mut Shared) -> Option<T>,
     ) -> Result<T, WaitEnd> {
         // What is awaited is usually another actor's next step, microseconds away on the
-        // other core: look a few times, yielding in between, before sleeping on the
-        // condition variable (a futex wake-up costs tens of microseconds).
+        // other core: spin a moment (see [`Spin`]) before sleeping on the condition
+        // variable (a futex wake-up costs tens of microseconds).
         let mut spin = Spin::default();
         loop {
             if let Some(v) = f(&mut self.lock()) {
