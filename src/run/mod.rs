@@ -99,7 +99,7 @@ impl Runner {
             let done = done_tx.clone();
             let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
             jobs.push(Box::new(move || {
-                // The last actor to arrive starts the clock: no actor gets a head start.
+                // The last actor to arrive starts the clock: no actor steps before t = 0.
                 gate.arrive(|| world.start_clock());
                 let outcome = pool::catch_actor_panic(|| {
                     let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
