@@ -1068,13 +1068,10 @@ FAIL (2 of 4 expectations failed)
     #[test]
     fn an_actor_that_failed_outside_any_step_is_named_without_a_line() {
         let (scenario, mut record) = fixtures::blocked_and_failed();
-        record.blocked[0] = crate::run::record::Blocked {
-            actor: "client".to_owned(),
-            line: 0,
-            call: String::new(),
-            blocked_in: "starting a thread for this actor (out of memory)".to_owned(),
-            waited: std::time::Duration::ZERO,
-        };
+        record.blocked[0] = crate::run::record::Blocked::outside_steps(
+            "client",
+            "starting a thread for this actor (out of memory)".to_owned(),
+        );
         let out = render(&(scenario, record));
         assert!(
             out.contains("\n✗ client: starting a thread for this actor (out of memory)\n"),

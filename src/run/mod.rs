@@ -77,13 +77,10 @@ impl Runner {
             match pool::Worker::spawn(index) {
                 Ok(worker) => self.workers.push(worker),
                 Err(err) => {
-                    world.blocked(record::Blocked {
-                        actor: scenario.actors[index].clone(),
-                        line: 0,
-                        call: String::new(),
-                        blocked_in: format!("starting a thread for this actor ({err})"),
-                        waited: Duration::ZERO,
-                    });
+                    world.blocked(record::Blocked::outside_steps(
+                        &scenario.actors[index],
+                        format!("starting a thread for this actor ({err})"),
+                    ));
                     return finish(scenario, options.seed, Duration::ZERO, parts_of(world));
                 }
             }
@@ -107,15 +104,10 @@ impl Runner {
                     actor.leftovers()
                 });
                 let outcome = outcome.map_err(|message| {
-                    world.blocked(record::Blocked {
-                        actor: name.clone(),
-                        line: 0,
-                        call: String::new(),
-                        blocked_in: format!(
-                            "an internal error of stickylab ({message}); please report it"
-                        ),
-                        waited: Duration::ZERO,
-                    });
+                    world.blocked(record::Blocked::outside_steps(
+                        &name,
+                        format!("an internal error of stickylab ({message}); please report it"),
+                    ));
                 });
                 let _ = done.send(outcome.ok());
             }));

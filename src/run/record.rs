@@ -121,6 +121,20 @@ pub struct Blocked {
     pub waited: Duration,
 }
 
+impl Blocked {
+    /// An actor that failed outside any step (its thread could not start, or stickylab
+    /// has a bug): line 0, no call, and `why` in place of the call it was blocked in.
+    pub fn outside_steps(actor: &str, why: String) -> Blocked {
+        Blocked {
+            actor: actor.to_owned(),
+            line: 0,
+            call: String::new(),
+            blocked_in: why,
+            waited: Duration::ZERO,
+        }
+    }
+}
+
 /// Statistics of one timer's samples.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct TimerStats {
