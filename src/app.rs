@@ -9,13 +9,14 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::catalog;
 use crate::cli::{Cli, Command, Format, ListArgs, RunArgs};
+use crate::record::Record;
+use crate::record::aggregate::Summary;
 use crate::report::json::Json;
 use crate::report::table::Table;
-use crate::report::table::str_width as width;
 use crate::report::{Report, ReportOptions, summary};
-use crate::run::aggregate::Summary;
-use crate::run::{self, Record, RunOptions, Runner};
+use crate::run::{self, RunOptions, Runner};
 use crate::scenario::{self, Scenario};
+use crate::text::str_width as width;
 
 /// How a command ended: 0 every expectation held, 1 one failed or a step was blocked.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

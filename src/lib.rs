@@ -13,6 +13,8 @@ pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod frame;
 pub(crate) mod net;
+pub(crate) mod record;
 pub(crate) mod report;
 pub(crate) mod run;
 pub mod scenario;
+pub(crate) mod text;

@@ -39,9 +39,9 @@ pub(crate) fn parse(size: usize, input: &[u8], max_frame: usize) -> Result<Parse
 #[cfg(test)]
 mod tests {
     use super::{emit, parse};
+    use crate::frame::Codec;
     use crate::frame::testkit::assert_survives_any_chunking;
     use crate::frame::{Decoder, FrameError, Parse, encode};
-    use crate::scenario::ast::Codec;
 
     #[test]
     fn encode_is_the_body_itself() {

@@ -133,8 +133,8 @@ pub(crate) fn parse(input: &[u8], max_frame: usize) -> Result<Parse, FrameError>
 mod tests {
     use super::{Header, emit, parse};
     use crate::frame::testkit::assert_survives_any_chunking;
+    use crate::frame::{Codec, DEFAULT_MAX_FRAME};
     use crate::frame::{Decoder, FrameError, Parse};
-    use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME};
 
     /// A frame with this header text, as the tutorials' Python would send it.
     fn wire(header: &str, body: &[u8]) -> Vec<u8> {

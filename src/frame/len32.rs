@@ -87,8 +87,8 @@ pub(crate) fn parse(endian: Endian, input: &[u8], max_frame: usize) -> Result<Pa
 mod tests {
     use super::{Endian, PREFIX_LEN, emit, parse, prefix};
     use crate::frame::testkit::assert_survives_any_chunking;
+    use crate::frame::{Codec, DEFAULT_MAX_FRAME};
     use crate::frame::{Decoder, FrameError, Parse, encode};
-    use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME};
 
     #[test]
     fn big_endian_puts_the_most_significant_byte_first() {

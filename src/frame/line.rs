@@ -65,9 +65,9 @@ pub(crate) fn parse(input: &[u8], scanned: usize, max_frame: usize) -> Result<Pa
 #[cfg(test)]
 mod tests {
     use super::{emit, parse};
+    use crate::frame::Codec;
     use crate::frame::testkit::assert_survives_any_chunking;
     use crate::frame::{Decoder, FrameError, Parse, encode};
-    use crate::scenario::ast::Codec;
 
     #[test]
     fn encode_appends_a_newline() {

@@ -24,6 +24,7 @@
 //! before allocating anything for it: a length prefix is a promise made by the peer,
 //! and four bytes are enough to promise four gigabytes.
 
+mod codec;
 mod fixed;
 mod json_header;
 mod len32;
@@ -31,7 +32,7 @@ mod line;
 
 use std::ops::Range;
 
-use crate::scenario::ast::Codec;
+pub use codec::{Codec, DEFAULT_MAX_FRAME};
 
 /// Why bytes could not be framed or unframed. `name()` is what expectations use
 /// (`=> error frame-too-large`).
@@ -275,8 +276,8 @@ impl Decoder {
 /// Helpers shared by the codecs' tests.
 #[cfg(test)]
 pub(crate) mod testkit {
+    use super::Codec;
     use super::{Decoder, FrameError, encode};
-    use crate::scenario::ast::Codec;
 
     /// xorshift64 (Marsaglia 2003): a few lines, so a test's chunking depends on its seed
     /// only, never on the version of an RNG crate.
@@ -347,7 +348,7 @@ pub(crate) mod testkit {
     /// out in the same order. Tried with one push, one byte per push, and random cuts.
     pub(crate) fn assert_survives_any_chunking(codec: Codec, bodies: &[&[u8]]) {
         let stream = encode_all(codec, bodies);
-        let max = crate::scenario::ast::DEFAULT_MAX_FRAME;
+        let max = super::DEFAULT_MAX_FRAME;
         let all_at_once = decode_chunks(codec, max, &[&stream]).unwrap();
         assert_eq!(
             all_at_once, bodies,
@@ -374,9 +375,9 @@ pub(crate) mod testkit {
 
 #[cfg(test)]
 mod tests {
+    use super::Codec;
     use super::testkit::{XorShift, random_chunks};
     use super::{Decoder, FrameError, encode};
-    use crate::scenario::ast::Codec;
 
     #[test]
     fn error_names_are_the_ones_expectations_use() {

@@ -3,6 +3,8 @@
 //! "not supported on this OS" elsewhere, so the crate still builds on other platforms.
 
 pub(crate) mod errno;
+mod kind;
+mod option;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};
@@ -10,7 +12,8 @@ use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
 
-use crate::scenario::ast::{DgramKind, SockOpt, StreamKind};
+pub use kind::{DgramKind, StreamKind};
+pub use option::SockOpt;
 
 /// The error of a Linux-only feature on another OS.
 #[allow(dead_code)]

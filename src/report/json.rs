@@ -8,9 +8,9 @@ use std::time::Duration;
 use serde::Serialize;
 
 use super::{Report, ReportOptions};
-use crate::run::record::{Blocked, Event, ExpectationResult, Provenance, Record, TimerStats};
+use crate::record::{Blocked, Event, ExpectationResult, Provenance, Record, TimerStats};
 use crate::scenario::Scenario;
-use crate::scenario::escape::escape_bytes;
+use crate::text::escape_bytes;
 
 /// The JSON report. Ignores [`ReportOptions`]: machines read it.
 pub struct Json;
@@ -124,7 +124,7 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
             dur_us: micros(e.dur),
             actor: &e.actor,
             line: e.line,
-            op: &e.op,
+            op: e.op.name(),
             call: &e.call,
             requested: e.requested,
             queued_before: e.queued_before,
@@ -232,9 +232,9 @@ impl<'a> From<&'a Blocked> for JsonBlocked<'a> {
 #[cfg(test)]
 mod tests {
     use super::Json;
+    use crate::record::Record;
     use crate::report::fixtures;
     use crate::report::{Report, ReportOptions};
-    use crate::run::Record;
     use crate::scenario::Scenario;
 
     fn render((scenario, record): &(Scenario, Record)) -> String {

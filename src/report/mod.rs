@@ -5,7 +5,7 @@ pub mod json;
 pub mod summary;
 pub mod table;
 
-use crate::run::Record;
+use crate::record::Record;
 use crate::scenario::Scenario;
 
 /// How a report should look.
@@ -43,7 +43,7 @@ pub(crate) mod fixtures {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use crate::run::record::{Blocked, Event, ExpectationResult, Provenance, Record, TimerStats};
+    use crate::record::{Blocked, Event, ExpectationResult, Op, Provenance, Record, TimerStats};
     use crate::scenario::ast::{LangText, Param, Scenario};
 
     fn us(n: u64) -> Duration {
@@ -58,7 +58,8 @@ pub(crate) mod fixtures {
             dur: us(dur),
             actor: actor.to_owned(),
             line,
-            op: op.to_owned(),
+            op: Op::from_name(op).expect("fixtures use op names"),
+            verb: Op::from_name(op).expect("fixtures use op names"),
             call: call.to_owned(),
             ..Event::default()
         }

@@ -7,8 +7,8 @@ use serde::Serialize;
 
 use super::ReportOptions;
 use super::table::{call_text, styled};
-use crate::run::aggregate::Summary;
-use crate::run::fmt_duration;
+use crate::record::aggregate::Summary;
+use crate::text::fmt_duration;
 
 /// The summary of one scenario's runs, for people.
 pub fn render_table(summary: &Summary, options: &ReportOptions) -> String {
@@ -235,7 +235,7 @@ fn percent(passed: u64, total: u64) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::aggregate::{ExpectationRate, StepOutcomes};
+    use crate::record::aggregate::{ExpectationRate, StepOutcomes};
 
     fn summary() -> Summary {
         Summary {

@@ -27,9 +27,11 @@ use comfy_table::{
 };
 
 use super::{Report, ReportOptions};
-use crate::run::record::{Event, Provenance, Record, fmt_duration as human};
+use crate::record::{Event, Provenance, Record};
 use crate::scenario::Scenario;
-use crate::scenario::escape::escape_bytes;
+use crate::text::escape_bytes;
+use crate::text::fmt_duration as human;
+use crate::text::width::{char_width, str_width};
 
 /// The table report.
 pub struct Table;
@@ -273,11 +275,11 @@ fn section(out: &mut String, name: &str, table: &comfy_table::Table, paint: Pain
 }
 
 fn is_send(e: &Event) -> bool {
-    matches!(e.op.as_str(), "send" | "sendall" | "sendto" | "send frame")
+    e.op.is_send()
 }
 
 fn is_recv(e: &Event) -> bool {
-    matches!(e.op.as_str(), "recv" | "recvfrom" | "recv frame")
+    e.op.is_recv()
 }
 
 /// An event that is neither a send nor a recv is shown only when it has something to
@@ -859,32 +861,6 @@ fn millis(d: Duration) -> String {
     format!("{}.{:03}", us / 1000, us % 1000)
 }
 
-/// Columns a character takes on a terminal: 2 for CJK and other wide characters, else 1.
-/// Only characters `escape_bytes` shows as themselves reach this, so a few ranges do.
-fn char_width(c: char) -> usize {
-    match c {
-        '\u{1100}'..='\u{115f}'
-        | '\u{2e80}'..='\u{303e}'
-        | '\u{3041}'..='\u{33ff}'
-        | '\u{3400}'..='\u{4dbf}'
-        | '\u{4e00}'..='\u{9fff}'
-        | '\u{a000}'..='\u{a4cf}'
-        | '\u{ac00}'..='\u{d7a3}'
-        | '\u{f900}'..='\u{faff}'
-        | '\u{fe30}'..='\u{fe4f}'
-        | '\u{ff00}'..='\u{ff60}'
-        | '\u{ffe0}'..='\u{ffe6}'
-        | '\u{1f300}'..='\u{1f64f}'
-        | '\u{1f900}'..='\u{1f9ff}'
-        | '\u{20000}'..='\u{3fffd}' => 2,
-        _ => 1,
-    }
-}
-
-pub(crate) fn str_width(s: &str) -> usize {
-    s.chars().map(char_width).sum()
-}
-
 /// ANSI colour, or nothing at all when colour is off.
 #[derive(Clone, Copy)]
 struct Paint(bool);
@@ -958,11 +934,11 @@ mod tests {
     use std::time::Duration;
 
     use super::{Table, call_text, data_cell, data_runs, human, str_width, wrap};
+    use crate::record::Provenance;
     use crate::report::fixtures;
     use crate::report::{Report, ReportOptions};
-    use crate::run::record::Provenance;
 
-    fn render((scenario, record): &(crate::scenario::Scenario, crate::run::Record)) -> String {
+    fn render((scenario, record): &(crate::scenario::Scenario, crate::record::Record)) -> String {
         Table.render(scenario, record, &ReportOptions::default())
     }
 
@@ -1068,7 +1044,7 @@ FAIL (2 of 4 expectations failed)
     #[test]
     fn an_actor_that_failed_outside_any_step_is_named_without_a_line() {
         let (scenario, mut record) = fixtures::blocked_and_failed();
-        record.blocked[0] = crate::run::record::Blocked::outside_steps(
+        record.blocked[0] = crate::record::Blocked::outside_steps(
             "client",
             "starting a thread for this actor (out of memory)".to_owned(),
         );

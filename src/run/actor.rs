@@ -10,16 +10,18 @@ use rand::rngs::StdRng;
 use socket2::{SockAddr, Socket};
 
 use super::expect::{self, Observed};
-use super::record::{Blocked, Event, ExpectationResult, fmt_duration};
+use super::op_of::op_of;
 use super::spin::Spin;
 use super::world::{Link, ListenerEntry, WaitEnd, World};
 use crate::frame::{self, Decoder};
 use crate::net::{self, errno};
+use crate::record::{Blocked, Event, ExpectationResult, Op};
 use crate::scenario::ast::{
     Action, Codec, DEFAULT_MAX_FRAME, DgramKind, Item, RecvMode, SockOpt, Step, StreamKind,
     UNTIL_EOF_CHUNK,
 };
 use crate::scenario::value;
+use crate::text::fmt_duration;
 
 /// Flags of every send(): no SIGPIPE when the peer is gone, an EPIPE error instead
 /// (send(2)).
@@ -234,7 +236,7 @@ impl<'w> Actor<'w> {
     }
 
     /// An event of this step, begun at `t0` and ending now.
-    fn event(&self, step: &Step, op: &str, t0: Instant) -> Event {
+    fn event(&self, step: &Step, op: Op, t0: Instant) -> Event {
         new_event(self.world.start(), &self.name, step, op, t0)
     }
 
@@ -253,7 +255,7 @@ impl<'w> Actor<'w> {
         seq: Option<u64>,
         result: Result<Option<String>, io::Error>,
     ) -> Observed {
-        let mut ev = self.event(step, step.action.verb(), t0);
+        let mut ev = self.event(step, op_of(&step.action), t0);
         let observed = match result {
             Ok(detail) => {
                 ev.detail = detail;
@@ -326,18 +328,18 @@ impl<'w> Actor<'w> {
             }
             Action::Send(value) => {
                 let bytes = value::eval(value, &mut self.rng);
-                self.send(step, "send", &bytes, false, deadline)
+                self.send(step, Op::Send, &bytes, false, deadline)
             }
             Action::SendAll(value) => {
                 let bytes = value::eval(value, &mut self.rng);
-                self.send(step, "sendall", &bytes, true, deadline)
+                self.send(step, Op::SendAll, &bytes, true, deadline)
             }
             Action::SendFrame { codec, value } => {
                 let body = value::eval(value, &mut self.rng);
                 match frame::encode(*codec, &body) {
-                    Ok(wire) => self.send(step, "send frame", &wire, true, deadline),
+                    Ok(wire) => self.send(step, Op::SendFrame, &wire, true, deadline),
                     Err(e) => {
-                        let mut ev = self.event(step, "send frame", t0);
+                        let mut ev = self.event(step, Op::SendFrame, t0);
                         ev.requested = Some(body.len() as u64);
                         ev.error = Some(e.name().to_string());
                         ev.error_detail = Some(e.to_string());
@@ -433,7 +435,7 @@ impl<'w> Actor<'w> {
         result: Result<Option<String>, WaitEnd>,
         blocked_in: &str,
     ) -> Observed {
-        let mut ev = self.event(step, step.action.verb(), t0);
+        let mut ev = self.event(step, op_of(&step.action), t0);
         let observed = match result {
             Ok(detail) => {
                 ev.detail = detail;
@@ -544,7 +546,7 @@ impl<'w> Actor<'w> {
         };
         let mut seq = None;
         let result = self.connect_to(&entry, &target, deadline, &mut seq);
-        let mut ev = self.event(step, "connect", t0);
+        let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
         let observed = match result {
             Ok(detail) => {
@@ -682,7 +684,7 @@ impl<'w> Actor<'w> {
         let result = timed(&entry.sock, opts, deadline, Direction::Read, || {
             entry.sock.accept()
         });
-        let mut ev = self.event(step, "accept", t0);
+        let mut ev = self.event(step, Op::Accept, t0);
         let observed = match result {
             Ok((sock, peer_addr)) => {
                 let key = net::addr_key(&peer_addr);
@@ -829,7 +831,7 @@ impl<'w> Actor<'w> {
     fn send(
         &mut self,
         step: &Step,
-        op: &str,
+        op: Op,
         bytes: &[u8],
         all: bool,
         deadline: Instant,
@@ -919,7 +921,7 @@ impl<'w> Actor<'w> {
         let after = net::queued_in(&conn.sock).ok();
         let link = Self::link_of(conn, false);
         let start = conn.received;
-        let mut ev = self.event(step, "recv", t0);
+        let mut ev = self.event(step, Op::Recv, t0);
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
@@ -1005,7 +1007,7 @@ impl<'w> Actor<'w> {
             };
             match next {
                 Ok(Some(body)) => {
-                    let mut ev = self.event(step, "recv frame", t0);
+                    let mut ev = self.event(step, Op::RecvFrame, t0);
                     ev.result = Some(body.len() as u64);
                     ev.data = Some(body.clone());
                     self.record(ev, None, None);
@@ -1030,7 +1032,7 @@ impl<'w> Actor<'w> {
                 };
                 return match finished {
                     Ok(()) => {
-                        let mut ev = self.event(step, "recv frame", t0);
+                        let mut ev = self.event(step, Op::RecvFrame, t0);
                         ev.result = Some(0);
                         ev.eof = true;
                         self.record(ev, None, None);
@@ -1051,7 +1053,7 @@ impl<'w> Actor<'w> {
     }
 
     fn frame_error(&self, step: &Step, t0: Instant, e: &frame::FrameError) -> Observed {
-        let mut ev = self.event(step, "recv frame", t0);
+        let mut ev = self.event(step, Op::RecvFrame, t0);
         ev.error = Some(e.name().to_string());
         ev.error_detail = Some(e.to_string());
         self.record(ev, None, None);
@@ -1086,7 +1088,7 @@ impl<'w> Actor<'w> {
         });
         let offset = d.sent.entry(to.to_string()).or_default();
         let start = *offset;
-        let mut ev = new_event(start_of_run, &self.name, step, "sendto", t0);
+        let mut ev = new_event(start_of_run, &self.name, step, Op::SendTo, t0);
         ev.requested = Some(bytes.len() as u64);
         ev.peer = Some(to.to_string());
         let observed = match r {
@@ -1128,7 +1130,7 @@ impl<'w> Actor<'w> {
             net::recv_from_once(&d.sock, buf, n)
         });
         let after = net::queued_in(&d.sock).ok();
-        let mut ev = new_event(start_of_run, &self.name, step, "recvfrom", t0);
+        let mut ev = new_event(start_of_run, &self.name, step, Op::RecvFrom, t0);
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
@@ -1304,13 +1306,14 @@ impl Backoff {
 }
 
 /// An event of `step`, begun at `t0` and ending now.
-fn new_event(start: Instant, actor: &str, step: &Step, op: &str, t0: Instant) -> Event {
+fn new_event(start: Instant, actor: &str, step: &Step, op: Op, t0: Instant) -> Event {
     Event {
         t: t0.saturating_duration_since(start),
         dur: t0.elapsed(),
         actor: actor.to_string(),
         line: step.line,
-        op: op.to_string(),
+        op,
+        verb: op_of(&step.action),
         call: step.text.clone(),
         ..Event::default()
     }

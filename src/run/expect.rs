@@ -2,7 +2,8 @@
 
 use crate::net::errno;
 use crate::scenario::ast::{DataMatch, Expectation, Outcome};
-use crate::scenario::{escape, value};
+use crate::scenario::value;
+use crate::text::escape;
 
 /// The outcome of one step, as an expectation sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -3,10 +3,9 @@
 //! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
 
 mod actor;
-pub mod aggregate;
 mod expect;
+mod op_of;
 mod pool;
-pub mod record;
 mod spin;
 mod world;
 
@@ -18,8 +17,10 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use record::{Event, ExpectationResult, Provenance, TimerStats};
-pub use record::{Record, fmt_duration};
+use crate::record::{
+    self, ExpectationResult, Provenance, Record, RunEnd, RunStart, Sink, TimerStats,
+};
+use crate::text::fmt_duration;
 use world::{Link, Parts, World};
 
 use crate::scenario::Scenario;
@@ -60,8 +61,21 @@ impl Runner {
         Runner::default()
     }
 
-    /// Runs a scenario once; see [`run`].
+    /// Runs a scenario once and keeps everything; see [`run`].
     pub fn run(&mut self, scenario: &Arc<Scenario>, options: &RunOptions) -> Record {
+        let mut record = Record::default();
+        self.run_into(scenario, options, &mut record);
+        record
+    }
+
+    /// Runs a scenario once, handing what it observed to `sink`: `begin`, every event
+    /// in `seq` order, then `end` with the verdicts.
+    pub fn run_into(
+        &mut self,
+        scenario: &Arc<Scenario>,
+        options: &RunOptions,
+        sink: &mut dyn Sink,
+    ) {
         let timeout = options
             .timeout
             .or(scenario.timeout)
@@ -81,7 +95,13 @@ impl Runner {
                         &scenario.actors[index],
                         format!("starting a thread for this actor ({err})"),
                     ));
-                    return finish(scenario, options.seed, Duration::ZERO, parts_of(world));
+                    return finish(
+                        scenario,
+                        options.seed,
+                        Duration::ZERO,
+                        parts_of(world),
+                        sink,
+                    );
                 }
             }
         }
@@ -124,7 +144,7 @@ impl Runner {
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);
-        finish(scenario, options.seed, wall, parts_of(world))
+        finish(scenario, options.seed, wall, parts_of(world), sink);
     }
 }
 
@@ -156,7 +176,7 @@ fn close_abortively(leftovers: Vec<actor::Leftovers>) {
 
 /// Turns what the actors recorded into the record: events in `seq` order with their
 /// connections named and every received byte traced to its send.
-fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Record {
+fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &mut dyn Sink) {
     let Parts {
         shared,
         mut events,
@@ -193,7 +213,7 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
         let (Some(conn), Some((a, b))) = (&ev.conn, ev.stream) else {
             continue;
         };
-        match (&mut raw.link, is_send(&ev.op)) {
+        match (&mut raw.link, ev.op.is_send()) {
             (Some(Link::Stream { .. }), true) => {
                 sends.entry(conn.clone()).or_default().push((a, b, ev.seq));
             }
@@ -213,7 +233,7 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
     let mut dgram_next: HashMap<String, usize> = HashMap::new();
     for raw in &mut events {
         let ev = &mut raw.event;
-        if is_send(&ev.op) {
+        if ev.op.is_send() {
             continue;
         }
         let (Some(conn), Some((a, b))) = (ev.conn.clone(), ev.stream) else {
@@ -250,7 +270,14 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
             None => {}
         }
     }
-    let events: Vec<Event> = events.into_iter().map(|r| r.event).collect();
+    sink.begin(&RunStart {
+        scenario: scenario.name.clone(),
+        file: scenario.file.clone(),
+        seed,
+    });
+    for raw in &events {
+        sink.event(&raw.event);
+    }
     let timers: BTreeMap<String, TimerStats> = shared
         .timer_samples
         .iter()
@@ -259,20 +286,12 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts) -> Recor
     for check in &scenario.checks {
         expectations.push(evaluate(check, &timers, &shared.counts));
     }
-    Record {
-        scenario: scenario.name.clone(),
-        file: scenario.file.clone(),
-        seed,
-        events,
+    sink.end(&RunEnd {
         expectations,
         timers,
         blocked,
         wall,
-    }
-}
-
-fn is_send(op: &str) -> bool {
-    matches!(op, "send" | "sendall" | "send frame" | "sendto")
+    });
 }
 
 /// `(connector>acceptor, acceptor>connector)` for every connection; `#2`, `#3`... when
@@ -392,7 +411,7 @@ fn stat_name(stat: Stat) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::provenance;
-    use super::record::Provenance;
+    use crate::record::Provenance;
 
     #[test]
     fn a_recv_spanning_two_sends_names_both() {
@@ -456,6 +475,7 @@ mod tests {
 #[cfg(test)]
 mod runner_tests {
     use super::{RunOptions, run};
+    use crate::record::Op;
     use crate::scenario::Scenario;
     use crate::scenario::ast::*;
 
@@ -557,7 +577,7 @@ mod runner_tests {
         let recv = record
             .events
             .iter()
-            .find(|e| e.op == "recv" && e.result == Some(10))
+            .find(|e| e.op == Op::Recv && e.result == Some(10))
             .unwrap();
         assert_eq!(recv.from.len(), 2);
         assert_eq!(recv.conn.as_deref(), Some("client>server"));

@@ -8,9 +8,9 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
 
-use super::record::{Blocked, Event, ExpectationResult};
 use super::spin::Spin;
-use crate::scenario::ast::{DgramKind, StreamKind};
+use crate::net::{DgramKind, StreamKind};
+use crate::record::{Blocked, Event, ExpectationResult};
 
 /// How an event's bytes belong to a direction of traffic; resolved to `conn` names and
 /// provenance when the run is over (a recv may return before its send is recorded).

@@ -32,6 +32,9 @@ pub struct Scenario {
 }
 
 /// The deadline of a step when the file has no `timeout:` line.
+pub use crate::frame::{Codec, DEFAULT_MAX_FRAME};
+pub use crate::net::{DgramKind, SockOpt, StreamKind};
+
 pub const DEFAULT_TIMEOUT: Duration = Duration::from_secs(5);
 
 /// Text with an optional translation per language suffix (`title.zh`).
@@ -181,18 +184,6 @@ impl Action {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum StreamKind {
-    Tcp,
-    Unix,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DgramKind {
-    Udp,
-    UnixDgram,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum RecvMode {
     /// `recv N`: exactly one recv() call with a buffer of N bytes.
     Once(usize),
@@ -208,66 +199,6 @@ pub const UNTIL_EOF_CHUNK: usize = 1024;
 pub const FRAME_CHUNK: usize = 1024;
 /// The default listen backlog (as in the tutorials' `listen(5)`).
 pub const DEFAULT_BACKLOG: u32 = 5;
-/// The default `max-frame` of the decoders.
-pub const DEFAULT_MAX_FRAME: usize = 8 * 1024 * 1024;
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Codec {
-    /// 4-byte big-endian length, then the body.
-    Len32,
-    /// 4-byte little-endian length, then the body.
-    Len32Le,
-    /// 4-byte little-endian header length, a JSON header with `total_size`, the body.
-    JsonHeader,
-    /// The body, then `\n`.
-    Line,
-    /// Exactly N bytes.
-    Fixed(usize),
-}
-
-/// `set OPTION VALUE`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum SockOpt {
-    NoDelay(bool),
-    ReuseAddr(bool),
-    ReusePort(bool),
-    Cork(bool),
-    QuickAck(bool),
-    NonBlocking(bool),
-    RcvBuf(usize),
-    SndBuf(usize),
-    Mss(usize),
-    RcvLowat(usize),
-    /// `linger DURATION` or `linger off`.
-    Linger(Option<Duration>),
-    /// `rcvtimeo DURATION` (`off` or `0s` clears it).
-    RcvTimeo(Option<Duration>),
-    SndTimeo(Option<Duration>),
-    /// `max-frame SIZE`: a property of the actor's decoders, not of a socket.
-    MaxFrame(usize),
-}
-
-impl SockOpt {
-    /// The option's name in the language.
-    pub fn name(&self) -> &'static str {
-        match self {
-            SockOpt::NoDelay(_) => "nodelay",
-            SockOpt::ReuseAddr(_) => "reuseaddr",
-            SockOpt::ReusePort(_) => "reuseport",
-            SockOpt::Cork(_) => "cork",
-            SockOpt::QuickAck(_) => "quickack",
-            SockOpt::NonBlocking(_) => "nonblocking",
-            SockOpt::RcvBuf(_) => "rcvbuf",
-            SockOpt::SndBuf(_) => "sndbuf",
-            SockOpt::Mss(_) => "mss",
-            SockOpt::RcvLowat(_) => "rcvlowat",
-            SockOpt::Linger(_) => "linger",
-            SockOpt::RcvTimeo(_) => "rcvtimeo",
-            SockOpt::SndTimeo(_) => "sndtimeo",
-            SockOpt::MaxFrame(_) => "max-frame",
-        }
-    }
-}
 
 /// A byte value: what to send, or what a recv is expected to return.
 #[derive(Debug, Clone, PartialEq)]

@@ -4,7 +4,7 @@
 
 pub mod ast;
 pub mod diagnostic;
-pub(crate) mod escape;
+
 pub(crate) mod lexer;
 pub(crate) mod limits;
 pub(crate) mod parser;

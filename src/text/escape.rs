@@ -1,5 +1,7 @@
-//! Bytes -> the language's own string escapes, so that what a report prints between
-//! quotes can be pasted back into a scenario file and gives back the same bytes.
+//! Bytes <-> the language's own string escapes: [`unescape`] reads what a scenario file
+//! writes between quotes, and [`escape_bytes`] writes bytes back that way, so that what
+//! a report prints between quotes can be pasted back into a scenario file and gives back
+//! the same bytes.
 //!
 //! - printable ASCII as is, except `\` and `"`;
 //! - `\n \r \t \0 \\ \"`;
@@ -32,7 +34,6 @@ pub fn quote(bytes: &[u8]) -> String {
     format!("\"{}\"", escape_bytes(bytes))
 }
 
-/// Appends one character of valid UTF-8 input.
 /// Like [`quote`], but a value over `show` bytes keeps only its first and last
 /// `show / 2` bytes around an ellipsis, then its length: `"abcd…wxyz" (3000 bytes)`.
 /// (Cut on bytes, so a multi-byte character at a cut shows as `\xHH` escapes.)
@@ -45,6 +46,7 @@ pub fn quote_short(bytes: &[u8], show: usize) -> String {
     format!("\"{head}…{tail}\" ({} bytes)", bytes.len())
 }
 
+/// Appends one character of valid UTF-8 input.
 fn push_char(out: &mut String, c: char) {
     match c {
         '\n' => out.push_str("\\n"),
@@ -102,6 +104,118 @@ fn is_shown(c: char) -> bool {
     )
 }
 
+/// A problem in a string's escapes: where (in characters from the start of the string's
+/// contents, after the opening quote) and what.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EscapeError {
+    /// Characters from the start of the contents to the start of the bad escape.
+    pub start: usize,
+    /// Length of the bad escape in characters.
+    pub len: usize,
+    pub message: String,
+    pub help: Option<String>,
+}
+
+const ESCAPES_HELP: &str =
+    "the escapes are \\n \\r \\t \\0 \\\\ \\\" \\xHH (one byte) and \\u{HHHH} (a character)";
+
+/// Decodes the contents of a string literal (between the quotes) into bytes:
+/// `\n \r \t \0 \\ \" \xHH \u{HHHH}`; everything else stands for its UTF-8 encoding.
+pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
+    let mut out = Vec::with_capacity(contents.len());
+    let chars: Vec<char> = contents.chars().collect();
+    let mut i = 0;
+    while i < chars.len() {
+        let c = chars[i];
+        if c != '\\' {
+            let mut buf = [0u8; 4];
+            out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
+            i += 1;
+            continue;
+        }
+        let Some(&e) = chars.get(i + 1) else {
+            return Err(EscapeError {
+                start: i,
+                len: 1,
+                message: "a backslash at the end of a string escapes nothing".into(),
+                help: Some("write `\\\\` for a backslash".into()),
+            });
+        };
+        match e {
+            'n' => out.push(b'\n'),
+            'r' => out.push(b'\r'),
+            't' => out.push(b'\t'),
+            '0' => out.push(0),
+            '\\' => out.push(b'\\'),
+            '"' => out.push(b'"'),
+            'x' => {
+                let digits: String = chars.iter().skip(i + 2).take(2).collect();
+                let byte = (digits.len() == 2 && digits.chars().all(|d| d.is_ascii_hexdigit()))
+                    .then(|| u8::from_str_radix(&digits, 16).ok())
+                    .flatten();
+                let Some(byte) = byte else {
+                    let len = 2 + digits.chars().take_while(char::is_ascii_hexdigit).count();
+                    return Err(EscapeError {
+                        start: i,
+                        len,
+                        message: "`\\x` needs exactly two hex digits".into(),
+                        help: Some("write one byte as `\\x0a` or `\\xff`".into()),
+                    });
+                };
+                out.push(byte);
+                i += 4;
+                continue;
+            }
+            'u' => {
+                let close = chars[i..].iter().position(|&ch| ch == '}');
+                let bad = |len: usize, message: &str| EscapeError {
+                    start: i,
+                    len,
+                    message: message.into(),
+                    help: Some("write a character as `\\u{e9}` or `\\u{1F600}`".into()),
+                };
+                if chars.get(i + 2) != Some(&'{') {
+                    return Err(bad(2, "`\\u` needs braces: `\\u{HHHH}`"));
+                }
+                let Some(close) = close.map(|p| i + p) else {
+                    return Err(bad(3, "`\\u{` is not closed with `}`"));
+                };
+                let digits: String = chars[i + 3..close].iter().collect();
+                let len = close + 1 - i;
+                if digits.is_empty()
+                    || digits.len() > 6
+                    || !digits.chars().all(|d| d.is_ascii_hexdigit())
+                {
+                    return Err(bad(len, "`\\u{...}` needs 1 to 6 hex digits"));
+                }
+                let ch = u32::from_str_radix(&digits, 16)
+                    .ok()
+                    .and_then(char::from_u32);
+                let Some(ch) = ch else {
+                    return Err(bad(
+                        len,
+                        &format!("`\\u{{{digits}}}` is not a Unicode character"),
+                    ));
+                };
+                let mut buf = [0u8; 4];
+                out.extend_from_slice(ch.encode_utf8(&mut buf).as_bytes());
+                i = close + 1;
+                continue;
+            }
+            other => {
+                return Err(EscapeError {
+                    start: i,
+                    len: 2,
+                    message: format!("unknown escape `\\{other}`"),
+                    help: Some(ESCAPES_HELP.into()),
+                });
+            }
+        }
+        i += 2;
+    }
+    Ok(out)
+}
+
 #[cfg(test)]
 mod tests {
     #[test]
@@ -112,38 +226,20 @@ mod tests {
         assert_eq!(escape_bytes(&[0, 5, 0xff]), r"\0\x05\xff");
     }
 
-    use super::{escape_bytes, quote};
+    use proptest::prelude::*;
 
-    /// The language's string escapes, read back (the subset `escape_bytes` writes plus
-    /// `\u{...}`), to check the round trip without depending on the lexer.
-    fn unescape(text: &str) -> Vec<u8> {
-        let mut out = Vec::new();
-        let mut chars = text.chars();
-        while let Some(c) = chars.next() {
-            if c != '\\' {
-                let mut buf = [0; 4];
-                out.extend_from_slice(c.encode_utf8(&mut buf).as_bytes());
-                continue;
-            }
-            match chars.next() {
-                Some('n') => out.push(b'\n'),
-                Some('r') => out.push(b'\r'),
-                Some('t') => out.push(b'\t'),
-                Some('0') => out.push(0),
-                Some('\\') => out.push(b'\\'),
-                Some('"') => out.push(b'"'),
-                Some('x') => {
-                    let hex: String = chars.by_ref().take(2).collect();
-                    assert!(
-                        hex.chars().all(|h| matches!(h, '0'..='9' | 'a'..='f')),
-                        "{hex:?} is not two lowercase hex digits"
-                    );
-                    out.push(u8::from_str_radix(&hex, 16).expect("two hex digits"));
-                }
-                other => panic!("unexpected escape \\{other:?} in {text:?}"),
-            }
-        }
-        out
+    use super::{escape_bytes, quote, unescape};
+    use crate::scenario::lexer::{TokenKind, lex};
+
+    /// What a scenario file gives back for `"text"`: the lexer finds the string token,
+    /// and its contents are unescaped as the parser does it.
+    fn read_back(text: &str) -> Vec<u8> {
+        let source = format!("\"{text}\"");
+        let tokens = lex(&source);
+        assert_eq!(tokens.len(), 1, "{source:?} lexes to one token: {tokens:?}");
+        assert_eq!(tokens[0].kind, TokenKind::Str { terminated: true });
+        let inner = &tokens[0].text[1..tokens[0].text.len() - 1];
+        unescape(inner).unwrap_or_else(|e| panic!("{source:?}: {}", e.message))
     }
 
     #[test]
@@ -204,9 +300,9 @@ mod tests {
     fn hex_digit_after_an_escape_stays_separate() {
         // `\x0` followed by `1` must not read as one escape: \xHH is always two digits.
         assert_eq!(escape_bytes(&[0x01, b'1']), r"\x011");
-        assert_eq!(unescape(r"\x011"), vec![0x01, b'1']);
+        assert_eq!(read_back(r"\x011"), vec![0x01, b'1']);
         assert_eq!(escape_bytes(b"\x001"), r"\01");
-        assert_eq!(unescape(r"\01"), vec![0, b'1']);
+        assert_eq!(read_back(r"\01"), vec![0, b'1']);
     }
 
     /// A small deterministic generator (xorshift64*), so the test needs no seed plumbing.
@@ -254,10 +350,26 @@ mod tests {
                 !text.chars().any(|c| c.is_control()),
                 "{text:?} holds a control character"
             );
-            assert_eq!(unescape(&text), bytes, "{text:?}");
+            assert_eq!(read_back(&text), bytes, "{text:?}");
         }
         for b in 0..=255u8 {
-            assert_eq!(unescape(&escape_bytes(&[b])), vec![b]);
+            assert_eq!(read_back(&escape_bytes(&[b])), vec![b]);
+        }
+    }
+
+    proptest! {
+        /// Whatever the bytes, what a report prints between quotes reads back, through
+        /// the scenario lexer, as the same bytes.
+        #[test]
+        fn escape_then_unescape_is_identity(bytes in proptest::collection::vec(any::<u8>(), 0..64)) {
+            prop_assert_eq!(read_back(&escape_bytes(&bytes)), bytes);
+        }
+
+        /// Any text a file may hold between quotes (without `\\` and `"`, which need an
+        /// escape) is its own UTF-8 bytes.
+        #[test]
+        fn plain_text_unescapes_to_itself(text in "[^\\\\\"\n\r]{0,32}") {
+            prop_assert_eq!(unescape(&text).ok(), Some(text.clone().into_bytes()));
         }
     }
 }

@@ -4,9 +4,8 @@
 
 use std::time::Duration;
 
-use super::Record;
-use super::record::Event;
-use crate::scenario::escape;
+use super::{Event, Op, Record};
+use crate::text::escape;
 
 /// How many distinct outcomes of one step are counted one by one; the rest are counted
 /// together as "other outcomes" (random data would otherwise make every run distinct).
@@ -165,10 +164,7 @@ const SHOW: usize = 40;
 /// The outcome of one recv()-like call, or None for other events (and for the recv()
 /// calls inside `recv frame`, whose frame is the outcome).
 fn recv_outcome(event: &Event) -> Option<String> {
-    if !matches!(event.op.as_str(), "recv" | "recvfrom" | "recv frame") {
-        return None;
-    }
-    if event.call.starts_with("recv frame") && event.op == "recv" {
+    if !event.op.is_recv() || (event.verb == Op::RecvFrame && event.op == Op::Recv) {
         return None;
     }
     let text = if let Some(err) = &event.error {
@@ -191,7 +187,7 @@ fn recv_outcome(event: &Event) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::run::record::{Event, ExpectationResult};
+    use crate::record::{Event, ExpectationResult};
 
     fn record(seed: u64, data: &[u8], passed: bool) -> Record {
         Record {
@@ -199,7 +195,7 @@ mod tests {
             events: vec![Event {
                 actor: "server".into(),
                 line: 7,
-                op: "recv".into(),
+                op: Op::Recv,
                 call: "recv 1024".into(),
                 data: Some(data.to_vec()),
                 result: Some(data.len() as u64),

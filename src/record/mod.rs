@@ -1,8 +1,17 @@
-//! The record of one run: every event the actors produced, what the expectations saw,
-//! and the timers. The runner writes it; reports only read it.
+//! The record of a run, the data every later stage reads: every event the actors
+//! produced ([`Event`], named by [`Op`]), what the expectations saw, and the timers.
+//! The runner writes events into a [`Sink`]; reports are sinks, and [`Record`] is the
+//! sink that keeps everything. Nothing here runs or prints anything.
+
+pub mod aggregate;
+mod op;
+mod sink;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
+
+pub use op::Op;
+pub use sink::{RunEnd, RunStart, Sink};
 
 /// Everything one run of a scenario observed.
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -46,11 +55,14 @@ pub struct Event {
     pub dur: Duration,
     pub actor: String,
     pub line: u32,
-    /// The verb (`send`, `recv`, `recvfrom`, `accept`, `set`, `wait readable`, ...).
-    /// The recv() calls made by `recv exactly`, `recv until eof` and `recv frame` are
-    /// events with op `recv` of their own; `recv frame` adds one `recv frame` event with
-    /// the decoded body once a frame is complete.
-    pub op: String,
+    /// What the call was (`send`, `recv`, `recvfrom`, `accept`, `set`, `wait readable`,
+    /// ...). The recv() calls made by `recv exactly`, `recv until eof` and `recv frame`
+    /// are events with op `recv` of their own; `recv frame` adds one `recv frame` event
+    /// with the decoded body once a frame is complete.
+    pub op: Op,
+    /// The verb of the step that made the call: the same as `op`, except for the recv()
+    /// calls a looping step makes (op `recv`, verb `recv frame` inside `recv frame`).
+    pub verb: Op,
     /// The step's text as written (`recv 1024`), for the "call" column of reports.
     pub call: String,
     /// The byte count offered (send) or the buffer size (recv).
@@ -168,40 +180,6 @@ impl TimerStats {
             max: sorted[n - 1],
             mean,
         }
-    }
-}
-
-/// A duration for people, with three significant digits: `350µs`, `41.2ms`, `1.00s`.
-pub fn fmt_duration(d: Duration) -> String {
-    let us = d.as_micros();
-    if us < 1000 {
-        return format!("{us}µs");
-    }
-    // `value` counts thousandths of `unit`, and is at least 1000.
-    let (value, unit) = if us < 1_000_000 {
-        (us, "ms")
-    } else {
-        (us / 1000, "s")
-    };
-    let decimals: u32 = if value < 10_000 {
-        2
-    } else if value < 100_000 {
-        1
-    } else {
-        0
-    };
-    let scale = 10u128.pow(3 - decimals);
-    let rounded = (value + scale / 2) / scale;
-    if decimals == 0 {
-        format!("{rounded}{unit}")
-    } else {
-        let ten = 10u128.pow(decimals);
-        format!(
-            "{}.{:0width$}{unit}",
-            rounded / ten,
-            rounded % ten,
-            width = decimals as usize
-        )
     }
 }
 
