@@ -252,6 +252,8 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let run_options = |k: u64| RunOptions {
         seed: seed.wrapping_add(k),
         timeout: args.timeout,
+        run_limit: args.run_limit,
+        cancel: None,
     };
     if !args.all && args.repeat == 1 {
         let scenario = &scenarios[0];

@@ -70,6 +70,9 @@ pub struct RunArgs {
     /// Deadline of every step, overriding the scenario's `timeout:` (e.g. 2s, 300ms)
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+    /// Limit of a whole run, whatever its steps' deadlines (e.g. 30s, 1h); default 10m
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
+    pub run_limit: Option<Duration>,
     /// Language of the title and about text (en, zh); default from $LANG
     #[arg(long)]
     pub lang: Option<String>,

@@ -28,6 +28,8 @@ pub struct Record {
     pub blocked: Vec<Blocked>,
     /// Wall time of the whole run (first barrier to the last actor's end).
     pub wall: Duration,
+    /// The run was cut short (Ctrl-C): what it holds is what happened until then.
+    pub interrupted: bool,
 }
 
 impl Record {
@@ -71,6 +73,9 @@ pub struct Event {
     pub result: Option<u64>,
     /// errno name (`ECONNRESET`) or framing error name (`frame-too-large`).
     pub error: Option<String>,
+    /// The iteration of each `repeat` block around the step, outermost first, counted
+    /// from 0 (empty outside any `repeat`): what lets a report fold identical rounds.
+    pub rounds: Vec<u32>,
     /// A human-readable detail of the error (strerror, or the framing error's message).
     pub error_detail: Option<String>,
     pub timeout: bool,

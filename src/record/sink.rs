@@ -26,6 +26,8 @@ pub struct RunEnd {
     pub blocked: Vec<Blocked>,
     /// Wall time of the whole run (first barrier to the last actor's end).
     pub wall: Duration,
+    /// The run was cut short (Ctrl-C): what it holds is what happened until then.
+    pub interrupted: bool,
 }
 
 /// Receives one run: `begin`, then every event in `seq` order, then `end`.
@@ -54,6 +56,7 @@ impl Sink for Record {
         self.timers.clone_from(&end.timers);
         self.blocked.clone_from(&end.blocked);
         self.wall = end.wall;
+        self.interrupted = end.interrupted;
     }
 }
 
@@ -74,6 +77,7 @@ impl Record {
             timers: self.timers.clone(),
             blocked: self.blocked.clone(),
             wall: self.wall,
+            interrupted: self.interrupted,
         });
     }
 }

@@ -202,6 +202,7 @@ pub(crate) mod fixtures {
             timers: BTreeMap::new(),
             blocked: Vec::new(),
             wall: us(212),
+            interrupted: false,
         };
         let scenario = scenario(
             &record,
@@ -294,6 +295,7 @@ pub(crate) mod fixtures {
                 ok(13, "server", "11 bytes", "11 bytes"),
             ],
             wall: us(187),
+            interrupted: false,
             ..Record::default()
         };
         let scenario = scenario(
@@ -356,6 +358,7 @@ pub(crate) mod fixtures {
                 },
             ],
             wall: us(260),
+            interrupted: false,
             ..Record::default()
         };
         let scenario = scenario(&record, LangText::default(), LangText::default());
@@ -447,6 +450,7 @@ pub(crate) mod fixtures {
                 ok(9, "server", "\"hi\"", "\"hi\" from client"),
             ],
             wall: us(95),
+            interrupted: false,
             ..Record::default()
         };
         let scenario = scenario(
@@ -560,6 +564,7 @@ pub(crate) mod fixtures {
                 waited: Duration::from_secs(1),
             }],
             wall: us(1_004_321),
+            interrupted: false,
         };
         let mut scenario = scenario(
             &record,
