@@ -347,7 +347,7 @@ mod tests {
         ] {
             round_trip(src);
         }
-        for sample in crate::scenario::parser::tests::SAMPLES {
+        for sample in crate::scenario::parser::test_support::SAMPLES {
             round_trip(sample);
         }
     }

@@ -9,6 +9,7 @@ pub(crate) mod lexer;
 pub(crate) mod limits;
 pub(crate) mod parser;
 pub(crate) mod value;
+pub(crate) mod vocab;
 
 pub use ast::Scenario;
 pub use diagnostic::Diagnostic;
