@@ -190,19 +190,27 @@ fn line_end(rest: &str) -> usize {
 }
 
 /// A string runs to the closing quote; a backslash protects the next character. A string
-/// that meets the end of the line first is unterminated and ends there.
+/// that meets the end of the line first is unterminated and ends there (before `\r\n`).
+///
+/// The scan stops at the string's own end: looking for the end of the line first would
+/// read the rest of the line once per string, quadratic in a line of many strings.
 fn string_token(rest: &str) -> (TokenKind, usize) {
-    let end = line_end(rest);
-    let mut chars = rest[..end].char_indices().skip(1);
-    while let Some((i, ch)) = chars.next() {
-        match ch {
-            '"' => return (TokenKind::Str { terminated: true }, i + 1),
-            '\\' => {
-                chars.next();
-            }
-            _ => {}
+    let bytes = rest.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (TokenKind::Str { terminated: true }, i + 1),
+            b'\\' if bytes.get(i + 1).is_some_and(|&b| b != b'\n') => i += 2,
+            b'\n' => break,
+            _ => i += 1,
         }
     }
+    // Unterminated: the string ends at the newline, or at the `\r` of a `\r\n`.
+    let end = if i > 1 && bytes.get(i) == Some(&b'\n') && bytes[i - 1] == b'\r' {
+        i - 1
+    } else {
+        i.min(bytes.len())
+    };
     (TokenKind::Str { terminated: false }, end)
 }
 
