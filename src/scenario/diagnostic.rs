@@ -1,6 +1,10 @@
 //! Errors in a scenario file as values: a position, a message, an optional hint; rendered
 //! once, here, as `FILE:LINE:COL: message`, the line, and a caret under the token.
 
+use std::collections::BinaryHeap;
+
+use unicode_width::UnicodeWidthChar;
+
 /// One problem in a scenario file (or on the command line, for `--param`).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Diagnostic {
@@ -28,29 +32,20 @@ impl Diagnostic {
     ///
     /// A diagnostic on line 0 (not in the file) is only `FILE: message` and the help.
     /// The caret line keeps the tabs of the source line and counts East Asian wide
-    /// characters as two columns, so the carets stand under the token in a terminal.
+    /// characters as two columns (Unicode's East_Asian_Width, via `unicode-width`), so the
+    /// carets stand under the token in a terminal. A line wider than [`MAX_EXCERPT`]
+    /// columns is shown as an excerpt around the problem, with `…` where it is cut.
     pub fn render(&self, source: &str) -> String {
         let mut out = if self.line == 0 {
             format!("{}: {}", self.file, self.message)
         } else {
             let index = usize::try_from(self.line - 1).unwrap_or(usize::MAX);
             let text = source.lines().nth(index).unwrap_or("");
-            let number = self.line.to_string();
-            let gutter = " ".repeat(number.len());
             let start = usize::try_from(self.col.saturating_sub(1)).unwrap_or(usize::MAX);
             let width = usize::try_from(self.width.max(1)).unwrap_or(1);
-            let mut chars = text.chars();
-            let mut pad = String::new();
-            for _ in 0..start {
-                match chars.next() {
-                    Some('\t') => pad.push('\t'),
-                    Some(c) => pad.push_str(if is_wide(c) { "  " } else { " " }),
-                    None => pad.push(' '),
-                }
-            }
-            let carets: usize = (0..width)
-                .map(|_| chars.next().map_or(1, |c| if is_wide(c) { 2 } else { 1 }))
-                .sum();
+            let (shown, pad, carets) = excerpt(text, start, width);
+            let number = self.line.to_string();
+            let gutter = " ".repeat(number.len());
             format!(
                 "{}:{}:{}: {}\n{} | {}\n{} | {}{}",
                 self.file,
@@ -58,7 +53,7 @@ impl Diagnostic {
                 self.col,
                 self.message,
                 number,
-                text,
+                shown,
                 gutter,
                 pad,
                 "^".repeat(carets)
@@ -74,26 +69,217 @@ impl Diagnostic {
         }
         out
     }
+
+    /// The last entry of a list cut at [`MAX_SHOWN`]: "and N more problems".
+    pub(crate) fn more(file: &str, hidden: usize) -> Diagnostic {
+        let s = if hidden == 1 { "" } else { "s" };
+        Diagnostic {
+            file: file.to_string(),
+            line: 0,
+            col: 0,
+            width: 1,
+            message: format!("and {hidden} more problem{s} (only the first {MAX_SHOWN} are shown)"),
+            help: None,
+        }
+    }
 }
 
-/// East Asian wide and fullwidth characters take two terminal columns (an approximation
-/// of Unicode's East_Asian_Width W/F ranges, enough for Chinese, Japanese and Korean).
-fn is_wide(c: char) -> bool {
-    matches!(c as u32,
-        0x1100..=0x115F
-        | 0x2E80..=0x303E
-        | 0x3041..=0x33FF
-        | 0x3400..=0x4DBF
-        | 0x4E00..=0x9FFF
-        | 0xA000..=0xA4CF
-        | 0xAC00..=0xD7A3
-        | 0xF900..=0xFAFF
-        | 0xFE30..=0xFE4F
-        | 0xFF00..=0xFF60
-        | 0xFFE0..=0xFFE6
-        | 0x1F300..=0x1F64F
-        | 0x1F900..=0x1F9FF
-        | 0x20000..=0x3FFFD)
+/// How many diagnostics a file's list holds at most; past it, one more entry says how
+/// many were left out. A file with a mistake repeated on every line stays readable, and
+/// neither memory nor the terminal grows with the number of mistakes.
+pub const MAX_SHOWN: usize = 50;
+
+/// The widest excerpt of a source line a diagnostic shows, in terminal columns.
+pub const MAX_EXCERPT: usize = 100;
+
+/// Gathers the diagnostics of one file: keeps the [`MAX_SHOWN`] first in file order
+/// (command-line problems, on line 0, first) out of any number pushed, so memory stays
+/// bounded however many mistakes a file repeats, and counts the rest.
+pub(crate) struct Collector {
+    file: String,
+    /// A max-heap on position: the last kept diagnostic is the first to go.
+    kept: BinaryHeap<Positioned>,
+    pushed: usize,
+}
+
+struct Positioned {
+    key: (u32, u32, usize),
+    diagnostic: Diagnostic,
+}
+
+impl PartialEq for Positioned {
+    fn eq(&self, other: &Self) -> bool {
+        self.key == other.key
+    }
+}
+
+impl Eq for Positioned {}
+
+impl PartialOrd for Positioned {
+    fn partial_cmp(&self, other: &Self) -> Option<std::cmp::Ordering> {
+        Some(self.cmp(other))
+    }
+}
+
+impl Ord for Positioned {
+    fn cmp(&self, other: &Self) -> std::cmp::Ordering {
+        self.key.cmp(&other.key)
+    }
+}
+
+impl Collector {
+    pub(crate) fn new(file: &str) -> Collector {
+        Collector {
+            file: file.to_string(),
+            kept: BinaryHeap::new(),
+            pushed: 0,
+        }
+    }
+
+    /// A problem at `line:col` (1-based; line 0 for the command line).
+    pub(crate) fn push(
+        &mut self,
+        (line, col, width): (u32, u32, u32),
+        message: String,
+        help: Option<String>,
+    ) {
+        let key = (line, col, self.pushed);
+        self.pushed += 1;
+        if self.kept.len() == MAX_SHOWN && self.kept.peek().is_some_and(|last| last.key < key) {
+            return;
+        }
+        self.kept.push(Positioned {
+            key,
+            diagnostic: Diagnostic {
+                file: self.file.clone(),
+                line,
+                col,
+                width: width.max(1),
+                message,
+                help,
+            },
+        });
+        if self.kept.len() > MAX_SHOWN {
+            self.kept.pop();
+        }
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.pushed == 0
+    }
+
+    /// Whether a diagnostic at `line:col` pushed now would be kept.
+    pub(crate) fn would_keep(&self, line: u32, col: u32) -> bool {
+        self.kept.len() < MAX_SHOWN
+            || self
+                .kept
+                .peek()
+                .is_some_and(|last| (line, col) < (last.key.0, last.key.1))
+    }
+
+    /// The kept diagnostics in file order, then "and N more problems" if any were left out.
+    pub(crate) fn into_vec(self) -> Vec<Diagnostic> {
+        let hidden = self.pushed - self.kept.len();
+        let mut out: Vec<Diagnostic> = self
+            .kept
+            .into_sorted_vec()
+            .into_iter()
+            .map(|p| p.diagnostic)
+            .collect();
+        if hidden > 0 {
+            out.push(Diagnostic::more(&self.file, hidden));
+        }
+        out
+    }
+}
+
+/// Terminal columns of a character: 2 for East Asian wide ones, 0 for combining marks,
+/// 1 for the rest (a tab is kept as a tab on both lines, so it stays aligned; it counts 1
+/// here).
+fn columns(c: char) -> usize {
+    if c == '\t' {
+        1
+    } else {
+        UnicodeWidthChar::width(c).unwrap_or(1)
+    }
+}
+
+/// The part of `text` to show, the caret line's padding, and how many carets, for a
+/// problem at character `start` that is `width` characters long.
+fn excerpt(text: &str, start: usize, width: usize) -> (String, String, usize) {
+    let chars: Vec<char> = text.chars().collect();
+    let total: usize = chars.iter().map(|&c| columns(c)).sum();
+    let start_in = start.min(chars.len());
+    let (from, to) = if total <= MAX_EXCERPT {
+        (0, chars.len())
+    } else {
+        window(&chars, start_in, width)
+    };
+    let mut shown = String::new();
+    let mut pad = String::new();
+    if from > 0 {
+        shown.push('…');
+        pad.push(' ');
+    }
+    shown.extend(&chars[from..to]);
+    if to < chars.len() {
+        shown.push('…');
+    }
+    // Past the end of the line, one column per missing character (capped: a column
+    // number is the file's, not the terminal's).
+    for i in from..start.min(chars.len() + MAX_EXCERPT) {
+        match chars.get(i) {
+            Some('\t') => pad.push('\t'),
+            Some(&c) => pad.push_str(&" ".repeat(columns(c))),
+            None => pad.push(' '),
+        }
+    }
+    let end = start.saturating_add(width);
+    let carets = (start..end.min(start.saturating_add(MAX_EXCERPT)))
+        .map(|i| match chars.get(i) {
+            Some(&c) if i < to => columns(c),
+            Some(_) => 0,
+            None => 1,
+        })
+        .sum::<usize>()
+        .clamp(1, MAX_EXCERPT);
+    (shown, pad, carets)
+}
+
+/// The characters `from..to` of a long line to show: the problem and some context
+/// before it, filled up to [`MAX_EXCERPT`] columns with what follows (or, at the end of
+/// the line, with what precedes).
+fn window(chars: &[char], start: usize, width: usize) -> (usize, usize) {
+    // Room for the two `…`.
+    let budget = MAX_EXCERPT - 2;
+    let mut used = 0;
+    let mut take = |c: char| {
+        let w = columns(c);
+        let fits = used + w <= budget;
+        if fits {
+            used += w;
+        }
+        fits
+    };
+    let (mut from, mut to) = (start, start);
+    // The problem itself, as far as it fits.
+    while to < chars.len() && to < start.saturating_add(width) && take(chars[to]) {
+        to += 1;
+    }
+    // Up to a third of the room for what comes before it, then what follows, then
+    // (at the end of the line) more of what comes before.
+    let mut before = 0;
+    while from > 0 && before < budget / 3 && take(chars[from - 1]) {
+        before += columns(chars[from - 1]);
+        from -= 1;
+    }
+    while to < chars.len() && take(chars[to]) {
+        to += 1;
+    }
+    while from > 0 && take(chars[from - 1]) {
+        from -= 1;
+    }
+    (from, to)
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 //! accepted here). Also the pieces every parser file shares: [`Span`], [`Error`] and the
 //! "did you mean" hint.
 
+use super::super::diagnostic::Collector;
 use super::super::lexer::{Token, TokenKind};
 
 /// Where a problem is: a line, a column (1-based, in characters) and a width.
@@ -73,6 +74,26 @@ impl Error {
 }
 
 pub(crate) type PResult<T> = Result<T, Error>;
+
+/// Every problem of the file so far, bounded (see [`Collector`]).
+pub(crate) struct Errors(pub(crate) Collector);
+
+impl Errors {
+    pub(crate) fn push(&mut self, e: Error) {
+        let Span { line, col, width } = e.span;
+        self.0.push((line, col, width), e.message, e.help);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a problem at `span` would be shown: a hint that searches many names
+    /// ("did you mean") is worth its time only then.
+    pub(crate) fn wants(&self, span: Span) -> bool {
+        self.0.would_keep(span.line, span.col)
+    }
+}
 
 /// "did you mean `send`?" for the nearest candidate, if one is near enough.
 pub(crate) fn did_you_mean<'c>(

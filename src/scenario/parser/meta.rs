@@ -3,8 +3,11 @@
 
 use super::super::ast::Param;
 use super::super::lexer::{Token, TokenKind};
+use super::super::limits::MAX_STEP_TIMEOUT;
 use super::Parser;
-use super::cursor::{Cursor, Error, PResult, Span, did_you_mean, is_param_name, join_and, quoted};
+use super::cursor::{
+    Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, join_and, quoted,
+};
 use super::values::expect_duration;
 
 /// CJK ideographs, kana, Hangul and full-width punctuation: the characters of scripts
@@ -52,7 +55,7 @@ pub(crate) fn split_key(key: &str) -> (&str, Option<&str>) {
 }
 
 /// Pass 1: `param: NAME = DEFAULT` lines.
-pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Vec<Error>) -> Vec<Param> {
+pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec<Param> {
     let mut params: Vec<Param> = Vec::new();
     for line in lines {
         let Some((key, colon)) = meta_key(line) else {
@@ -238,6 +241,16 @@ impl<'a> Parser<'a, '_> {
         if d.is_zero() {
             return Err(Error::new(span, "the timeout must be longer than zero"));
         }
+        if d > MAX_STEP_TIMEOUT {
+            return Err(Error::new(
+                span,
+                format!(
+                    "a step's timeout may be at most {}",
+                    humantime::format_duration(MAX_STEP_TIMEOUT)
+                ),
+            )
+            .with_help("the whole run has its own, shorter limit"));
+        }
         if let Some((_, first)) = self.timeout {
             return Err(Error::new(
                 span,
@@ -271,7 +284,7 @@ mod tests {
             parse_ok("about: one\nserver: listen\nabout: two\nabout:\nabout:\nabout: three # c\n");
         assert_eq!(s.about.default.as_deref(), Some("one two\n\nthree"));
         assert_eq!(s.title, Default::default());
-        let s = parse_ok("about:\nabout: only\n");
+        let s = parse_ok("about:\nabout: only\na: mark x\n");
         assert_eq!(s.about.default.as_deref(), Some("only"));
     }
 

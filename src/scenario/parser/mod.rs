@@ -27,10 +27,11 @@ use std::collections::{BTreeMap, HashMap};
 use std::time::Duration;
 
 use super::ast::{Check, Item, LangText, Repeat, Scenario};
-use super::diagnostic::Diagnostic;
+use super::diagnostic::{Collector, Diagnostic};
 use super::lexer::{self, Token, TokenKind};
+use super::limits::{MAX_DEPTH, MAX_REPEAT};
 use super::vocab::MetaKey;
-use cursor::{Cursor, Error, Exp, PResult, PTok, Span, did_you_mean, join_and, quoted};
+use cursor::{Cursor, Error, Errors, Exp, PResult, PTok, Span, did_you_mean, join_and, quoted};
 use meta::{apply_overrides, collect_params, meta_key, split_key};
 use resolve::{Declared, Uses};
 use values::expect_number;
@@ -41,12 +42,15 @@ struct Block {
     line: u32,
     span: Span,
     items: Vec<Item>,
+    /// Nested deeper than [`MAX_DEPTH`] (already reported): its items go to the
+    /// enclosing block when it closes, so the model never nests deeper than the limit.
+    too_deep: bool,
 }
 
 struct Parser<'a, 'p> {
     params: &'p HashMap<&'a str, Vec<Token<'a>>>,
     param_names: Vec<&'a str>,
-    errors: Vec<Error>,
+    errors: Errors,
     title: LangText,
     title_lines: HashMap<Option<String>, u32>,
     /// Paragraphs per language (`None` = unsuffixed), and whether the next line starts one.
@@ -72,9 +76,11 @@ pub(crate) fn parse(
         .filter(|l| !l.is_empty())
         .collect();
 
-    let mut errors = Vec::new();
+    let mut errors = Errors(Collector::new(file));
     let mut params = collect_params(&lines, &mut errors);
-    let cmdline = apply_overrides(&mut params, overrides);
+    for (message, help) in apply_overrides(&mut params, overrides) {
+        errors.0.push((0, 0, 1), message, help);
+    }
     let param_tokens: HashMap<&str, Vec<Token<'_>>> = params
         .iter()
         .map(|p| {
@@ -106,29 +112,8 @@ pub(crate) fn parse(
     }
     parser.finish();
 
-    if !parser.errors.is_empty() || !cmdline.is_empty() {
-        let mut errors = parser.errors;
-        errors.sort_by_key(|e| (e.span.line, e.span.col));
-        let mut diagnostics: Vec<Diagnostic> = cmdline
-            .into_iter()
-            .map(|(message, help)| Diagnostic {
-                file: file.to_string(),
-                line: 0,
-                col: 0,
-                width: 1,
-                message,
-                help,
-            })
-            .collect();
-        diagnostics.extend(errors.into_iter().map(|e| Diagnostic {
-            file: file.to_string(),
-            line: e.span.line,
-            col: e.span.col,
-            width: e.span.width.max(1),
-            message: e.message,
-            help: e.help,
-        }));
-        return Err(diagnostics);
+    if !parser.errors.is_empty() {
+        return Err(parser.errors.0.into_vec());
     }
 
     let mut about = LangText::default();
@@ -149,7 +134,7 @@ pub(crate) fn parse(
         tags: parser.tags,
         timeout: parser.timeout.map(|(d, _)| d),
         params: params.clone(),
-        actors: parser.declared.actors,
+        actors: parser.declared.actors.into_vec(),
         body: parser.body,
         checks: parser.checks,
     })
@@ -224,6 +209,9 @@ impl<'a> Parser<'a, '_> {
                         "this scenario declares no parameters; declare it with `param: {name} = DEFAULT`"
                     ),
                 )
+            } else if !self.errors.wants(span) {
+                // Not shown: spare the search of every declared name.
+                Error::new(span, format!("undeclared parameter `{}`", tok.text))
             } else {
                 let help = did_you_mean(name, self.param_names.iter().copied())
                     .map(|h| h.replacen('`', "`$", 1))
@@ -262,11 +250,24 @@ impl<'a> Parser<'a, '_> {
             TokenKind::Word if first.text == "repeat" && second != Some(TokenKind::Colon) => {
                 let opens = sig.last().is_some_and(|t| t.kind == TokenKind::LBrace);
                 if opens {
+                    let depth = self.blocks.len() + 1;
+                    if depth == MAX_DEPTH + 1 {
+                        self.errors.push(
+                            Error::new(
+                                first.span,
+                                format!(
+                                    "this `repeat` block is nested {depth} deep; blocks may nest at most {MAX_DEPTH} deep"
+                                ),
+                            )
+                            .with_help("multiply the counts of nested blocks into one `repeat`"),
+                        );
+                    }
                     self.blocks.push(Block {
                         count: 1,
                         line: first.span.line,
                         span: first.span,
                         items: Vec::new(),
+                        too_deep: depth > MAX_DEPTH,
                     });
                 }
                 if !substituted {
@@ -308,11 +309,17 @@ impl<'a> Parser<'a, '_> {
             return Err(Error::new(span, "`}` without a `repeat` block to close")
                 .with_help("a block starts with a line `repeat N {`"));
         };
-        self.push_item(Item::Repeat(Repeat {
-            count: block.count,
-            line: block.line,
-            body: block.items,
-        }));
+        if block.too_deep {
+            for item in block.items {
+                self.push_item(item);
+            }
+        } else {
+            self.push_item(Item::Repeat(Repeat {
+                count: block.count,
+                line: block.line,
+                body: block.items,
+            }));
+        }
         Ok(())
     }
 
@@ -323,13 +330,25 @@ impl<'a> Parser<'a, '_> {
             Some(_) => e,
             None => e.with_help("a block starts with a line like `repeat 3 {`"),
         };
-        let (count, _) = expect_number(c, Exp::Desc("a repeat count")).map_err(hint)?;
+        let (count, span) = expect_number(c, Exp::Desc("a repeat count")).map_err(hint)?;
+        let count = u64::try_from(count).unwrap_or(u64::MAX);
+        if count > MAX_REPEAT {
+            return Err(Error::new(
+                span,
+                format!(
+                    "`repeat {count}` is too many: a block may repeat at most {MAX_REPEAT} times"
+                ),
+            )
+            .with_help(
+                "a run is kept in memory step by step; run the scenario with --repeat for more",
+            ));
+        }
         if c.eat(TokenKind::LBrace, "{").is_none() {
             return Err(hint(c.fail()));
         }
         c.expect_end()?;
         if opened && let Some(block) = self.blocks.last_mut() {
-            block.count = u64::try_from(count).unwrap_or(u64::MAX);
+            block.count = count;
         }
         Ok(())
     }

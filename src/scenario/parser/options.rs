@@ -108,7 +108,7 @@ fn expect_linger(c: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
             span,
             format!(
                 "`linger {}` does not fit the kernel's l_linger: whole seconds from 0s to {max}s",
-                humantime::format_duration(d)
+                as_written(d)
             ),
         )
         .with_help(
@@ -135,13 +135,22 @@ fn expect_socket_timeout(c: &mut Cursor<'_, '_>, name: &str) -> PResult<Option<D
             start.to(c.last_span()),
             format!(
                 "`{name} {}` does not fit the kernel's timeval: the range is 1us to {}s (or `off`)",
-                humantime::format_duration(d),
+                as_written(d),
                 MAX_SOCKET_TIMEOUT.as_secs()
             ),
         )
         .with_help("the kernel counts socket timeouts in microseconds, and 0 means no timeout"));
     }
     Ok(Some(d))
+}
+
+/// A duration as a user would write it: whole seconds as `4294967296s` (not as years).
+fn as_written(d: Duration) -> String {
+    if d.subsec_nanos() == 0 {
+        format!("{}s", d.as_secs())
+    } else {
+        humantime::format_duration(d).to_string()
+    }
 }
 
 /// `CODEC` of `send frame` / `recv frame` (`fixed` takes a size).

@@ -3,6 +3,7 @@
 
 use super::super::ast::{Action, DataMatch, Outcome};
 use super::super::lexer::TokenKind;
+use super::super::limits::MAX_ALTERNATIVES;
 use super::super::vocab::{error_names, is_error_name};
 use super::Parser;
 use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean};
@@ -27,7 +28,14 @@ impl<'a> Parser<'a, '_> {
         parts: &mut Vec<(Part, Span)>,
     ) -> PResult<Vec<Outcome>> {
         let mut alternatives = vec![self.parse_outcome(c, parts)?];
-        while c.eat(TokenKind::Pipe, "|").is_some() {
+        while let Some(pipe) = c.eat(TokenKind::Pipe, "|") {
+            if alternatives.len() == MAX_ALTERNATIVES {
+                return Err(Error::new(
+                    pipe.span,
+                    format!("an expectation may have at most {MAX_ALTERNATIVES} alternatives"),
+                )
+                .with_help("each alternative is checked against every result of the step"));
+            }
             alternatives.push(self.parse_outcome(c, parts)?);
         }
         Ok(alternatives)

@@ -2,6 +2,8 @@
 //! datagram sockets) are checked against what the whole file declares, so a step may
 //! name an actor whose first line comes later.
 
+use std::collections::HashSet;
+
 use super::Parser;
 use super::cursor::{Error, Span, did_you_mean, join_and, quoted};
 
@@ -23,16 +25,50 @@ pub(crate) struct Uses {
 /// Declared names, in file order.
 #[derive(Default)]
 pub(crate) struct Declared {
-    pub(crate) actors: Vec<String>,
-    pub(crate) marks: Vec<String>,
-    pub(crate) timers: Vec<String>,
-    pub(crate) listeners: Vec<String>,
-    pub(crate) binders: Vec<String>,
+    pub(crate) actors: Names,
+    pub(crate) marks: Names,
+    pub(crate) timers: Names,
+    pub(crate) listeners: Names,
+    pub(crate) binders: Names,
 }
 
-pub(crate) fn push_unique(list: &mut Vec<String>, name: &str) {
-    if !list.iter().any(|n| n == name) {
-        list.push(name.to_string());
+/// Names in order of first declaration, with a set for lookups: a file may declare
+/// thousands, and every use is looked up.
+#[derive(Default)]
+pub(crate) struct Names {
+    order: Vec<String>,
+    set: HashSet<String>,
+}
+
+impl Names {
+    pub(crate) fn contains(&self, name: &str) -> bool {
+        self.set.contains(name)
+    }
+
+    /// Adds a name not seen before; false if it was already there.
+    pub(crate) fn insert(&mut self, name: &str) -> bool {
+        if self.set.contains(name) {
+            return false;
+        }
+        self.set.insert(name.to_string());
+        self.order.push(name.to_string());
+        true
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.order.len()
+    }
+
+    pub(crate) fn as_slice(&self) -> &[String] {
+        &self.order
+    }
+
+    pub(crate) fn iter(&self) -> impl Iterator<Item = &str> + Clone {
+        self.order.iter().map(String::as_str)
+    }
+
+    pub(crate) fn into_vec(self) -> Vec<String> {
+        self.order
     }
 }
 
@@ -49,7 +85,11 @@ impl Parser<'_, '_> {
         let declared = &self.declared;
         for (name, span) in uses.actors {
             if !declared.actors.contains(&name) {
-                let help = did_you_mean(&name, declared.actors.iter().map(String::as_str));
+                let help = self
+                    .errors
+                    .wants(span)
+                    .then(|| did_you_mean(&name, declared.actors.iter()))
+                    .flatten();
                 self.errors.push(
                     Error::new(
                         span,
@@ -61,8 +101,11 @@ impl Parser<'_, '_> {
         }
         for (name, span) in uses.waits {
             if !declared.marks.contains(&name) {
-                let help =
-                    did_you_mean(&name, declared.marks.iter().map(String::as_str)).or_else(|| {
+                let near = self.errors.wants(span);
+                let help = near
+                    .then(|| did_you_mean(&name, declared.marks.iter()))
+                    .flatten()
+                    .or_else(|| {
                         Some(format!(
                             "some actor must `mark {name}` for this wait to end"
                         ))
@@ -78,7 +121,11 @@ impl Parser<'_, '_> {
         }
         for (name, span) in uses.timers {
             if !declared.timers.contains(&name) {
-                let help = did_you_mean(&name, declared.timers.iter().map(String::as_str));
+                let help = self
+                    .errors
+                    .wants(span)
+                    .then(|| did_you_mean(&name, declared.timers.iter()))
+                    .flatten();
                 self.errors.push(
                     Error::new(
                         span,

@@ -7,6 +7,7 @@ use super::super::ast::{
     Action, DEFAULT_BACKLOG, DgramKind, Expectation, FRAME_CHUNK, Item, RecvMode, Step, StreamKind,
 };
 use super::super::lexer::TokenKind;
+use super::super::limits::MAX_ACTORS;
 use super::super::vocab::{MetaKey, Verb};
 use super::Parser;
 use super::cursor::{
@@ -16,7 +17,6 @@ use super::cursor::{
 use super::meta::text_until_comment;
 use super::options::{expect_codec, expect_option};
 use super::outcomes::check_part;
-use super::resolve::push_unique;
 use super::values::{expect_duration, expect_name, expect_number, expect_size, parse_value};
 
 impl<'a> Parser<'a, '_> {
@@ -49,7 +49,22 @@ impl<'a> Parser<'a, '_> {
                 ),
             ));
         }
-        push_unique(&mut self.declared.actors, actor.text);
+        if !self.declared.actors.contains(actor.text) {
+            if self.declared.actors.len() == MAX_ACTORS {
+                self.errors.push(
+                    Error::new(
+                        actor.span,
+                        format!(
+                            "`{}` would be actor number {}; a scenario may have at most {MAX_ACTORS}",
+                            actor.text,
+                            MAX_ACTORS + 1
+                        ),
+                    )
+                    .with_help("each actor is a thread of its own; let one actor do several jobs"),
+                );
+            }
+            self.declared.actors.insert(actor.text);
+        }
         if !substituted {
             return Ok(());
         }
@@ -116,7 +131,7 @@ impl<'a> Parser<'a, '_> {
         let action = match known {
             Verb::Listen => {
                 if let Some(again) = c.eat_word("again") {
-                    if !self.declared.listeners.iter().any(|l| l == actor) {
+                    if !self.declared.listeners.contains(actor) {
                         self.errors.push(
                             Error::new(
                                 verb.span.to(again.span),
@@ -145,7 +160,7 @@ impl<'a> Parser<'a, '_> {
                         }
                         None => DEFAULT_BACKLOG,
                     };
-                    push_unique(&mut self.declared.listeners, actor);
+                    self.declared.listeners.insert(actor);
                     Action::Listen { kind, backlog }
                 }
             }
@@ -184,7 +199,7 @@ impl<'a> Parser<'a, '_> {
                 .into_iter()
                 .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
                 .ok_or_else(|| c.fail())?;
-                push_unique(&mut self.declared.binders, actor);
+                self.declared.binders.insert(actor);
                 Action::Bind(kind)
             }
             Verb::Send => match c.eat_word("frame") {
@@ -242,7 +257,7 @@ impl<'a> Parser<'a, '_> {
                         name.text
                     )));
                 }
-                push_unique(&mut self.declared.marks, name.text);
+                self.declared.marks.insert(name.text);
                 Action::Mark(name.text.to_string())
             }
             Verb::Wait => {
@@ -268,7 +283,7 @@ impl<'a> Parser<'a, '_> {
                 };
                 let name = expect_name(c)?;
                 if start {
-                    push_unique(&mut self.declared.timers, name.text);
+                    self.declared.timers.insert(name.text);
                     Action::TimerStart(name.text.to_string())
                 } else {
                     self.uses.timers.push((name.text.to_string(), name.span));

@@ -6,6 +6,7 @@ use std::time::Duration;
 
 use super::super::ast::{CmpOp, Value};
 use super::super::lexer::{self, TokenKind};
+use super::super::limits::MAX_VALUE_PARTS;
 use super::cursor::{A_DURATION, A_NAME, A_SIZE, Cursor, Error, Exp, PResult, PTok, Span};
 
 pub(crate) const DURATION_HINT: &str = "a number and a unit, like `40ms`, `1s` or `250us`";
@@ -114,13 +115,24 @@ pub(crate) fn expect_duration_or_off(c: &mut Cursor<'_, '_>) -> PResult<Option<D
 }
 
 /// `TERM + TERM + ...` where a term is `ATOM * N * ...`: `*` binds tighter than `+`.
+///
+/// Both loops are iterative and a chain of factors folds into one count (`"a" * 2 * 3` is
+/// `"a" * 6`), so the model of a value is never deeper than concat, repeat, atom, however
+/// long the line: the runner walks values recursively. The parts a value stands for
+/// (each atom once per repetition) are counted and bounded by [`MAX_VALUE_PARTS`], which
+/// bounds the work of making or matching it even when its bytes are few
+/// (`"" * 1000000000000`).
 pub(crate) fn parse_value(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
-    let (first, mut span) = parse_term(c)?;
+    let (first, mut span, mut total) = parse_term(c)?;
     let mut parts = vec![first];
     while c.eat(TokenKind::Plus, "+").is_some() {
-        let (term, s) = parse_term(c)?;
+        let (term, s, n) = parse_term(c)?;
+        total = total.saturating_add(n);
         parts.push(term);
         span = span.to(s);
+        if total > MAX_VALUE_PARTS {
+            return Err(too_many_parts(s, total));
+        }
     }
     let value = if parts.len() == 1 {
         parts.pop().unwrap_or(Value::Concat(Vec::new()))
@@ -130,14 +142,40 @@ pub(crate) fn parse_value(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
     Ok((value, span))
 }
 
-pub(crate) fn parse_term(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
-    let (mut value, mut span) = parse_atom(c)?;
+fn too_many_parts(span: Span, total: u64) -> Error {
+    Error::new(
+        span,
+        format!(
+            "this value repeats its parts {total} times in all; a value may have at most {MAX_VALUE_PARTS}"
+        ),
+    )
+    .with_help("for many bytes, `bytes N` or `random N` is one part, whatever N")
+}
+
+/// `ATOM * N * M ...` as one repetition of the atom; the third result is the count of
+/// parts (the product of the factors).
+fn parse_term(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span, u64)> {
+    let (atom, mut span) = parse_atom(c)?;
+    let mut count: Option<u64> = None;
     while c.eat(TokenKind::Star, "*").is_some() {
         let (n, s) = expect_number(c, Exp::Desc("a repeat count"))?;
-        value = Value::Times(Box::new(value), n);
+        let n = u64::try_from(n).unwrap_or(u64::MAX);
+        let product = count.unwrap_or(1).saturating_mul(n);
         span = span.to(s);
+        if product > MAX_VALUE_PARTS {
+            return Err(too_many_parts(span, product));
+        }
+        count = Some(product);
     }
-    Ok((value, span))
+    Ok(match count {
+        // Each factor is at most MAX_VALUE_PARTS, which fits a usize.
+        Some(n) => (
+            Value::Times(Box::new(atom), usize::try_from(n).unwrap_or(usize::MAX)),
+            span,
+            n,
+        ),
+        None => (atom, span, 1),
+    })
 }
 
 pub(crate) fn parse_atom(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
@@ -266,7 +304,8 @@ mod tests {
             value("\"y\" + \"x\" * 2 * 3"),
             Value::Concat(vec![
                 lit("y"),
-                Value::Times(Box::new(Value::Times(Box::new(lit("x")), 2)), 3)
+                // A chain of factors folds into one count.
+                Value::Times(Box::new(lit("x")), 6)
             ])
         );
         assert_eq!(
