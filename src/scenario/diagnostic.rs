@@ -284,7 +284,7 @@ fn window(chars: &[char], start: usize, width: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::Diagnostic;
+    use super::{Collector, Diagnostic, MAX_EXCERPT, MAX_SHOWN};
 
     fn diag(line: u32, col: u32, width: u32, help: Option<&str>) -> Diagnostic {
         Diagnostic {
@@ -348,6 +348,61 @@ mod tests {
         assert_eq!(
             diag(0, 0, 1, Some("did you mean `nodelay`?")).render("x"),
             "scenarios/x.lab: unknown verb `sedn`\nhelp: did you mean `nodelay`?"
+        );
+    }
+
+    #[test]
+    fn a_long_line_is_cut_around_the_problem() {
+        let src = format!("client: send {}sedn{}\n", "x".repeat(300), "y".repeat(300));
+        let out = diag(1, 314, 4, None).render(&src);
+        let lines: Vec<&str> = out.lines().collect();
+        assert_eq!(lines[0], "scenarios/x.lab:1:314: unknown verb `sedn`");
+        let shown = lines[1].strip_prefix("1 | ").unwrap_or_default();
+        assert!(shown.starts_with('…') && shown.ends_with('…'), "{shown}");
+        assert!(shown.chars().count() <= MAX_EXCERPT, "{shown}");
+        let caret = lines[2].strip_prefix("  | ").unwrap_or_default();
+        let at = caret.find('^').unwrap_or_default();
+        let under: String = shown.chars().skip(at).take(4).collect();
+        assert_eq!((under.as_str(), caret.trim_start()), ("sedn", "^^^^"));
+    }
+
+    #[test]
+    fn an_excerpt_counts_wide_characters_as_two_columns() {
+        let src = format!(
+            "about: {}\u{1F600}x{}\n",
+            "中".repeat(100),
+            "文".repeat(100)
+        );
+        let out = diag(1, 108, 1, None).render(&src);
+        let lines: Vec<&str> = out.lines().collect();
+        let shown = lines[1].strip_prefix("1 | ").unwrap_or_default();
+        let columns: usize = shown.chars().map(super::columns).sum();
+        assert!(columns <= MAX_EXCERPT, "{columns} columns: {shown}");
+        // The caret stands under the emoji: as many columns in as the text before it.
+        let caret = lines[2].strip_prefix("  | ").unwrap_or_default();
+        let before: usize = shown
+            .chars()
+            .take_while(|&c| c != '\u{1F600}')
+            .map(super::columns)
+            .sum();
+        assert_eq!(caret, format!("{}^^", " ".repeat(before)));
+    }
+
+    #[test]
+    fn the_collector_keeps_the_first_in_file_order_and_counts_the_rest() {
+        let mut c = Collector::new("f.lab");
+        for line in (1..=200u32).rev() {
+            c.push((line, 1, 1), format!("problem on {line}"), None);
+        }
+        c.push((0, 0, 1), "a --param".into(), None);
+        let out = c.into_vec();
+        assert_eq!(out.len(), MAX_SHOWN + 1);
+        assert_eq!(out[0].message, "a --param");
+        assert_eq!(out[1].message, "problem on 1");
+        assert_eq!(out[MAX_SHOWN - 1].message, "problem on 49");
+        assert_eq!(
+            out[MAX_SHOWN].render(""),
+            "f.lab: and 151 more problems (only the first 50 are shown)"
         );
     }
 }

@@ -178,7 +178,10 @@ fn oversized(step: &Step) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::parse;
+    use std::time::Duration;
+
+    use super::check_run_limit;
+    use crate::scenario::{parse, parser};
 
     fn messages(source: &str) -> Vec<String> {
         match parse("big.lab", "big", source, &[]) {
@@ -212,5 +215,50 @@ mod tests {
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(out[0].contains("1001000 steps"), "{}", out[0]);
         assert!(messages("repeat 1000 {\n  a: mark x\n}\n").is_empty());
+    }
+
+    fn run_limit(source: &str, limit: Duration) -> Option<String> {
+        let scenario = parser::parse("t.lab", "t", source, &[]).ok()?;
+        check_run_limit("t.lab", &scenario, limit).map(|d| d.render(source))
+    }
+
+    #[test]
+    fn sleeps_over_the_run_limit_point_at_the_first_sleep() {
+        let src = "a: mark x
+repeat 1000000 {
+  client: sleep 4s
+}
+";
+        let out = run_limit(src, super::DEFAULT_RUN_LIMIT).unwrap_or_default();
+        assert!(
+            out.starts_with(
+                "t.lab:3:11: `client` sleeps 1month 15days 20h 33m 4s in all \
+                 (this sleep runs 1000000 times); a run may last at most 10m"
+            ),
+            "{out}"
+        );
+        // Actors sleep side by side: two of 6 minutes each take 6 minutes.
+        let src = "a: sleep 6m
+b: sleep 6m
+";
+        assert_eq!(run_limit(src, super::DEFAULT_RUN_LIMIT), None);
+        assert!(
+            run_limit(
+                "a: sleep 6m
+a: sleep 6m
+",
+                super::DEFAULT_RUN_LIMIT
+            )
+            .is_some()
+        );
+        // Saturating, not overflowing.
+        let src = "repeat 1000000 {
+ repeat 1000000 {
+  a: sleep 100000000000000s
+ }
+}
+";
+        assert!(run_limit(src, Duration::MAX).is_none());
+        assert!(run_limit(src, Duration::from_secs(1)).is_some());
     }
 }

@@ -156,3 +156,46 @@ fn no_steps(file: &str, source: &str) -> Diagnostic {
         ),
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{parse, parse_bytes};
+
+    fn first(result: Result<super::Scenario, Vec<super::Diagnostic>>) -> String {
+        match result {
+            Ok(_) => panic!("no error"),
+            Err(ds) => ds.first().map(|d| d.render("")).unwrap_or_default(),
+        }
+    }
+
+    #[test]
+    fn a_bad_byte_is_located_by_line_and_character_column() {
+        let bytes = b"server: listen\nclient: send \"\xc3\xa9t\xc3\xa9 \xff\"\n";
+        let text = first(parse_bytes("t.lab", "t", bytes, &[]));
+        assert!(
+            text.starts_with("t.lab:2:19: this file is not UTF-8 text: byte 0xff"),
+            "{text}"
+        );
+        // A truncated character at the very end.
+        let text = first(parse_bytes("t.lab", "t", b"a: mark x\n\xe4\xb8", &[]));
+        assert!(text.starts_with("t.lab:2:1: "), "{text}");
+        assert!(parse_bytes("t.lab", "t", "a: mark 中\n".as_bytes(), &[]).is_ok());
+    }
+
+    #[test]
+    fn a_file_without_steps_says_what_a_scenario_needs() {
+        let text = first(parse("t.lab", "t", "", &[]));
+        assert!(text.starts_with("t.lab:1:1: this file is empty"), "{text}");
+        assert!(
+            text.contains("help: a step is a line `ACTOR: VERB ...`"),
+            "{text}"
+        );
+        let text = first(parse("t.lab", "t", "title: T\n\n# end\n\n", &[]));
+        assert!(
+            text.starts_with("t.lab:4:1: this scenario has no steps"),
+            "{text}"
+        );
+        let text = first(parse("t.lab", "t", "repeat 3 {\n}\n", &[]));
+        assert!(text.contains("no steps"), "{text}");
+    }
+}

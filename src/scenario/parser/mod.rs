@@ -658,4 +658,40 @@ mod tests {
             }
         }
     }
+
+    #[test]
+    fn limits_hold_exactly_at_their_numbers() {
+        use crate::scenario::limits::{MAX_ACTORS, MAX_ALTERNATIVES, MAX_DEPTH};
+        let nested = |depth: usize| {
+            format!(
+                "{}a: mark x\n{}",
+                "repeat 1 {\n".repeat(depth),
+                "}\n".repeat(depth)
+            )
+        };
+        parse_ok(&nested(MAX_DEPTH));
+        assert!(errors(&nested(MAX_DEPTH + 1)).contains("nest at most 32 deep"));
+        let actors = |n: usize| {
+            (0..n)
+                .map(|i| format!("a{i}: mark x\n"))
+                .collect::<String>()
+        };
+        parse_ok(&actors(MAX_ACTORS));
+        assert!(
+            errors(&actors(MAX_ACTORS + 1))
+                .starts_with("t.lab:65:1: `a64` would be actor number 65")
+        );
+        let alternatives = |n: usize| {
+            format!(
+                "server: listen\nserver: recv 1 => {}\n",
+                vec!["eof"; n].join(" | ")
+            )
+        };
+        parse_ok(&alternatives(MAX_ALTERNATIVES));
+        assert!(errors(&alternatives(MAX_ALTERNATIVES + 1)).contains("at most 16 alternatives"));
+        parse_ok("repeat 1000000 {\n}\na: mark x\n");
+        assert!(errors("repeat 1000001 {\n}\na: mark x\n").contains("at most 1000000 times"));
+        parse_ok("a: send \"\" * 1000 * 1000\n");
+        assert!(errors("a: send \"\" * 1000 * 1000 + \"\"\n").contains("at most 1000000"));
+    }
 }

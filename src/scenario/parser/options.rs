@@ -98,6 +98,7 @@ fn expect_buffer_size(c: &mut Cursor<'_, '_>, name: &str) -> PResult<usize> {
 /// means "reset the connection on close" (socket(7), `SO_LINGER`).
 fn expect_linger(c: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
     let start = c.here();
+    let written = c.peek().map_or("", |t| t.text);
     let Some(d) = expect_duration_or_off(c)? else {
         return Ok(None);
     };
@@ -107,8 +108,7 @@ fn expect_linger(c: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
         return Err(Error::new(
             span,
             format!(
-                "`linger {}` does not fit the kernel's l_linger: whole seconds from 0s to {max}s",
-                as_written(d)
+                "`linger {written}` does not fit the kernel's l_linger: whole seconds from 0s to {max}s"
             ),
         )
         .with_help(
@@ -124,6 +124,7 @@ fn expect_linger(c: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
 /// short but endless.
 fn expect_socket_timeout(c: &mut Cursor<'_, '_>, name: &str) -> PResult<Option<Duration>> {
     let start = c.here();
+    let written = c.peek().map_or("", |t| t.text);
     let Some(d) = expect_duration_or_off(c)? else {
         return Ok(None);
     };
@@ -134,23 +135,13 @@ fn expect_socket_timeout(c: &mut Cursor<'_, '_>, name: &str) -> PResult<Option<D
         return Err(Error::new(
             start.to(c.last_span()),
             format!(
-                "`{name} {}` does not fit the kernel's timeval: the range is 1us to {}s (or `off`)",
-                as_written(d),
+                "`{name} {written}` does not fit the kernel's timeval: the range is 1us to {}s (or `off`)",
                 MAX_SOCKET_TIMEOUT.as_secs()
             ),
         )
         .with_help("the kernel counts socket timeouts in microseconds, and 0 means no timeout"));
     }
     Ok(Some(d))
-}
-
-/// A duration as a user would write it: whole seconds as `4294967296s` (not as years).
-fn as_written(d: Duration) -> String {
-    if d.subsec_nanos() == 0 {
-        format!("{}s", d.as_secs())
-    } else {
-        humantime::format_duration(d).to_string()
-    }
 }
 
 /// `CODEC` of `send frame` / `recv frame` (`fixed` takes a size).
@@ -177,8 +168,9 @@ pub(crate) fn expect_codec(c: &mut Cursor<'_, '_>) -> PResult<Codec> {
 mod tests {
     use std::time::Duration;
 
-    use super::super::test_support::action;
+    use super::super::test_support::{action, errors};
     use crate::scenario::ast::{Action, SockOpt};
+    use crate::scenario::vocab::SetOption;
 
     #[test]
     fn every_option() {
@@ -209,6 +201,54 @@ mod tests {
         ];
         for (text, opt) in cases {
             assert_eq!(action(&format!("set {text}")), Action::Set(opt), "{text}");
+        }
+    }
+
+    #[test]
+    fn every_option_name_is_the_one_records_use() {
+        for &(_, name) in SetOption::ALL {
+            let value = match name {
+                "linger" | "rcvtimeo" | "sndtimeo" => "1s",
+                "rcvbuf" | "sndbuf" | "mss" | "rcvlowat" | "max-frame" => "1024",
+                _ => "on",
+            };
+            match action(&format!("set {name} {value}")) {
+                Action::Set(opt) => assert_eq!(SockOpt::name(&opt), name),
+                other => panic!("{other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn values_the_kernel_would_cut_are_refused_with_the_range() {
+        let refused = |step: &str| errors(&format!("server: listen\nclient: {step}\n"));
+        for (step, says) in [
+            (
+                "set linger 4294967296s",
+                "whole seconds from 0s to 2147483647s",
+            ),
+            ("set linger 500ms", "`linger 500ms` does not fit"),
+            ("set rcvbuf 2048M", "the range is 0 to 2147483647 (a C int)"),
+            ("set mss 4294967296", "the range is 0 to 2147483647"),
+            ("set rcvtimeo 999ns", "the range is 1us to 2147483647s"),
+            (
+                "set sndtimeo 2147483648s",
+                "the range is 1us to 2147483647s",
+            ),
+            ("set max-frame 65M", "stickylab allows 0 to 67108864"),
+        ] {
+            let text = refused(step);
+            assert!(text.contains(says), "{step}: {text}");
+            assert!(text.starts_with("t.lab:2:"), "{step}: {text}");
+        }
+        assert!(refused("set rcvbuf 2048M").contains("doubles"));
+        // The largest values that fit are taken.
+        for ok in [
+            "set linger 2147483647s",
+            "set sndbuf 2147483647",
+            "set rcvtimeo 1us",
+        ] {
+            action(ok);
         }
     }
 }
