@@ -80,7 +80,6 @@ const COMMITTED: &[(&str, &str, &str)] = &[
         "3:11",
         "a run may last at most 10m",
     ),
-    ("step-timeout-too-long", "1:10", "at most 1day"),
 ];
 
 #[test]

@@ -35,8 +35,6 @@ pub const MAX_VALUE_PARTS: u64 = 1_000_000;
 pub const MAX_ALTERNATIVES: usize = 16;
 /// How many actors a scenario may have: each is a thread of its own.
 pub const MAX_ACTORS: usize = 64;
-/// The longest step deadline (`timeout:`).
-pub const MAX_STEP_TIMEOUT: Duration = Duration::from_secs(24 * 60 * 60);
 /// How long a whole run may last unless the command line says otherwise; a file whose
 /// sleeps alone take longer is refused by [`check_run_limit`].
 pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 60);

@@ -3,7 +3,6 @@
 
 use super::super::ast::Param;
 use super::super::lexer::{Token, TokenKind};
-use super::super::limits::MAX_STEP_TIMEOUT;
 use super::Parser;
 use super::cursor::{
     Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, join_and, quoted,
@@ -240,16 +239,6 @@ impl<'a> Parser<'a, '_> {
         c.expect_end()?;
         if d.is_zero() {
             return Err(Error::new(span, "the timeout must be longer than zero"));
-        }
-        if d > MAX_STEP_TIMEOUT {
-            return Err(Error::new(
-                span,
-                format!(
-                    "a step's timeout may be at most {}",
-                    humantime::format_duration(MAX_STEP_TIMEOUT)
-                ),
-            )
-            .with_help("the whole run has its own, shorter limit"));
         }
         if let Some((_, first)) = self.timeout {
             return Err(Error::new(
