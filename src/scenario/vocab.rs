@@ -31,7 +31,7 @@ macro_rules! vocabulary {
 
             /// The word as written in a scenario file.
             #[allow(dead_code)]
-            $vis fn name(self) -> &'static str {
+            $vis const fn name(self) -> &'static str {
                 match self {
                     $( $name::$variant => $word ),+
                 }

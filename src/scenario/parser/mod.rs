@@ -278,10 +278,10 @@ impl<'a> Parser<'a, '_> {
             TokenKind::Word if second == Some(TokenKind::Colon) => {
                 c.bump();
                 c.bump();
-                match first.text {
-                    "timeout" if substituted => self.parse_timeout(&mut c),
-                    "expect" if substituted => self.parse_check(&mut c, toks),
-                    "timeout" | "expect" => Ok(()),
+                match MetaKey::from_name(first.text) {
+                    Some(MetaKey::Timeout) if substituted => self.parse_timeout(&mut c),
+                    Some(MetaKey::Expect) if substituted => self.parse_check(&mut c, toks),
+                    Some(MetaKey::Timeout | MetaKey::Expect) => Ok(()),
                     _ => self.parse_step(&mut c, first, toks, substituted),
                 }
             }

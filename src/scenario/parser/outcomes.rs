@@ -4,9 +4,9 @@
 use super::super::ast::{Action, DataMatch, Outcome};
 use super::super::lexer::TokenKind;
 use super::super::limits::MAX_ALTERNATIVES;
-use super::super::vocab::{error_names, is_error_name};
+use super::super::vocab::{OutcomeWord, error_names, is_error_name};
 use super::Parser;
-use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean};
+use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean, quoted};
 use super::values::{expect_size, parse_value};
 
 /// What an expectation claims, to check that the step's verb can have it.
@@ -19,6 +19,9 @@ pub(crate) enum Part {
     From,
     Truncated,
 }
+
+const FROM: &str = OutcomeWord::From.name();
+const TRUNCATED: &str = OutcomeWord::Truncated.name();
 
 impl<'a> Parser<'a, '_> {
     /// `=> A | B | ...`; `parts` collects what each alternative claims, with its span.
@@ -47,27 +50,28 @@ impl<'a> Parser<'a, '_> {
         parts: &mut Vec<(Part, Span)>,
     ) -> PResult<Outcome> {
         for (word, outcome, part) in [
-            ("eof", Outcome::Eof, Some(Part::Eof)),
-            ("timeout", Outcome::Timeout, None),
-            ("ok", Outcome::Ok, None),
-            ("partial", Outcome::Partial, Some(Part::Partial)),
+            (OutcomeWord::Eof, Outcome::Eof, Some(Part::Eof)),
+            (OutcomeWord::Timeout, Outcome::Timeout, None),
+            (OutcomeWord::Ok, Outcome::Ok, None),
+            (OutcomeWord::Partial, Outcome::Partial, Some(Part::Partial)),
         ] {
-            if let Some(tok) = c.eat_word(word) {
+            if let Some(tok) = c.eat_word(word.name()) {
                 if let Some(part) = part {
                     parts.push((part, tok.span));
                 }
                 return Ok(outcome);
             }
         }
-        if c.eat_word("error").is_some() {
+        if c.eat_word(OutcomeWord::Error.name()).is_some() {
             let Some(name) = c.eat_any_word(Exp::Desc("an error name (like `ECONNRESET`)")) else {
                 return Err(c.fail());
             };
             if !is_error_name(name.text) {
                 let help = did_you_mean(name.text, error_names()).unwrap_or_else(|| {
-                    "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: \
-                     `frame-too-large`, `bad-header`, `truncated-frame`, `wrong-size`"
-                        .to_string()
+                    format!(
+                        "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: {}",
+                        quoted(crate::frame::FrameError::NAMES).join(", ")
+                    )
                 });
                 return Err(
                     Error::new(name.span, format!("unknown error name `{}`", name.text))
@@ -83,11 +87,11 @@ impl<'a> Parser<'a, '_> {
             };
             parts.push((Part::Count, span.to(bytes.span)));
             Some(DataMatch::Count(n))
-        } else if c.at_word("from") || c.at_word("truncated") {
+        } else if c.at_word(FROM) || c.at_word(TRUNCATED) {
             None
         } else {
-            c.expect(Exp::Lit("from"));
-            c.expect(Exp::Lit("truncated"));
+            c.expect(Exp::Lit(FROM));
+            c.expect(Exp::Lit(TRUNCATED));
             c.expect(Exp::Desc("a byte count (`N bytes`)"));
             let (value, span) = match parse_value(c) {
                 Ok(v) => v,
@@ -107,13 +111,13 @@ impl<'a> Parser<'a, '_> {
         let mut truncated = false;
         loop {
             if from.is_none()
-                && let Some(tok) = c.eat_word("from")
+                && let Some(tok) = c.eat_word(FROM)
             {
                 parts.push((Part::From, tok.span));
                 from = Some(self.expect_actor(c)?.0);
                 continue;
             }
-            if !truncated && let Some(tok) = c.eat_word("truncated") {
+            if !truncated && let Some(tok) = c.eat_word(TRUNCATED) {
                 parts.push((Part::Truncated, tok.span));
                 truncated = true;
                 continue;
