@@ -186,3 +186,44 @@ fn parsing_is_linear_in_the_file_size() {
     assert!(took < QUICK, "50k unclosed repeats took {took:?}");
     assert!(stderr.contains("more problems"), "{stderr}");
 }
+
+/// Names by the ten thousand and a word of megabytes: the lookups, the "did you mean"
+/// searches and the quoted token in a message stay bounded.
+#[test]
+fn many_names_and_huge_words_stay_linear_and_short() {
+    let word = format!("a: {}\n", "w".repeat(3_000_000));
+    let path = generated("word", word.as_bytes());
+    let start = Instant::now();
+    let stderr = refused(&path, "1:4", "unknown verb `www");
+    assert!(
+        start.elapsed() < QUICK,
+        "a 3 MB word took {:?}",
+        start.elapsed()
+    );
+    assert!(stderr.len() < 2000, "{} bytes of stderr", stderr.len());
+
+    let mut params: String = (0..100_000).map(|i| format!("param: p{i} = 1\n")).collect();
+    params.push_str(&format!("a: send {}\n", vec!["$q"; 20_000].join(" + ")));
+    let path = generated("params", params.as_bytes());
+    let start = Instant::now();
+    let stderr = refused(&path, "100001:9", "undeclared parameter `$q`");
+    assert!(
+        start.elapsed() < QUICK,
+        "100k params took {:?}",
+        start.elapsed()
+    );
+    assert!(stderr.contains("and 99988 more"), "{stderr}");
+
+    let marks: String = (0..50_000)
+        .map(|i| format!("b: mark n{i}\n"))
+        .chain((0..50_000).map(|i| format!("a: wait m{i}\n")))
+        .collect();
+    let path = generated("marks", marks.as_bytes());
+    let start = Instant::now();
+    refused(&path, "50001:9", "nothing marks `m0`");
+    assert!(
+        start.elapsed() < QUICK,
+        "50k marks took {:?}",
+        start.elapsed()
+    );
+}

@@ -36,8 +36,9 @@ impl Diagnostic {
     /// carets stand under the token in a terminal. A line wider than [`MAX_EXCERPT`]
     /// columns is shown as an excerpt around the problem, with `…` where it is cut.
     pub fn render(&self, source: &str) -> String {
+        let message = clipped(&self.message);
         let mut out = if self.line == 0 {
-            format!("{}: {}", self.file, self.message)
+            format!("{}: {message}", self.file)
         } else {
             let index = usize::try_from(self.line - 1).unwrap_or(usize::MAX);
             let text = source.lines().nth(index).unwrap_or("");
@@ -47,11 +48,10 @@ impl Diagnostic {
             let number = self.line.to_string();
             let gutter = " ".repeat(number.len());
             format!(
-                "{}:{}:{}: {}\n{} | {}\n{} | {}{}",
+                "{}:{}:{}: {message}\n{} | {}\n{} | {}{}",
                 self.file,
                 self.line,
                 self.col,
-                self.message,
                 number,
                 shown,
                 gutter,
@@ -65,7 +65,7 @@ impl Diagnostic {
         };
         if let Some(help) = &self.help {
             out.push_str("\nhelp: ");
-            out.push_str(help);
+            out.push_str(&clipped(help));
         }
         out
     }
@@ -88,6 +88,17 @@ impl Diagnostic {
 /// many were left out. A file with a mistake repeated on every line stays readable, and
 /// neither memory nor the terminal grows with the number of mistakes.
 pub const MAX_SHOWN: usize = 50;
+
+/// The longest message or help a diagnostic prints, in characters: a message quotes
+/// the user's token, which can be a megabyte-long word.
+pub const MAX_MESSAGE: usize = 300;
+
+fn clipped(text: &str) -> std::borrow::Cow<'_, str> {
+    match text.char_indices().nth(MAX_MESSAGE) {
+        None => text.into(),
+        Some((cut, _)) => format!("{}…", &text[..cut]).into(),
+    }
+}
 
 /// The widest excerpt of a source line a diagnostic shows, in terminal columns.
 pub const MAX_EXCERPT: usize = 100;
@@ -206,18 +217,38 @@ fn columns(c: char) -> usize {
 
 /// The part of `text` to show, the caret line's padding, and how many carets, for a
 /// problem at character `start` that is `width` characters long.
+///
+/// Only the characters that can be shown are looked at closely, so rendering 50
+/// diagnostics of a megabyte-long line costs a count of its characters each, not a
+/// table lookup per character.
 fn excerpt(text: &str, start: usize, width: usize) -> (String, String, usize) {
-    let chars: Vec<char> = text.chars().collect();
-    let total: usize = chars.iter().map(|&c| columns(c)).sum();
-    let start_in = start.min(chars.len());
-    let (from, to) = if total <= MAX_EXCERPT {
+    let mut used = 0;
+    let short = text.chars().all(|c| {
+        used += columns(c);
+        used <= MAX_EXCERPT
+    });
+    // A long line: from MAX_EXCERPT characters before the problem to 2 * MAX_EXCERPT
+    // after its start, and one more to know whether anything follows.
+    let skip = if short {
+        0
+    } else {
+        start.saturating_sub(MAX_EXCERPT)
+    };
+    let keep = if short {
+        usize::MAX
+    } else {
+        (start - skip).saturating_add(2 * MAX_EXCERPT + 1)
+    };
+    let chars: Vec<char> = text.chars().skip(skip).take(keep).collect();
+    let start = start - skip;
+    let (from, to) = if short {
         (0, chars.len())
     } else {
-        window(&chars, start_in, width)
+        window(&chars, start.min(chars.len()), width)
     };
     let mut shown = String::new();
     let mut pad = String::new();
-    if from > 0 {
+    if skip + from > 0 {
         shown.push('…');
         pad.push(' ');
     }
@@ -234,8 +265,8 @@ fn excerpt(text: &str, start: usize, width: usize) -> (String, String, usize) {
             None => pad.push(' '),
         }
     }
-    let end = start.saturating_add(width);
-    let carets = (start..end.min(start.saturating_add(MAX_EXCERPT)))
+    let end = start.saturating_add(width.min(MAX_EXCERPT));
+    let carets = (start..end)
         .map(|i| match chars.get(i) {
             Some(&c) if i < to => columns(c),
             Some(_) => 0,

@@ -95,20 +95,48 @@ impl Errors {
     }
 }
 
-/// "did you mean `send`?" for the nearest candidate, if one is near enough.
+/// How many candidates a "did you mean" compares at most: a generated file may declare
+/// a hundred thousand names, and a hint is worth little time.
+pub(crate) const MAX_HINT_CANDIDATES: usize = 1000;
+
+/// "did you mean `send`?" for the nearest candidate, if one is near enough (an edit
+/// distance of 1 for names up to 3 characters, 2 for longer ones). Candidates whose
+/// length alone puts them too far are skipped before the distance is computed, so a
+/// megabyte-long word costs nothing.
 pub(crate) fn did_you_mean<'c>(
     name: &str,
     candidates: impl IntoIterator<Item = &'c str>,
 ) -> Option<String> {
+    const LONGEST: usize = 64;
+    if name.len() > 4 * LONGEST {
+        return None;
+    }
+    let len = name.chars().count();
+    let limit = if len <= 3 { 1 } else { 2 };
     let lower = name.to_lowercase();
-    let limit = if name.chars().count() <= 3 { 1 } else { 2 };
     candidates
         .into_iter()
-        .filter(|&c| c != name)
+        .take(MAX_HINT_CANDIDATES)
+        .filter(|&c| c != name && c.chars().count().abs_diff(len) <= limit)
         .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
         .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// How many names a help text lists before it says "and N more".
+pub(crate) const MAX_LISTED: usize = 12;
+
+/// `` `a`, `b` and `c` ``, or the first [`MAX_LISTED`] and "and N more".
+pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    if names.len() <= MAX_LISTED {
+        return join_and(&quoted(names));
+    }
+    format!(
+        "{} and {} more",
+        quoted(&names[..MAX_LISTED]).join(", "),
+        names.len() - MAX_LISTED
+    )
 }
 
 /// `a`, `b` and `c`

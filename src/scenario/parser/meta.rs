@@ -1,11 +1,13 @@
 //! Meta lines: `title:`, `about:`, `tags:` (free text), `param:` (pass 1, before any
 //! other line is parsed) and `timeout:`. The `expect:` checks are in `checks.rs`.
 
+use std::collections::HashMap;
+
 use super::super::ast::Param;
 use super::super::lexer::{Token, TokenKind};
 use super::Parser;
 use super::cursor::{
-    Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, join_and, quoted,
+    Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, list_names,
 };
 use super::values::expect_duration;
 
@@ -56,6 +58,8 @@ pub(crate) fn split_key(key: &str) -> (&str, Option<&str>) {
 /// Pass 1: `param: NAME = DEFAULT` lines.
 pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec<Param> {
     let mut params: Vec<Param> = Vec::new();
+    // Where each name was declared, for duplicates (a set: a file may declare many).
+    let mut lines_of: HashMap<&str, u32> = HashMap::new();
     for line in lines {
         let Some((key, colon)) = meta_key(line) else {
             continue;
@@ -121,16 +125,17 @@ pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec
             );
             continue;
         }
-        if let Some(first) = params.iter().find(|p| p.name == name.text) {
+        if let Some(first) = lines_of.get(name.text) {
             errors.push(Error::new(
                 Span::of(name),
                 format!(
                     "parameter `{}` is declared twice (first on line {})",
-                    name.text, first.line
+                    name.text, first
                 ),
             ));
             continue;
         }
+        lines_of.insert(name.text, key.line);
         params.push(Param {
             name: name.text.to_string(),
             value: default.clone(),
@@ -158,7 +163,7 @@ pub(crate) fn apply_overrides(
         } else {
             format!(
                 "unknown parameter `{name}` in --param: this scenario declares {}",
-                join_and(&quoted(&declared))
+                list_names(&declared)
             )
         };
         errors.push((message, did_you_mean(name, declared.iter().copied())));

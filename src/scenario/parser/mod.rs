@@ -31,7 +31,7 @@ use super::diagnostic::{Collector, Diagnostic};
 use super::lexer::{self, Token, TokenKind};
 use super::limits::{MAX_DEPTH, MAX_REPEAT};
 use super::vocab::MetaKey;
-use cursor::{Cursor, Error, Errors, Exp, PResult, PTok, Span, did_you_mean, join_and, quoted};
+use cursor::{Cursor, Error, Errors, Exp, PResult, PTok, Span, did_you_mean, list_names};
 use meta::{apply_overrides, collect_params, meta_key, split_key};
 use resolve::{Declared, Uses};
 use values::expect_number;
@@ -216,10 +216,7 @@ impl<'a> Parser<'a, '_> {
                 let help = did_you_mean(name, self.param_names.iter().copied())
                     .map(|h| h.replacen('`', "`$", 1))
                     .unwrap_or_else(|| {
-                        format!(
-                            "this scenario declares {}",
-                            join_and(&quoted(&self.param_names))
-                        )
+                        format!("this scenario declares {}", list_names(&self.param_names))
                     });
                 Error::new(span, format!("undeclared parameter `{}`", tok.text)).with_help(help)
             };

@@ -5,7 +5,7 @@
 use std::collections::HashSet;
 
 use super::Parser;
-use super::cursor::{Error, Span, did_you_mean, join_and, quoted};
+use super::cursor::{Error, Span, did_you_mean, list_names};
 
 /// Names used somewhere and checked once the whole file is known.
 #[derive(Default)]
@@ -176,7 +176,7 @@ impl Parser<'_, '_> {
                         span,
                         format!(
                             "`connect` without `to` is ambiguous: {} {} listen",
-                            join_and(&quoted(several)),
+                            list_names(several),
                             if several.len() == 2 { "both" } else { "all" }
                         ),
                     )
