@@ -11,6 +11,18 @@
 //! for the user; `eat_*` reads something optional; `parse_*` builds a construct. The
 //! cursor remembers every token it would have accepted at the current position, so a
 //! syntax error lists them all ("expected `on`, `=>` or end of line, found `x`").
+//!
+//! Where each job lives:
+//! - `mod.rs` (here): the passes, line dispatch, `repeat` blocks and their depth;
+//! - `cursor.rs`: the token cursor, spans, errors and the "did you mean" hint;
+//! - `values.rs`: sizes, numbers, durations, switches, and values (`"a" * 3 + bytes 4`);
+//! - `meta.rs`: `title:`, `about:`, `tags:`, `param:`, `timeout:`; `checks.rs`: `expect:`;
+//! - `steps.rs`: `ACTOR: VERB ...` lines; `options.rs`: `set OPTION VALUE` and codecs;
+//! - `outcomes.rs`: `=> A | B` and whether the verb can see each claim;
+//! - `resolve.rs`: pass 3, names checked against the whole file.
+//!
+//! The limits of `limits.rs` that one line shows (counts, depth, actors, alternatives)
+//! are enforced here, as the line is read.
 
 mod checks;
 mod cursor;
