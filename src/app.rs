@@ -44,7 +44,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Run(args) => run_command(&args),
         Command::Show { scenario } => {
             let (_, _, source) = locate(&scenario)?;
-            print(&source);
+            print(&String::from_utf8_lossy(&source));
             Ok(Outcome::Pass)
         }
         Command::Check { files } => check(&files),
@@ -101,11 +101,11 @@ fn print(text: &str) {
 }
 
 /// Finds a scenario: an existing path or a `.lab` name is a file, anything else a
-/// built-in name. Returns (name, file as shown, source).
-fn locate(arg: &str) -> Result<(String, String, String), Error> {
+/// built-in name. Returns (name, file as shown, source bytes).
+fn locate(arg: &str) -> Result<(String, String, Vec<u8>), Error> {
     let path = Path::new(arg);
     if path.exists() || arg.ends_with(".lab") || arg.contains('/') {
-        let source = std::fs::read_to_string(path)
+        let source = std::fs::read(path)
             .map_err(|e| Error(format!("cannot read scenario file `{arg}`: {e}")))?;
         let name = path
             .file_stem()
@@ -115,7 +115,7 @@ fn locate(arg: &str) -> Result<(String, String, String), Error> {
         return Ok((name, arg.to_string(), source));
     }
     match catalog::find(arg) {
-        Some(b) => Ok((b.name.to_string(), b.file(), b.source.to_string())),
+        Some(b) => Ok((b.name.to_string(), b.file(), b.source.as_bytes().to_vec())),
         None => {
             let hint = match catalog::nearest(arg) {
                 Some(near) => format!("; did you mean `{near}`?"),
@@ -133,11 +133,12 @@ fn locate(arg: &str) -> Result<(String, String, String), Error> {
 fn parse(
     name: &str,
     file: &str,
-    source: &str,
+    source: &[u8],
     params: &[(String, String)],
 ) -> Result<Scenario, Error> {
-    scenario::parse(file, name, source, params).map_err(|diagnostics| {
-        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render(source)).collect();
+    scenario::parse_bytes(file, name, source, params).map_err(|diagnostics| {
+        let source = String::from_utf8_lossy(source);
+        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render(&source)).collect();
         Error(rendered.join("\n"))
     })
 }
@@ -151,7 +152,12 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
     let lang = language(args.lang.as_deref());
     let mut rows = Vec::new();
     for builtin in catalog::all() {
-        let scenario = parse(builtin.name, &builtin.file(), builtin.source, &[])?;
+        let scenario = parse(
+            builtin.name,
+            &builtin.file(),
+            builtin.source.as_bytes(),
+            &[],
+        )?;
         if let Some(tag) = &args.tag
             && !scenario.tags.iter().any(|t| t == tag)
         {
@@ -187,7 +193,7 @@ fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
     let mut errors = Vec::new();
     for path in files {
         let arg = path.display().to_string();
-        let source = match std::fs::read_to_string(path) {
+        let source = match std::fs::read(path) {
             Ok(s) => s,
             Err(e) => {
                 errors.push(format!("cannot read scenario file `{arg}`: {e}"));
@@ -246,7 +252,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         Some(arg) => vec![load(arg, &args.params)?],
         None => catalog::all()
             .iter()
-            .map(|b| parse(b.name, &b.file(), b.source, &args.params))
+            .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &args.params))
             .collect::<Result<_, _>>()?,
     };
     let run_options = |k: u64| RunOptions {

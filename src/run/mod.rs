@@ -28,7 +28,10 @@ use crate::scenario::ast::{Check, CheckKind, Counted, DEFAULT_TIMEOUT, Stat, Sta
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
-#[expect(dead_code, reason = "run_limit and cancel are honoured by the runner next")]
+#[expect(
+    dead_code,
+    reason = "run_limit and cancel are honoured by the runner next"
+)]
 pub struct RunOptions {
     /// Seeds every `random` value; printed in every report so a run can be replayed.
     pub seed: u64,

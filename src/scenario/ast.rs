@@ -6,6 +6,8 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use super::vocab::vocabulary;
+
 /// A whole scenario file, parsed and checked, with its parameters already substituted.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Scenario {
@@ -280,15 +282,18 @@ pub enum CheckKind {
     },
 }
 
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Stat {
-    Count,
-    Min,
-    P50,
-    P90,
-    P99,
-    Max,
-    Mean,
+vocabulary! {
+    /// A timer's statistic in `expect: NAME STAT OP BOUND`; `Stat::name` is also how
+    /// reports label it.
+    pub enum Stat {
+        Count = "count",
+        Min = "min",
+        P50 = "p50",
+        P90 = "p90",
+        P99 = "p99",
+        Max = "max",
+        Mean = "mean",
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

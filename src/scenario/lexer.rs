@@ -3,7 +3,8 @@
 //! fails; what it cannot make sense of becomes an `Unknown` token or an
 //! unterminated `Str`, and the parser reports it.
 
-/// What a token is. Strings keep their quotes and escapes; see [`unescape`].
+/// What a token is. Strings keep their quotes and escapes; see
+/// [`crate::text::escape::unescape`].
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum TokenKind {
     /// Spaces, tabs, a stray `\r`, a byte-order mark.
@@ -190,27 +191,33 @@ fn line_end(rest: &str) -> usize {
 }
 
 /// A string runs to the closing quote; a backslash protects the next character. A string
-/// that meets the end of the line first is unterminated and ends there.
+/// that meets the end of the line first is unterminated and ends there (before `\r\n`).
+///
+/// The scan stops at the string's own end: looking for the end of the line first would
+/// read the rest of the line once per string, quadratic in a line of many strings.
 fn string_token(rest: &str) -> (TokenKind, usize) {
-    let end = line_end(rest);
-    let mut chars = rest[..end].char_indices().skip(1);
-    while let Some((i, ch)) = chars.next() {
-        match ch {
-            '"' => return (TokenKind::Str { terminated: true }, i + 1),
-            '\\' => {
-                chars.next();
-            }
-            _ => {}
+    let bytes = rest.as_bytes();
+    let mut i = 1;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'"' => return (TokenKind::Str { terminated: true }, i + 1),
+            b'\\' if bytes.get(i + 1).is_some_and(|&b| b != b'\n') => i += 2,
+            b'\n' => break,
+            _ => i += 1,
         }
     }
+    // Unterminated: the string ends at the newline, or at the `\r` of a `\r\n`.
+    let end = if i > 1 && bytes.get(i) == Some(&b'\n') && bytes[i - 1] == b'\r' {
+        i - 1
+    } else {
+        i.min(bytes.len())
+    };
     (TokenKind::Str { terminated: false }, end)
 }
 
-pub(crate) use crate::text::escape::unescape;
-
 #[cfg(test)]
 mod tests {
-    use super::{TokenKind as K, lex, unescape};
+    use super::{TokenKind as K, lex};
 
     fn kinds(src: &str) -> Vec<(K, &str)> {
         lex(src).into_iter().map(|t| (t.kind, t.text)).collect()
@@ -237,7 +244,7 @@ mod tests {
         ] {
             round_trip(src);
         }
-        for sample in crate::scenario::parser::tests::SAMPLES {
+        for sample in crate::scenario::parser::test_support::SAMPLES {
             round_trip(sample);
         }
     }
@@ -350,42 +357,5 @@ mod tests {
                 ("y", 32, 3, 1),
             ]
         );
-    }
-
-    #[test]
-    fn unescape_every_escape() {
-        assert_eq!(
-            unescape(r#"a\n\r\t\0\\\"\x41\xff\u{e9}\u{1F600}"#),
-            Ok([
-                b"a\n\r\t\0\\\"A\xff".as_slice(),
-                "é".as_bytes(),
-                "😀".as_bytes()
-            ]
-            .concat())
-        );
-        assert_eq!(unescape("中"), Ok("中".as_bytes().to_vec()));
-    }
-
-    #[test]
-    fn unescape_errors_say_where_and_what() {
-        let e = unescape(r"ab\q").unwrap_err();
-        assert_eq!(
-            (e.start, e.len, e.message.as_str()),
-            (2, 2, "unknown escape `\\q`")
-        );
-        let e = unescape(r"\x4g").unwrap_err();
-        assert_eq!(
-            (e.start, e.len, e.message.as_str()),
-            (0, 3, "`\\x` needs exactly two hex digits")
-        );
-        let e = unescape(r"x\u{110000}").unwrap_err();
-        assert_eq!(
-            (e.start, e.len, e.message.as_str()),
-            (1, 10, "`\\u{110000}` is not a Unicode character")
-        );
-        let e = unescape(r"\u41").unwrap_err();
-        assert_eq!(e.message, "`\\u` needs braces: `\\u{HHHH}`");
-        let e = unescape(r"\u{41").unwrap_err();
-        assert_eq!(e.message, "`\\u{` is not closed with `}`");
     }
 }

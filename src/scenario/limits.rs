@@ -1,49 +1,138 @@
-//! Sizes a run can afford. A scenario is text anyone can write; `recv 1000000M` or
-//! `repeat 100000000 { ... }` must be refused with a message, not end the process when
-//! the allocation fails.
+//! What a run can afford. A scenario is text anyone can write (or generate); every
+//! number in it that multiplies work or memory has a limit here, and exceeding one is a
+//! `check` error that names the limit and points at the line, never a run that spins,
+//! overflows its stack or ends the process when an allocation fails.
+//!
+//! The parser enforces the limits it can see on one line (counts, depth, actors); this
+//! file holds the numbers and the checks that need the whole file (steps, buffer sizes,
+//! the run's duration).
+
+use std::time::Duration;
 
 use super::Diagnostic;
 use super::ast::{Action, Item, RecvMode, Scenario, Step, Value};
+use super::diagnostic::Collector;
 use super::value;
 
-/// The largest recv buffer, recv frame chunk, or value a step may use.
+/// The largest file `parse` reads: a hand-written scenario is a few KiB.
+pub const MAX_SOURCE_BYTES: usize = 4 * 1024 * 1024;
+/// The largest recv buffer, recv frame chunk, `max-frame`, or value a step may use.
 pub const MAX_BYTES: usize = 64 * 1024 * 1024;
 /// How many steps a run may carry out, repeats counted (every step is an event kept in
 /// memory until the run is reported).
 pub const MAX_STEPS: u64 = 1_000_000;
+/// The largest count of a `repeat N {` block (an empty block still loops).
+pub const MAX_REPEAT: u64 = 1_000_000;
+/// How deep `repeat` blocks may nest. The runner walks blocks recursively, one stack
+/// frame per level, so this bounds its stack depth.
+pub const MAX_DEPTH: usize = 32;
+/// How many parts one value stands for: each string, `hex`, `bytes` or `random` counts
+/// once per repetition (`"ab" * 1000 + bytes 5` is 1001). Making or matching a value
+/// visits every part, so this bounds the work even of a value of no bytes
+/// (`"" * 1000000000`).
+pub const MAX_VALUE_PARTS: u64 = 1_000_000;
+/// How many alternatives (`A | B | ...`) an expectation may list.
+pub const MAX_ALTERNATIVES: usize = 16;
+/// How many actors a scenario may have: each is a thread of its own.
+pub const MAX_ACTORS: usize = 64;
+/// How long a whole run may last unless the command line says otherwise; a file whose
+/// sleeps alone take longer is refused by [`check_run_limit`].
+pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// Every step over a limit, and the whole file when its repeats add up to too many steps.
 pub(crate) fn check(file: &str, scenario: &Scenario) -> Vec<Diagnostic> {
-    let mut problems = Vec::new();
+    let mut problems = Collector::new(file);
     let total = walk(&scenario.body, &mut |step| {
         if let Some(message) = oversized(step) {
-            problems.push(Diagnostic {
-                file: file.to_string(),
-                line: step.line,
-                col: step.col,
-                width: step.action.verb().chars().count() as u32,
+            problems.push(
+                (step.line, step.col, verb_width(step)),
                 message,
-                help: Some(format!(
+                Some(format!(
                     "stickylab keeps buffers and values to {} MiB",
                     MAX_BYTES / (1024 * 1024)
                 )),
-            });
+            );
         }
     });
     if total > MAX_STEPS {
         let first = first_repeat_line(&scenario.body).unwrap_or(1);
-        problems.push(Diagnostic {
-            file: file.to_string(),
-            line: first,
-            col: 1,
-            width: 6,
-            message: format!(
-                "the repeats add up to {total} steps; a run may carry out at most {MAX_STEPS}"
-            ),
-            help: Some("make the repeat counts smaller, or run the scenario with --repeat".into()),
-        });
+        problems.push(
+            (first, 1, 6),
+            format!("the repeats add up to {total} steps; a run may carry out at most {MAX_STEPS}"),
+            Some("make the repeat counts smaller, or run the scenario with --repeat".into()),
+        );
     }
-    problems
+    problems.into_vec()
+}
+
+fn verb_width(step: &Step) -> u32 {
+    u32::try_from(step.action.verb().chars().count()).unwrap_or(1)
+}
+
+/// Refuses a scenario whose sleeps alone outlast `limit`: actors run side by side, so
+/// the run lasts at least as long as the sleepiest actor's sleeps, repeats multiplied
+/// (`repeat 1000000 { client: sleep 4s }` is 46 days). Points at that actor's first
+/// sleep. Other waits end with the peer or the deadline, so only sleeps are certain.
+pub fn check_run_limit(file: &str, scenario: &Scenario, limit: Duration) -> Option<Diagnostic> {
+    scenario.actors.iter().find_map(|actor| {
+        let mut total = Duration::ZERO;
+        let mut first = None;
+        sleeps(&scenario.body, actor, 1, &mut total, &mut first);
+        let (step, times) = first?;
+        (total > limit).then(|| {
+            let runs = if times > 1 {
+                format!(" (this sleep runs {times} times)")
+            } else {
+                String::new()
+            };
+            Diagnostic {
+                file: file.to_string(),
+                line: step.line,
+                col: step.col,
+                width: verb_width(step),
+                message: format!(
+                    "`{actor}` sleeps {} in all{runs}; a run may last at most {}",
+                    humantime::format_duration(total),
+                    humantime::format_duration(limit)
+                ),
+                help: Some(
+                    "the run limit bounds a whole run; make the sleeps or the repeat counts smaller"
+                        .into(),
+                ),
+            }
+        })
+    })
+}
+
+/// Adds `actor`'s sleeps in `items`, each `times` times (saturating), and remembers the
+/// first sleep with how often it runs. Recursion is bounded by [`MAX_DEPTH`].
+fn sleeps<'s>(
+    items: &'s [Item],
+    actor: &str,
+    times: u64,
+    total: &mut Duration,
+    first: &mut Option<(&'s Step, u64)>,
+) {
+    for item in items {
+        match item {
+            Item::Step(step) => {
+                if let Action::Sleep(d) = &step.action
+                    && step.actor == actor
+                {
+                    let n = u32::try_from(times).unwrap_or(u32::MAX);
+                    *total = total.saturating_add(d.saturating_mul(n));
+                    first.get_or_insert((step, times));
+                }
+            }
+            Item::Repeat(block) => sleeps(
+                &block.body,
+                actor,
+                times.saturating_mul(block.count),
+                total,
+                first,
+            ),
+        }
+    }
 }
 
 /// Visits every step once and returns how many steps a run carries out.
@@ -87,7 +176,10 @@ fn oversized(step: &Step) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use crate::scenario::parse;
+    use std::time::Duration;
+
+    use super::check_run_limit;
+    use crate::scenario::{parse, parser};
 
     fn messages(source: &str) -> Vec<String> {
         match parse("big.lab", "big", source, &[]) {
@@ -121,5 +213,50 @@ mod tests {
         assert_eq!(out.len(), 1, "{out:?}");
         assert!(out[0].contains("1001000 steps"), "{}", out[0]);
         assert!(messages("repeat 1000 {\n  a: mark x\n}\n").is_empty());
+    }
+
+    fn run_limit(source: &str, limit: Duration) -> Option<String> {
+        let scenario = parser::parse("t.lab", "t", source, &[]).ok()?;
+        check_run_limit("t.lab", &scenario, limit).map(|d| d.render(source))
+    }
+
+    #[test]
+    fn sleeps_over_the_run_limit_point_at_the_first_sleep() {
+        let src = "a: mark x
+repeat 1000000 {
+  client: sleep 4s
+}
+";
+        let out = run_limit(src, super::DEFAULT_RUN_LIMIT).unwrap_or_default();
+        assert!(
+            out.starts_with(
+                "t.lab:3:11: `client` sleeps 1month 15days 20h 33m 4s in all \
+                 (this sleep runs 1000000 times); a run may last at most 10m"
+            ),
+            "{out}"
+        );
+        // Actors sleep side by side: two of 6 minutes each take 6 minutes.
+        let src = "a: sleep 6m
+b: sleep 6m
+";
+        assert_eq!(run_limit(src, super::DEFAULT_RUN_LIMIT), None);
+        assert!(
+            run_limit(
+                "a: sleep 6m
+a: sleep 6m
+",
+                super::DEFAULT_RUN_LIMIT
+            )
+            .is_some()
+        );
+        // Saturating, not overflowing.
+        let src = "repeat 1000000 {
+ repeat 1000000 {
+  a: sleep 100000000000000s
+ }
+}
+";
+        assert!(run_limit(src, Duration::MAX).is_none());
+        assert!(run_limit(src, Duration::from_secs(1)).is_some());
     }
 }

@@ -357,6 +357,43 @@ mod tests {
         }
     }
 
+    #[test]
+    fn unescape_every_escape() {
+        assert_eq!(
+            unescape(r#"a\n\r\t\0\\\"\x41\xff\u{e9}\u{1F600}"#),
+            Ok([
+                b"a\n\r\t\0\\\"A\xff".as_slice(),
+                "é".as_bytes(),
+                "😀".as_bytes()
+            ]
+            .concat())
+        );
+        assert_eq!(unescape("中"), Ok("中".as_bytes().to_vec()));
+    }
+
+    #[test]
+    fn unescape_errors_say_where_and_what() {
+        let e = unescape(r"ab\q").unwrap_err();
+        assert_eq!(
+            (e.start, e.len, e.message.as_str()),
+            (2, 2, "unknown escape `\\q`")
+        );
+        let e = unescape(r"\x4g").unwrap_err();
+        assert_eq!(
+            (e.start, e.len, e.message.as_str()),
+            (0, 3, "`\\x` needs exactly two hex digits")
+        );
+        let e = unescape(r"x\u{110000}").unwrap_err();
+        assert_eq!(
+            (e.start, e.len, e.message.as_str()),
+            (1, 10, "`\\u{110000}` is not a Unicode character")
+        );
+        let e = unescape(r"\u41").unwrap_err();
+        assert_eq!(e.message, "`\\u` needs braces: `\\u{HHHH}`");
+        let e = unescape(r"\u{41").unwrap_err();
+        assert_eq!(e.message, "`\\u{` is not closed with `}`");
+    }
+
     proptest! {
         /// Whatever the bytes, what a report prints between quotes reads back, through
         /// the scenario lexer, as the same bytes.

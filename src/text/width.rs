@@ -15,9 +15,15 @@ pub fn char_width(c: char) -> usize {
     UnicodeWidthChar::width(c).unwrap_or(1)
 }
 
+/// The characters of scripts written without spaces between words (CJK ideographs,
+/// kana, Hangul, full-width punctuation): the wide characters that are not emoji.
+pub fn written_without_spaces(c: char) -> bool {
+    char_width(c) == 2 && !('\u{1f000}'..'\u{20000}').contains(&c)
+}
+
 #[cfg(test)]
 mod tests {
-    use super::{char_width, str_width};
+    use super::{char_width, str_width, written_without_spaces};
 
     #[test]
     fn cjk_takes_two_columns() {
@@ -27,6 +33,8 @@ mod tests {
         assert_eq!(str_width("hello▏world"), 11);
         assert_eq!(char_width('包'), 2);
         assert_eq!(char_width('a'), 1);
+        assert!(written_without_spaces('包') && written_without_spaces('，'));
+        assert!(!written_without_spaces('a') && !written_without_spaces('😀'));
     }
 
     #[test]

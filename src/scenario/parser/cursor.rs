@@ -1,0 +1,356 @@
+//! The significant tokens of one line as a cursor: `peek`, `bump`, `eat_*` (optional
+//! tokens) and `fail` (a user-facing error listing every token the cursor would have
+//! accepted here). Also the pieces every parser file shares: [`Span`], [`Error`] and the
+//! "did you mean" hint.
+
+use super::super::diagnostic::Collector;
+use super::super::lexer::{Token, TokenKind};
+
+/// Where a problem is: a line, a column (1-based, in characters) and a width.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct Span {
+    pub(crate) line: u32,
+    pub(crate) col: u32,
+    pub(crate) width: u32,
+}
+
+impl Span {
+    pub(crate) fn of(tok: &Token<'_>) -> Span {
+        Span {
+            line: tok.line,
+            col: tok.col,
+            width: tok.width().max(1),
+        }
+    }
+
+    /// From the start of `self` to the end of `other`, when both are on one line.
+    pub(crate) fn to(self, other: Span) -> Span {
+        if other.line != self.line || other.col < self.col {
+            return self;
+        }
+        Span {
+            width: (other.col + other.width).saturating_sub(self.col).max(1),
+            ..self
+        }
+    }
+
+    /// A part of a token: `len` characters from `start` (both in characters).
+    pub(crate) fn inner(self, start: usize, len: usize) -> Span {
+        let start = u32::try_from(start).unwrap_or(u32::MAX);
+        let len = u32::try_from(len).unwrap_or(u32::MAX);
+        Span {
+            line: self.line,
+            col: self.col.saturating_add(start),
+            width: len.max(1),
+        }
+    }
+}
+
+/// A problem found while parsing, before it knows its file.
+#[derive(Debug)]
+pub(crate) struct Error {
+    pub(crate) span: Span,
+    pub(crate) message: String,
+    pub(crate) help: Option<String>,
+}
+
+impl Error {
+    pub(crate) fn new(span: Span, message: impl Into<String>) -> Error {
+        Error {
+            span,
+            message: message.into(),
+            help: None,
+        }
+    }
+
+    pub(crate) fn help(mut self, help: Option<String>) -> Error {
+        self.help = help;
+        self
+    }
+
+    pub(crate) fn with_help(self, help: impl Into<String>) -> Error {
+        self.help(Some(help.into()))
+    }
+}
+
+pub(crate) type PResult<T> = Result<T, Error>;
+
+/// Every problem of the file so far, bounded (see [`Collector`]).
+pub(crate) struct Errors(pub(crate) Collector);
+
+impl Errors {
+    pub(crate) fn push(&mut self, e: Error) {
+        let Span { line, col, width } = e.span;
+        self.0.push((line, col, width), e.message, e.help);
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Whether a problem at `span` would be shown: a hint that searches many names
+    /// ("did you mean") is worth its time only then.
+    pub(crate) fn wants(&self, span: Span) -> bool {
+        self.0.would_keep(span.line, span.col)
+    }
+}
+
+/// How many candidates a "did you mean" compares at most: a generated file may declare
+/// a hundred thousand names, and a hint is worth little time.
+pub(crate) const MAX_HINT_CANDIDATES: usize = 1000;
+
+/// "did you mean `send`?" for the nearest candidate, if one is near enough (an edit
+/// distance of 1 for names up to 3 characters, 2 for longer ones). Candidates whose
+/// length alone puts them too far are skipped before the distance is computed, so a
+/// megabyte-long word costs nothing.
+pub(crate) fn did_you_mean<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<String> {
+    const LONGEST: usize = 64;
+    if name.len() > 4 * LONGEST {
+        return None;
+    }
+    let len = name.chars().count();
+    let limit = if len <= 3 { 1 } else { 2 };
+    let lower = name.to_lowercase();
+    candidates
+        .into_iter()
+        .take(MAX_HINT_CANDIDATES)
+        .filter(|&c| c != name && c.chars().count().abs_diff(len) <= limit)
+        .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
+        .filter(|&(d, _)| d <= limit)
+        .min_by_key(|&(d, _)| d)
+        .map(|(_, c)| format!("did you mean `{c}`?"))
+}
+
+/// How many names a help text lists before it says "and N more".
+pub(crate) const MAX_LISTED: usize = 12;
+
+/// `` `a`, `b` and `c` ``, or the first [`MAX_LISTED`] and "and N more".
+pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
+    if names.len() <= MAX_LISTED {
+        return join_and(&quoted(names));
+    }
+    format!(
+        "{} and {} more",
+        quoted(&names[..MAX_LISTED]).join(", "),
+        names.len() - MAX_LISTED
+    )
+}
+
+/// `a`, `b` and `c`
+pub(crate) fn join_and<S: AsRef<str>>(items: &[S]) -> String {
+    join_with(items, " and ")
+}
+
+pub(crate) fn join_with<S: AsRef<str>>(items: &[S], last: &str) -> String {
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            out.push_str(if i + 1 == items.len() { last } else { ", " });
+        }
+        out.push_str(item.as_ref());
+    }
+    out
+}
+
+pub(crate) fn quoted(names: &[impl AsRef<str>]) -> Vec<String> {
+    names.iter().map(|n| format!("`{}`", n.as_ref())).collect()
+}
+
+pub(crate) fn is_actor_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars.next().is_some_and(|c| c.is_ascii_lowercase())
+        && chars.all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '_' || c == '-')
+}
+
+pub(crate) fn is_param_name(name: &str) -> bool {
+    let mut chars = name.chars();
+    chars
+        .next()
+        .is_some_and(|c| c.is_ascii_alphabetic() || c == '_')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '-')
+}
+
+/// A token as the parser sees it: after parameter substitution, with the span to blame.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct PTok<'a> {
+    pub(crate) kind: TokenKind,
+    pub(crate) text: &'a str,
+    pub(crate) span: Span,
+    /// Came from a parameter's value (its span is the `$name`'s).
+    pub(crate) subst: bool,
+}
+
+impl PTok<'_> {
+    pub(crate) fn is_word(&self, w: &str) -> bool {
+        self.kind == TokenKind::Word && self.text == w
+    }
+}
+
+/// One thing the cursor would have accepted.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Exp {
+    /// A literal token, shown in backquotes.
+    Lit(&'static str),
+    /// A description ("a size (like `1024` or `64K`)").
+    Desc(&'static str),
+}
+
+impl Exp {
+    pub(crate) fn show(self) -> String {
+        match self {
+            Exp::Lit(s) => format!("`{s}`"),
+            Exp::Desc(s) => s.to_string(),
+        }
+    }
+}
+
+pub(crate) const A_SIZE: Exp = Exp::Desc("a size (like `1024` or `64K`)");
+pub(crate) const A_NUMBER: Exp = Exp::Desc("a whole number");
+pub(crate) const A_DURATION: Exp = Exp::Desc("a duration (like `40ms`, `1s` or `250us`)");
+pub(crate) const AN_ACTOR: Exp = Exp::Desc("an actor name");
+pub(crate) const A_NAME: Exp = Exp::Desc("a name");
+
+/// The significant tokens of one line and what has been tried at the current one.
+pub(crate) struct Cursor<'t, 'a> {
+    toks: &'t [PTok<'a>],
+    pos: usize,
+    expected: Vec<Exp>,
+    /// Where "end of line" is, for errors about a missing token.
+    eol: Span,
+}
+
+impl<'t, 'a> Cursor<'t, 'a> {
+    pub(crate) fn new(toks: &'t [PTok<'a>]) -> Self {
+        let eol = toks.last().map_or(
+            Span {
+                line: 0,
+                col: 1,
+                width: 1,
+            },
+            |t| Span {
+                line: t.span.line,
+                col: t.span.col.saturating_add(t.span.width),
+                width: 1,
+            },
+        );
+        Cursor {
+            toks,
+            pos: 0,
+            expected: Vec::new(),
+            eol,
+        }
+    }
+
+    pub(crate) fn peek(&self) -> Option<PTok<'a>> {
+        self.toks.get(self.pos).copied()
+    }
+
+    pub(crate) fn peek_kind(&self) -> Option<TokenKind> {
+        self.peek().map(|t| t.kind)
+    }
+
+    pub(crate) fn bump(&mut self) -> Option<PTok<'a>> {
+        let tok = self.peek()?;
+        self.pos += 1;
+        self.expected.clear();
+        Some(tok)
+    }
+
+    pub(crate) fn expect(&mut self, e: Exp) {
+        if !self.expected.contains(&e) {
+            self.expected.push(e);
+        }
+    }
+
+    pub(crate) fn at_word(&self, w: &str) -> bool {
+        self.peek().is_some_and(|t| t.is_word(w))
+    }
+
+    /// The word `w` if it comes next; else remembers that it would have been accepted.
+    pub(crate) fn eat_word(&mut self, w: &'static str) -> Option<PTok<'a>> {
+        if self.at_word(w) {
+            self.bump()
+        } else {
+            self.expect(Exp::Lit(w));
+            None
+        }
+    }
+
+    pub(crate) fn eat(&mut self, kind: TokenKind, lit: &'static str) -> Option<PTok<'a>> {
+        if self.peek_kind() == Some(kind) {
+            self.bump()
+        } else {
+            self.expect(Exp::Lit(lit));
+            None
+        }
+    }
+
+    /// The next token if it is a word; else remembers `what`.
+    pub(crate) fn eat_any_word(&mut self, what: Exp) -> Option<PTok<'a>> {
+        if self.peek_kind() == Some(TokenKind::Word) {
+            self.bump()
+        } else {
+            self.expect(what);
+            None
+        }
+    }
+
+    /// The span of the token taken last (or of the line's start).
+    pub(crate) fn last_span(&self) -> Span {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .map_or(self.here(), |t| t.span)
+    }
+
+    pub(crate) fn here(&self) -> Span {
+        self.peek().map_or(self.eol, |t| t.span)
+    }
+
+    /// "expected A, B or C, found X", with a did-you-mean among the literal words.
+    pub(crate) fn fail(&self) -> Error {
+        let found = match self.peek() {
+            None => "end of line".to_string(),
+            Some(t) if matches!(t.kind, TokenKind::Str { .. }) => "a string".to_string(),
+            Some(t) => format!("`{}`", t.text),
+        };
+        let shown: Vec<String> = self.expected.iter().map(|e| e.show()).collect();
+        let message = if shown.is_empty() {
+            format!("unexpected {found}")
+        } else {
+            format!("expected {}, found {found}", join_with(&shown, " or "))
+        };
+        let lits = self.expected.iter().filter_map(|e| match e {
+            Exp::Lit(s) => Some(*s),
+            Exp::Desc(_) => None,
+        });
+        let help = match self.peek() {
+            Some(t) if t.kind == TokenKind::Word => did_you_mean(t.text, lits),
+            Some(t) if t.kind == TokenKind::Eq && self.expected.contains(&Exp::Lit("==")) => {
+                Some("did you mean `==`?".into())
+            }
+            Some(t) if t.kind == TokenKind::Arrow && self.expected.contains(&Exp::Lit(">=")) => {
+                Some("did you mean `>=`?".into())
+            }
+            _ => None,
+        };
+        Error::new(self.here(), message).help(help)
+    }
+
+    pub(crate) fn fail_expecting(&mut self, what: Exp) -> Error {
+        self.expect(what);
+        self.fail()
+    }
+
+    /// Nothing may follow.
+    pub(crate) fn expect_end(&mut self) -> PResult<()> {
+        if self.peek().is_none() {
+            Ok(())
+        } else {
+            Err(self.fail_expecting(Exp::Desc("end of line")))
+        }
+    }
+}

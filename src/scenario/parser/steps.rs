@@ -1,0 +1,372 @@
+//! Step lines: `ACTOR: VERB ARGS... [on TARGET] [=> EXPECTATION]`, each verb with its
+//! own words and options. The expectation after `=>` is read by `outcomes.rs`.
+
+use std::net::Shutdown;
+
+use super::super::ast::{
+    Action, DEFAULT_BACKLOG, DgramKind, Expectation, FRAME_CHUNK, Item, RecvMode, Step, StreamKind,
+};
+use super::super::lexer::TokenKind;
+use super::super::limits::MAX_ACTORS;
+use super::super::vocab::{MetaKey, Verb};
+use super::Parser;
+use super::cursor::{
+    A_NUMBER, AN_ACTOR, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean, is_actor_name,
+    join_and, quoted,
+};
+use super::meta::text_until_comment;
+use super::options::{expect_codec, expect_option};
+use super::outcomes::check_part;
+use super::values::{expect_duration, expect_name, expect_number, expect_size, parse_value};
+
+impl<'a> Parser<'a, '_> {
+    pub(crate) fn parse_step(
+        &mut self,
+        c: &mut Cursor<'_, 'a>,
+        actor: PTok<'a>,
+        toks: &[PTok<'a>],
+        substituted: bool,
+    ) -> PResult<()> {
+        if !is_actor_name(actor.text) {
+            let lower = actor.text.to_lowercase();
+            let help = if is_actor_name(&lower) && MetaKey::from_name(&lower).is_none() {
+                format!("did you mean `{lower}`?")
+            } else {
+                "an actor's name is lower-case letters, digits, `_` and `-`, starting with a letter"
+                    .to_string()
+            };
+            return Err(
+                Error::new(actor.span, format!("`{}` is not an actor name", actor.text))
+                    .with_help(help),
+            );
+        }
+        if MetaKey::from_name(actor.text).is_some() {
+            return Err(Error::new(
+                actor.span,
+                format!(
+                    "`{}` is a meta key and cannot be an actor's name",
+                    actor.text
+                ),
+            ));
+        }
+        if !self.declared.actors.contains(actor.text) {
+            if self.declared.actors.len() == MAX_ACTORS {
+                self.errors.push(
+                    Error::new(
+                        actor.span,
+                        format!(
+                            "`{}` would be actor number {}; a scenario may have at most {MAX_ACTORS}",
+                            actor.text,
+                            MAX_ACTORS + 1
+                        ),
+                    )
+                    .with_help("each actor is a thread of its own; let one actor do several jobs"),
+                );
+            }
+            self.declared.actors.insert(actor.text);
+        }
+        if !substituted {
+            return Ok(());
+        }
+
+        let Some(verb) = c.eat_any_word(Exp::Desc("a verb")) else {
+            return Err(c.fail());
+        };
+        let action = self.parse_action(c, actor.text, verb)?;
+
+        let on = match c.eat_word("on") {
+            Some(_) => Some(self.expect_actor(c)?),
+            None => None,
+        };
+        if action == Action::Accept {
+            let own = on.is_none();
+            let (owner, span) = on.clone().unwrap_or((actor.text.to_string(), verb.span));
+            self.uses.listeners.push((owner, span, own));
+        }
+        let on = on.map(|(name, _)| name);
+        let mut parts = Vec::new();
+        let expect = match c.eat(TokenKind::Arrow, "=>") {
+            Some(_) => Some(self.parse_expectation(c, &mut parts)?),
+            None => None,
+        };
+        c.expect_end()?;
+
+        for (part, span) in parts {
+            if let Err(e) = check_part(&action, part, span) {
+                self.errors.push(e);
+            }
+        }
+        let after = |kind: TokenKind| {
+            let start = toks
+                .iter()
+                .position(|t| t.kind == kind)
+                .map_or(0, |i| i + 1);
+            text_until_comment(toks[start..].iter().map(|t| (t.kind, t.text)))
+        };
+        let expect = expect.map(|alternatives| Expectation {
+            alternatives,
+            text: after(TokenKind::Arrow),
+        });
+        self.push_item(Item::Step(Step {
+            actor: actor.text.to_string(),
+            line: verb.span.line,
+            col: verb.span.col,
+            text: after(TokenKind::Colon),
+            action,
+            on,
+            expect,
+        }));
+        Ok(())
+    }
+
+    fn parse_action(
+        &mut self,
+        c: &mut Cursor<'_, 'a>,
+        actor: &str,
+        verb: PTok<'a>,
+    ) -> PResult<Action> {
+        let Some(known) = Verb::from_name(verb.text) else {
+            return Err(unknown_verb(actor, verb));
+        };
+        let action = match known {
+            Verb::Listen => {
+                if let Some(again) = c.eat_word("again") {
+                    if !self.declared.listeners.contains(actor) {
+                        self.errors.push(
+                            Error::new(
+                                verb.span.to(again.span),
+                                format!("`listen again` needs an earlier `listen` by `{actor}`"),
+                            )
+                            .with_help(
+                                "`listen again` binds the address this actor listened on before",
+                            ),
+                        );
+                    }
+                    Action::ListenAgain
+                } else {
+                    let kind = if c.eat_word("tcp").is_some() {
+                        StreamKind::Tcp
+                    } else if c.eat_word("unix").is_some() {
+                        StreamKind::Unix
+                    } else {
+                        StreamKind::Tcp
+                    };
+                    let backlog = match c.eat_word("backlog") {
+                        Some(_) => {
+                            let (n, span) = expect_number(c, A_NUMBER)?;
+                            u32::try_from(n).map_err(|_| {
+                                Error::new(span, format!("a backlog of {n} is too large"))
+                            })?
+                        }
+                        None => DEFAULT_BACKLOG,
+                    };
+                    self.declared.listeners.insert(actor);
+                    Action::Listen { kind, backlog }
+                }
+            }
+            Verb::Connect => match c.eat_word("to") {
+                Some(_) => {
+                    let (to, span) = self.expect_actor(c)?;
+                    self.uses.listeners.push((to.clone(), span, false));
+                    Action::Connect { to: Some(to) }
+                }
+                None => {
+                    self.uses.bare_connects.push(verb.span);
+                    Action::Connect { to: None }
+                }
+            },
+            Verb::Accept => Action::Accept,
+            Verb::Close => match c.eat_word("listener") {
+                Some(_) => Action::CloseListener,
+                None => Action::Close,
+            },
+            Verb::Shutdown => {
+                let how = [
+                    ("write", Shutdown::Write),
+                    ("read", Shutdown::Read),
+                    ("both", Shutdown::Both),
+                ]
+                .into_iter()
+                .find_map(|(w, how)| c.eat_word(w).map(|_| how))
+                .ok_or_else(|| c.fail())?;
+                Action::Shutdown(how)
+            }
+            Verb::Bind => {
+                let kind = [
+                    ("udp", DgramKind::Udp),
+                    ("unix-dgram", DgramKind::UnixDgram),
+                ]
+                .into_iter()
+                .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
+                .ok_or_else(|| c.fail())?;
+                self.declared.binders.insert(actor);
+                Action::Bind(kind)
+            }
+            Verb::Send => match c.eat_word("frame") {
+                Some(_) => {
+                    let codec = expect_codec(c)?;
+                    let (value, _) = parse_value(c)?;
+                    Action::SendFrame { codec, value }
+                }
+                None => Action::Send(parse_value(c)?.0),
+            },
+            Verb::SendAll => Action::SendAll(parse_value(c)?.0),
+            Verb::Recv => {
+                if c.eat_word("exactly").is_some() {
+                    Action::Recv(RecvMode::Exactly(expect_size(c)?.0))
+                } else if c.eat_word("until").is_some() {
+                    if c.eat_word("eof").is_none() {
+                        return Err(c.fail());
+                    }
+                    Action::Recv(RecvMode::UntilEof)
+                } else if c.eat_word("frame").is_some() {
+                    let codec = expect_codec(c)?;
+                    let chunk = match c.eat_word("chunk") {
+                        Some(_) => {
+                            let (n, span) = expect_size(c)?;
+                            if n == 0 {
+                                return Err(Error::new(span, "`chunk` must be at least 1"));
+                            }
+                            n
+                        }
+                        None => FRAME_CHUNK,
+                    };
+                    Action::RecvFrame { codec, chunk }
+                } else {
+                    Action::Recv(RecvMode::Once(expect_size(c)?.0))
+                }
+            }
+            Verb::SendTo => {
+                let (to, span) = self.expect_actor(c)?;
+                self.uses.binders.push((to.clone(), span));
+                let (value, _) = parse_value(c)?;
+                Action::SendTo { to, value }
+            }
+            Verb::RecvFrom => Action::RecvFrom(expect_size(c)?.0),
+            Verb::Set => Action::Set(expect_option(c)?),
+            Verb::Sleep => Action::Sleep(expect_duration(c)?.0),
+            Verb::Mark => {
+                let name = expect_name(c)?;
+                if matches!(name.text, "readable" | "drained" | "acked") {
+                    return Err(Error::new(
+                        name.span,
+                        format!("`{}` cannot be a mark's name", name.text),
+                    )
+                    .with_help(format!(
+                        "`wait {}` has its own meaning; pick another name",
+                        name.text
+                    )));
+                }
+                self.declared.marks.insert(name.text);
+                Action::Mark(name.text.to_string())
+            }
+            Verb::Wait => {
+                if c.eat_word("readable").is_some() {
+                    Action::WaitReadable(expect_size(c)?.0)
+                } else if c.eat_word("drained").is_some() {
+                    Action::WaitDrained
+                } else if c.eat_word("acked").is_some() {
+                    Action::WaitAcked
+                } else {
+                    let name = expect_name(c)?;
+                    self.uses.waits.push((name.text.to_string(), name.span));
+                    Action::Wait(name.text.to_string())
+                }
+            }
+            Verb::Timer => {
+                let start = if c.eat_word("start").is_some() {
+                    true
+                } else if c.eat_word("stop").is_some() {
+                    false
+                } else {
+                    return Err(c.fail());
+                };
+                let name = expect_name(c)?;
+                if start {
+                    self.declared.timers.insert(name.text);
+                    Action::TimerStart(name.text.to_string())
+                } else {
+                    self.uses.timers.push((name.text.to_string(), name.span));
+                    Action::TimerStop(name.text.to_string())
+                }
+            }
+        };
+        Ok(action)
+    }
+
+    /// An actor's name, remembered to check that the actor has steps.
+    pub(crate) fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<(String, Span)> {
+        let Some(tok) = c.eat_any_word(AN_ACTOR) else {
+            return Err(c.fail());
+        };
+        self.uses.actors.push((tok.text.to_string(), tok.span));
+        Ok((tok.text.to_string(), tok.span))
+    }
+}
+
+/// `unknown verb `sedn``, with the nearest verb, or the meta key the actor's name
+/// resembles (`titel: Two sends` reads as a step of an actor `titel`), or all verbs.
+fn unknown_verb(actor: &str, verb: PTok<'_>) -> Error {
+    let meta = MetaKey::names()
+        .find(|k| did_you_mean(actor, [*k]).is_some())
+        .map(|k| format!("did you mean the meta line `{k}:`?"));
+    let verbs: Vec<&str> = Verb::names().collect();
+    let help = did_you_mean(verb.text, Verb::names())
+        .or(meta)
+        .unwrap_or_else(|| format!("the verbs are {}", join_and(&quoted(&verbs))));
+    Error::new(verb.span, format!("unknown verb `{}`", verb.text)).with_help(help)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::test_support::{DATAGRAMS, lit, parse_ok, steps};
+    use crate::scenario::ast::{Action, DataMatch, DgramKind, Outcome, Value};
+
+    #[test]
+    fn datagrams() {
+        let s = parse_ok(DATAGRAMS);
+        let all = steps(&s.body);
+        assert_eq!(all[0].action, Action::Bind(DgramKind::Udp));
+        assert_eq!(all[1].action, Action::Bind(DgramKind::UnixDgram));
+        assert_eq!(
+            all[2].action,
+            Action::SendTo {
+                to: "b".into(),
+                value: Value::Concat(vec![
+                    Value::Random { min: 10, max: 20 },
+                    Value::Literal(vec![0xc3, 0xa9, 0])
+                ])
+            }
+        );
+        assert_eq!(all[3].action, Action::RecvFrom(4));
+        assert_eq!(
+            all[3].expect.as_ref().map(|e| e.alternatives.clone()),
+            Some(vec![
+                Outcome::Data {
+                    what: Some(DataMatch::Exact(Value::Random { min: 4, max: 4 })),
+                    from: Some("a".into()),
+                    truncated: true
+                },
+                Outcome::Data {
+                    what: None,
+                    from: Some("a".into()),
+                    truncated: true
+                },
+                Outcome::Data {
+                    what: Some(DataMatch::Count(4)),
+                    from: None,
+                    truncated: false
+                },
+            ])
+        );
+    }
+
+    #[test]
+    fn a_string_may_hold_a_hash_and_an_arrow() {
+        let s = parse_ok("server: listen\nclient: send \"# => |\" # real comment\n");
+        let step = steps(&s.body)[1];
+        assert_eq!(step.action, Action::Send(lit("# => |")));
+        assert_eq!(step.text, "send \"# => |\"");
+        assert_eq!(step.expect, None);
+    }
+}
