@@ -2,6 +2,8 @@
 //! I/O of its own; `main` writes what it returns.
 
 pub mod json;
+#[cfg(test)]
+mod snapshots;
 pub mod summary;
 pub mod table;
 

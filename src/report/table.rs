@@ -1314,14 +1314,4 @@ FAIL (2 of 4 expectations failed)
         assert_eq!(human(us(1_000_000)), "1.00s");
         assert_eq!(human(us(12_345_678)), "12.3s");
     }
-
-    #[test]
-    fn print_one_to_look_at() {
-        // `cargo test print_one -- --nocapture` shows what a class sees.
-        let (scenario, record) = fixtures::blocked_and_failed();
-        println!(
-            "{}",
-            Table.render(&scenario, &record, &with("en", true, Some(100)))
-        );
-    }
 }
