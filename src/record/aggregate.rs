@@ -1,10 +1,11 @@
 //! Many runs of one scenario folded into one [`Summary`] as they finish: how often each
-//! recv saw each outcome, and how often each expectation held. Nothing per run is kept,
-//! so memory stays flat however many runs there are.
+//! recv saw each outcome, and how often each expectation held. [`Fold`] is the sink that
+//! does it run by run; it keeps the run in progress and nothing of the runs before, so
+//! memory does not grow with the number of runs.
 
 use std::time::Duration;
 
-use super::{Event, Op, Record};
+use super::{Event, Op, Record, RunEnd, RunStart, Sink};
 use crate::text::escape;
 
 /// How many distinct outcomes of one step are counted one by one; the rest are counted
@@ -141,6 +142,76 @@ impl Summary {
     }
 }
 
+/// Whether a run passed, from what its end says: every expectation held and no step was
+/// blocked (the rule of [`Record::passed`], for sinks that keep no record).
+pub fn passed(end: &RunEnd) -> bool {
+    end.blocked.is_empty() && end.expectations.iter().all(|e| e.passed)
+}
+
+/// Folds runs into a [`Summary`] as a sink: it keeps the run in progress and adds it to
+/// the summary at its end, unless the run was cut short (an interrupted run would count
+/// outcomes that were never finished).
+#[derive(Debug, Clone, Default)]
+pub struct Fold {
+    summary: Summary,
+    run: Record,
+}
+
+impl Fold {
+    pub fn new(summary: Summary) -> Fold {
+        Fold {
+            summary,
+            run: Record::default(),
+        }
+    }
+
+    /// The run that ended last (or is in progress).
+    pub fn last_run(&self) -> &Record {
+        &self.run
+    }
+
+    pub fn into_summary(self) -> Summary {
+        self.summary
+    }
+}
+
+impl Sink for Fold {
+    fn begin(&mut self, start: &RunStart) {
+        self.run.begin(start);
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.run.event(event);
+    }
+
+    fn end(&mut self, end: &RunEnd) {
+        self.run.end(end);
+        if !end.interrupted {
+            self.summary.add(&self.run);
+        }
+    }
+}
+
+/// The verdict of one run and nothing else, for a run whose report keeps no record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every expectation held and no step was blocked.
+    pub passed: bool,
+    /// The run was cut short (Ctrl-C).
+    pub interrupted: bool,
+}
+
+impl Sink for Verdict {
+    fn begin(&mut self, _start: &RunStart) {}
+
+    fn event(&mut self, _event: &Event) {}
+
+    fn end(&mut self, end: &RunEnd) {
+        self.passed = passed(end);
+        self.interrupted = end.interrupted;
+    }
+}
+
 /// The entry `is_it` picks, pushed by `make` if there is none (entries stay in the order
 /// they were first seen).
 fn find_or_push<T>(
@@ -186,8 +257,8 @@ fn recv_outcome(event: &Event) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::record::{Event, ExpectationResult};
+    use super::{Fold, MAX_OUTCOMES, Summary, Verdict};
+    use crate::record::{Event, ExpectationResult, Op, Record, RunEnd, RunStart, Sink};
 
     fn record(seed: u64, data: &[u8], passed: bool) -> Record {
         Record {
@@ -241,5 +312,39 @@ mod tests {
         }
         assert_eq!(s.steps[0].outcomes.len(), MAX_OUTCOMES);
         assert_eq!(s.steps[0].other, 5);
+    }
+
+    #[test]
+    fn a_fold_counts_the_runs_that_ended_and_leaves_out_an_interrupted_one() {
+        let mut fold = Fold::new(Summary::new("x", "x.lab", 10));
+        record(10, b"helloworld", true).replay(&mut fold);
+        let mut cut = record(11, b"hello", false);
+        cut.interrupted = true;
+        cut.replay(&mut fold);
+        assert_eq!(fold.last_run().seed, 11);
+        let s = fold.into_summary();
+        assert_eq!((s.runs, s.passed_runs), (1, 1));
+        assert_eq!(s.steps[0].outcomes, vec![("\"helloworld\"".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_verdict_is_the_records_verdict() {
+        for passed in [true, false] {
+            let mut verdict = Verdict::default();
+            let record = record(1, b"x", passed);
+            record.replay(&mut verdict);
+            assert_eq!(verdict.passed, record.passed());
+        }
+        let mut verdict = Verdict::default();
+        verdict.begin(&RunStart {
+            scenario: String::new(),
+            file: String::new(),
+            seed: 0,
+        });
+        verdict.end(&RunEnd {
+            interrupted: true,
+            ..RunEnd::default()
+        });
+        assert!(verdict.passed && verdict.interrupted);
     }
 }

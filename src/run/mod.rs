@@ -28,7 +28,10 @@ use crate::scenario::ast::{Check, CheckKind, Counted, DEFAULT_TIMEOUT, Stat, Sta
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
-#[expect(dead_code, reason = "run_limit and cancel are honoured by the runner next")]
+#[expect(
+    dead_code,
+    reason = "run_limit and cancel are honoured by the runner next"
+)]
 pub struct RunOptions {
     /// Seeds every `random` value; printed in every report so a run can be replayed.
     pub seed: u64,
@@ -57,6 +60,13 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 
 /// Runs a scenario once on real sockets and records what happened. Never panics on a
 /// scenario; a step blocked past its deadline is recorded and the run still ends.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the app runs through Runner::run_into and report sinks now"
+    )
+)]
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Record {
     Runner::new().run(&Arc::new(scenario.clone()), options)
 }
