@@ -1,8 +1,9 @@
 //! The commands behind the command line: find a scenario, parse it, run it, and hand
 //! what it observed to the reporter that `--format` picked. `main` only maps what these
 //! return to an exit status. What the terminal says (language, colour, width) is in
-//! [`terminal`].
+//! [`terminal`], Ctrl-C in [`interrupt`].
 
+mod interrupt;
 mod terminal;
 
 use std::io::{IsTerminal, Write};
@@ -18,11 +19,15 @@ use crate::report::{self, Checked, Format, Listed, Tee};
 use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 
-/// How a command ended: 0 every expectation held, 1 one failed or a step was blocked.
+pub use interrupt::EXIT_INTERRUPTED;
+
+/// How a command ended: 0 every expectation held, 1 one failed or a step was blocked,
+/// [`EXIT_INTERRUPTED`] (130) Ctrl-C cut it short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
     Fail,
+    Interrupted,
 }
 
 impl Outcome {
@@ -189,11 +194,12 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .map(|b| parse(b.name, &b.file(), b.source, &args.params))
             .collect::<Result<_, _>>()?,
     };
+    let cancel = interrupt::on_ctrl_c();
     let run_options = |k: u64| RunOptions {
         seed: seed.wrapping_add(k),
         timeout: args.timeout,
         run_limit: args.run_limit,
-        cancel: None,
+        cancel: Some(Arc::clone(&cancel)),
     };
     let mut runner = Runner::new();
     let mut out = std::io::stdout().lock();
@@ -210,26 +216,54 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             runner.run_into(&scenario, &run_options(0), &mut both);
         }
         let _ = out.flush();
+        if interrupt::pressed(&cancel) {
+            let finished = u64::from(!verdict.interrupted);
+            eprintln!("interrupted: {}", finished_runs(finished, 1));
+            return Ok(Outcome::Interrupted);
+        }
         return Ok(Outcome::of(verdict.passed));
     }
 
+    let planned = args.repeat.saturating_mul(scenarios.len() as u64);
     let mut summaries: Vec<Summary> = Vec::new();
     for scenario in scenarios {
+        if interrupt::pressed(&cancel) {
+            break;
+        }
         let scenario = Arc::new(scenario);
         let progress = progress_bar(args.repeat, &scenario.name);
         let mut report = reporter.repeat(&scenario, seed, args.all, &mut out);
         for k in 0..args.repeat {
+            // Between runs: Ctrl-C starts no further run (the runner ends the current one).
+            if interrupt::pressed(&cancel) {
+                break;
+            }
             runner.run_into(&scenario, &run_options(k), &mut report);
             progress.inc(1);
         }
         progress.finish_and_clear();
         summaries.push(report.finish());
     }
+    let interrupted = interrupt::pressed(&cancel);
+    if interrupted {
+        let finished = summaries.iter().map(|s| s.runs).sum();
+        eprintln!("interrupted: {}", finished_runs(finished, planned));
+    }
     if args.all {
         let _ = reporter.catalog(&summaries, &mut out);
     }
     let _ = out.flush();
-    Ok(Outcome::of(summaries.iter().all(Summary::passed)))
+    Ok(if interrupted {
+        Outcome::Interrupted
+    } else {
+        Outcome::of(summaries.iter().all(Summary::passed))
+    })
+}
+
+/// `37 of 2000 runs finished`.
+fn finished_runs(finished: u64, planned: u64) -> String {
+    let runs = if planned == 1 { "run" } else { "runs" };
+    format!("{finished} of {planned} {runs} finished")
 }
 
 /// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
