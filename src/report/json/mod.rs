@@ -150,3 +150,59 @@ struct JsonChecked<'a> {
     actors: usize,
     steps: usize,
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::RefCell;
+    use std::io::{self, Write};
+    use std::rc::Rc;
+
+    use super::JsonReporter;
+    use crate::record::{RunEnd, RunStart};
+    use crate::report::{Reporter, fixtures};
+
+    /// A buffer the test can look into while a report holds the writer.
+    #[derive(Clone, Default)]
+    struct Shared(Rc<RefCell<Vec<u8>>>);
+
+    impl Write for Shared {
+        fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+            self.0.borrow_mut().extend_from_slice(buf);
+            Ok(buf.len())
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    #[test]
+    fn a_run_is_written_at_its_end_and_not_before() {
+        let (scenario, record) = fixtures::hello_world();
+        let seen = Shared::default();
+        let mut out = seen.clone();
+        let mut sink = JsonReporter.run(&scenario, &mut out);
+        sink.begin(&RunStart {
+            scenario: record.scenario.clone(),
+            file: record.file.clone(),
+            seed: record.seed,
+        });
+        for event in &record.events {
+            sink.event(event);
+        }
+        // `"passed"` comes before `"events"` in the contract: nothing can go out yet.
+        assert!(seen.0.borrow().is_empty());
+        sink.end(&RunEnd {
+            expectations: record.expectations.clone(),
+            wall: record.wall,
+            ..RunEnd::default()
+        });
+        let text = String::from_utf8(seen.0.borrow().clone()).unwrap();
+        assert_eq!(text.lines().count(), 1, "{text}");
+        assert!(
+            text.starts_with(r#"{"scenario":"hello-world","file":"scenarios/hello-world.lab","seed":1234,"passed":true,"events":[{"seq":1,"#),
+            "{text}"
+        );
+        assert!(text.ends_with("\"wall_us\":212}\n"), "{text}");
+    }
+}

@@ -437,4 +437,17 @@ FAIL (2 of 4 expectations failed)
         let (scenario, record) = fixtures::bulk();
         assert!(render(&(scenario, record)).starts_with("bulk\nscenario bulk · "));
     }
+
+    #[test]
+    fn a_run_cut_short_says_so_above_the_verdict() {
+        let (scenario, mut record) = fixtures::hello_world();
+        record.interrupted = true;
+        let out = render(&(scenario, record));
+        assert!(
+            out.ends_with(
+                "\nINTERRUPTED (Ctrl-C): what is above is what happened until then\nPASS\n"
+            ),
+            "{out}"
+        );
+    }
 }
