@@ -52,6 +52,7 @@ impl Reporter for TableReporter {
             reporter: self,
             scenario,
             fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
+            run: Record::default(),
             first_failure: None,
             in_catalog,
             out,
@@ -107,6 +108,8 @@ struct TableRepeat<'a> {
     reporter: &'a TableReporter,
     scenario: &'a Scenario,
     fold: Fold,
+    /// The run in progress, kept whole in case it is the first to fail.
+    run: Record,
     first_failure: Option<Record>,
     in_catalog: bool,
     out: &'a mut dyn Write,
@@ -115,17 +118,25 @@ struct TableRepeat<'a> {
 impl Sink for TableRepeat<'_> {
     fn begin(&mut self, start: &RunStart) {
         self.fold.begin(start);
+        if self.first_failure.is_none() {
+            self.run.begin(start);
+        }
     }
 
     fn event(&mut self, event: &Event) {
         self.fold.event(event);
+        if self.first_failure.is_none() {
+            self.run.event(event);
+        }
     }
 
     fn end(&mut self, end: &RunEnd) {
         self.fold.end(end);
-        let run = self.fold.last_run();
-        if self.first_failure.is_none() && !run.interrupted && !run.passed() {
-            self.first_failure = Some(run.clone());
+        if self.first_failure.is_none() {
+            self.run.end(end);
+            if !end.interrupted && !self.run.passed() {
+                self.first_failure = Some(std::mem::take(&mut self.run));
+            }
         }
     }
 }
