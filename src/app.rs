@@ -9,13 +9,14 @@ mod terminal;
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::catalog;
 use crate::cli::{Cli, Command, ListArgs, RunArgs};
 use crate::record::aggregate::{Summary, Verdict};
-use crate::report::{self, Checked, Format, Listed, Tee};
+use crate::report::{self, Checked, Format, Listed, Reporter, Tee};
 use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 
@@ -187,77 +188,118 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let reporter = report::reporter(args.format, terminal::report_options(args.lang.as_deref()));
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Every scenario is parsed before anything runs: a file with an error runs nothing.
-    let scenarios: Vec<Scenario> = match &args.scenario {
+    let mut scenarios: Vec<Scenario> = match &args.scenario {
         Some(arg) => vec![load(arg, &args.params)?],
         None => catalog::all()
             .iter()
             .map(|b| parse(b.name, &b.file(), b.source, &args.params))
             .collect::<Result<_, _>>()?,
     };
+    // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
-    let run_options = |k: u64| RunOptions {
-        seed: seed.wrapping_add(k),
-        timeout: args.timeout,
-        run_limit: args.run_limit,
-        cancel: Some(Arc::clone(&cancel)),
+    let runs = Runs {
+        reporter: reporter.as_ref(),
+        runner: Runner::new(),
+        args,
+        seed,
+        cancel,
     };
-    let mut runner = Runner::new();
-    let mut out = std::io::stdout().lock();
+    // Without --all there is one scenario; with --repeat 1 it runs once.
+    if !args.all
+        && args.repeat == 1
+        && let [_] = scenarios.as_slice()
+        && let Some(scenario) = scenarios.pop()
+    {
+        return Ok(runs.once(scenario));
+    }
+    Ok(runs.many(scenarios))
+}
 
-    if !args.all && args.repeat == 1 {
-        let Some(scenario) = scenarios.into_iter().next() else {
-            return Ok(Outcome::Pass);
-        };
+/// What the runs of one `run` command share.
+struct Runs<'a> {
+    reporter: &'a dyn Reporter,
+    runner: Runner,
+    args: &'a RunArgs,
+    /// The seed of the first run; run k uses `seed + k`.
+    seed: u64,
+    /// Set by the first Ctrl-C.
+    cancel: Arc<AtomicBool>,
+}
+
+impl Runs<'_> {
+    fn options(&self, k: u64) -> RunOptions {
+        RunOptions {
+            seed: self.seed.wrapping_add(k),
+            timeout: self.args.timeout,
+            run_limit: self.args.run_limit,
+            cancel: Some(Arc::clone(&self.cancel)),
+        }
+    }
+
+    /// One run, its report written as the run goes.
+    fn once(mut self, scenario: Scenario) -> Outcome {
         let scenario = Arc::new(scenario);
+        let options = self.options(0);
+        let mut out = std::io::stdout().lock();
         let mut verdict = Verdict::default();
         {
-            let mut report = reporter.run(&scenario, &mut out);
+            let mut report = self.reporter.run(&scenario, &mut out);
             let mut both = Tee(report.as_mut(), &mut verdict);
-            runner.run_into(&scenario, &run_options(0), &mut both);
+            self.runner.run_into(&scenario, &options, &mut both);
         }
         let _ = out.flush();
-        if interrupt::pressed(&cancel) {
+        if interrupt::pressed(&self.cancel) {
             let finished = u64::from(!verdict.interrupted);
             eprintln!("interrupted: {}", finished_runs(finished, 1));
-            return Ok(Outcome::Interrupted);
+            return Outcome::Interrupted;
         }
-        return Ok(Outcome::of(verdict.passed));
+        Outcome::of(verdict.passed)
     }
 
-    let planned = args.repeat.saturating_mul(scenarios.len() as u64);
-    let mut summaries: Vec<Summary> = Vec::new();
-    for scenario in scenarios {
-        if interrupt::pressed(&cancel) {
-            break;
-        }
-        let scenario = Arc::new(scenario);
-        let progress = progress_bar(args.repeat, &scenario.name);
-        let mut report = reporter.repeat(&scenario, seed, args.all, &mut out);
-        for k in 0..args.repeat {
-            // Between runs: Ctrl-C starts no further run (the runner ends the current one).
-            if interrupt::pressed(&cancel) {
+    /// `--repeat` of one scenario, or `--all`: each scenario's runs into its repeat
+    /// report, then (with `--all`) the catalog of their summaries.
+    fn many(mut self, scenarios: Vec<Scenario>) -> Outcome {
+        let repeat = self.args.repeat;
+        let planned = repeat.saturating_mul(scenarios.len() as u64);
+        let mut out = std::io::stdout().lock();
+        let mut summaries: Vec<Summary> = Vec::new();
+        for scenario in scenarios {
+            if interrupt::pressed(&self.cancel) {
                 break;
             }
-            runner.run_into(&scenario, &run_options(k), &mut report);
-            progress.inc(1);
+            let scenario = Arc::new(scenario);
+            let progress = progress_bar(repeat, &scenario.name);
+            let mut report = self
+                .reporter
+                .repeat(&scenario, self.seed, self.args.all, &mut out);
+            for k in 0..repeat {
+                // Between runs: Ctrl-C starts no further run (the runner ends the current
+                // one).
+                if interrupt::pressed(&self.cancel) {
+                    break;
+                }
+                let options = self.options(k);
+                self.runner.run_into(&scenario, &options, &mut report);
+                progress.inc(1);
+            }
+            progress.finish_and_clear();
+            summaries.push(report.finish());
         }
-        progress.finish_and_clear();
-        summaries.push(report.finish());
+        let interrupted = interrupt::pressed(&self.cancel);
+        if interrupted {
+            let finished = summaries.iter().map(|s| s.runs).sum();
+            eprintln!("interrupted: {}", finished_runs(finished, planned));
+        }
+        if self.args.all {
+            let _ = self.reporter.catalog(&summaries, &mut out);
+        }
+        let _ = out.flush();
+        if interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::of(summaries.iter().all(Summary::passed))
+        }
     }
-    let interrupted = interrupt::pressed(&cancel);
-    if interrupted {
-        let finished = summaries.iter().map(|s| s.runs).sum();
-        eprintln!("interrupted: {}", finished_runs(finished, planned));
-    }
-    if args.all {
-        let _ = reporter.catalog(&summaries, &mut out);
-    }
-    let _ = out.flush();
-    Ok(if interrupted {
-        Outcome::Interrupted
-    } else {
-        Outcome::of(summaries.iter().all(Summary::passed))
-    })
 }
 
 /// `37 of 2000 runs finished`.
