@@ -1,28 +1,40 @@
-//! The commands behind the command line: find a scenario, parse it, run it, report it.
-//! `main` only maps what these return to an exit status.
+//! The commands behind the command line: find a scenario, parse it, run it, and hand
+//! what it observed to the reporter that `--format` picked. `main` only maps what these
+//! return to an exit status. What the terminal says (language, colour, width) is in
+//! [`terminal`], Ctrl-C in [`interrupt`].
+
+mod interrupt;
+mod terminal;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::catalog;
-use crate::cli::{Cli, Command, Format, ListArgs, RunArgs};
-use crate::record::Record;
-use crate::record::aggregate::Summary;
-use crate::report::json::Json;
-use crate::report::table::Table;
-use crate::report::{Report, ReportOptions, summary};
-use crate::run::{self, RunOptions, Runner};
+use crate::cli::{Cli, Command, ListArgs, RunArgs};
+use crate::record::aggregate::{Summary, Verdict};
+use crate::report::{self, Checked, Format, Listed, Reporter, Tee};
+use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
-use crate::text::str_width as width;
 
-/// How a command ended: 0 every expectation held, 1 one failed or a step was blocked.
+pub use interrupt::EXIT_INTERRUPTED;
+
+/// How a command ended: 0 every expectation held, 1 one failed or a step was blocked,
+/// [`EXIT_INTERRUPTED`] (130) Ctrl-C cut it short.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
     Pass,
     Fail,
+    Interrupted,
+}
+
+impl Outcome {
+    fn of(passed: bool) -> Outcome {
+        if passed { Outcome::Pass } else { Outcome::Fail }
+    }
 }
 
 /// A usage or scenario error: exit status 2, nothing of the scenario run.
@@ -44,60 +56,14 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Run(args) => run_command(&args),
         Command::Show { scenario } => {
             let (_, _, source) = locate(&scenario)?;
-            print(&String::from_utf8_lossy(&source));
+            let mut out = std::io::stdout().lock();
+            // A closed pipe (`| head`) is not an error worth a message.
+            let _ = out.write_all(&source);
+            let _ = out.flush();
             Ok(Outcome::Pass)
         }
-        Command::Check { files } => check(&files),
+        Command::Check { files, format } => check(&files, format),
     }
-}
-
-/// The language of titles: `--lang`, else `$LANG` (`zh_CN.UTF-8` -> `zh`), else English.
-fn language(flag: Option<&str>) -> String {
-    if let Some(lang) = flag {
-        return lang.to_string();
-    }
-    let env = std::env::var("LANG").unwrap_or_default();
-    match env.get(..2) {
-        Some(code) if code.chars().all(|c| c.is_ascii_lowercase()) && code != "c." => {
-            code.to_string()
-        }
-        _ => "en".to_string(),
-    }
-}
-
-/// Colour only on a terminal, and never with NO_COLOR set (no-color.org).
-fn use_colour() -> bool {
-    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
-}
-
-/// The width of the terminal on stdout (TIOCGWINSZ, tty_ioctl(4)); none when piped, so
-/// what a pipe or a file gets does not depend on the window it was typed in.
-#[cfg(unix)]
-fn terminal_width() -> Option<u16> {
-    if !std::io::stdout().is_terminal() {
-        return None;
-    }
-    let mut size = libc::winsize {
-        ws_row: 0,
-        ws_col: 0,
-        ws_xpixel: 0,
-        ws_ypixel: 0,
-    };
-    // SAFETY: TIOCGWINSZ writes one winsize through the pointer.
-    let rc = unsafe { libc::ioctl(libc::STDOUT_FILENO, libc::TIOCGWINSZ, &mut size) };
-    (rc == 0 && size.ws_col > 0).then_some(size.ws_col)
-}
-
-#[cfg(not(unix))]
-fn terminal_width() -> Option<u16> {
-    None
-}
-
-fn print(text: &str) {
-    let mut out = std::io::stdout().lock();
-    // A closed pipe (`| head`) is not an error worth a panic.
-    let _ = out.write_all(text.as_bytes());
-    let _ = out.flush();
 }
 
 /// Finds a scenario: an existing path or a `.lab` name is a file, anything else a
@@ -149,8 +115,8 @@ fn load(arg: &str, params: &[(String, String)]) -> Result<Scenario, Error> {
 }
 
 fn list(args: &ListArgs) -> Result<Outcome, Error> {
-    let lang = language(args.lang.as_deref());
-    let mut rows = Vec::new();
+    let options = terminal::report_options(args.lang.as_deref());
+    let mut entries = Vec::new();
     for builtin in catalog::all() {
         let scenario = parse(
             builtin.name,
@@ -163,33 +129,23 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
         {
             continue;
         }
-        rows.push([
-            scenario.name.clone(),
-            scenario.title.get(&lang).unwrap_or("").to_string(),
-            scenario.tags.join(", "),
-        ]);
+        entries.push(Listed {
+            title: scenario.title.get(&options.lang).unwrap_or("").to_string(),
+            name: scenario.name,
+            tags: scenario.tags,
+        });
     }
-    if rows.is_empty() {
+    if entries.is_empty() {
         let tag = args.tag.as_deref().unwrap_or("");
         return Err(Error(format!("no built-in scenario has the tag `{tag}`")));
     }
-    let name_w = rows.iter().map(|r| width(&r[0])).max().unwrap_or(0);
-    let title_w = rows.iter().map(|r| width(&r[1])).max().unwrap_or(0);
-    let mut table = String::new();
-    for row in &rows {
-        let pad = |text: &str, w: usize| format!("{text}{}", " ".repeat(w - width(text)));
-        table.push_str(pad(&row[0], name_w).as_str());
-        table.push_str("  ");
-        table.push_str(pad(&row[1], title_w).as_str());
-        table.push_str("  ");
-        table.push_str(&row[2]);
-        table.push('\n');
-    }
-    print(&table);
+    let reporter = report::reporter(args.format, options);
+    let _ = reporter.list(&entries, &mut std::io::stdout().lock());
     Ok(Outcome::Pass)
 }
 
-fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
+fn check(files: &[std::path::PathBuf], format: Format) -> Result<Outcome, Error> {
+    let reporter = report::reporter(format, terminal::report_options(None));
     let mut errors = Vec::new();
     for path in files {
         let arg = path.display().to_string();
@@ -206,11 +162,14 @@ fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
             .unwrap_or(&arg)
             .to_string();
         match parse(&name, &arg, &source, &[]) {
-            Ok(s) => print(&format!(
-                "{arg}: ok ({}, {})\n",
-                plural(s.actors.len(), "actor"),
-                plural(count_steps(&s.body), "step")
-            )),
+            Ok(s) => {
+                let checked = Checked {
+                    actors: s.actors.len(),
+                    steps: count_steps(&s.body),
+                    file: arg,
+                };
+                let _ = reporter.checked(&checked, &mut std::io::stdout().lock());
+            }
             Err(e) => errors.push(e.0),
         }
     }
@@ -218,14 +177,6 @@ fn check(files: &[std::path::PathBuf]) -> Result<Outcome, Error> {
         Ok(Outcome::Pass)
     } else {
         Err(Error(errors.join("\n")))
-    }
-}
-
-fn plural(n: usize, word: &str) -> String {
-    if n == 1 {
-        format!("1 {word}")
-    } else {
-        format!("{n} {word}s")
     }
 }
 
@@ -240,76 +191,127 @@ fn count_steps(items: &[scenario::ast::Item]) -> usize {
 }
 
 fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
-    let lang = language(args.lang.as_deref());
-    let options = ReportOptions {
-        lang,
-        color: use_colour(),
-        width: terminal_width(),
-    };
+    let reporter = report::reporter(args.format, terminal::report_options(args.lang.as_deref()));
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Every scenario is parsed before anything runs: a file with an error runs nothing.
-    let scenarios: Vec<Scenario> = match &args.scenario {
+    let mut scenarios: Vec<Scenario> = match &args.scenario {
         Some(arg) => vec![load(arg, &args.params)?],
         None => catalog::all()
             .iter()
             .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &args.params))
             .collect::<Result<_, _>>()?,
     };
-    let run_options = |k: u64| RunOptions {
-        seed: seed.wrapping_add(k),
-        timeout: args.timeout,
-        run_limit: args.run_limit,
-        cancel: None,
+    // Before the runner starts any actor thread (see `interrupt`).
+    let cancel = interrupt::on_ctrl_c();
+    let runs = Runs {
+        reporter: reporter.as_ref(),
+        runner: Runner::new(),
+        args,
+        seed,
+        cancel,
     };
-    if !args.all && args.repeat == 1 {
-        let scenario = &scenarios[0];
-        let record = run::run(scenario, &run_options(0));
-        print(&render(args.format, scenario, &record, &options));
-        return Ok(if record.passed() {
-            Outcome::Pass
-        } else {
-            Outcome::Fail
-        });
+    // Without --all there is one scenario; with --repeat 1 it runs once.
+    if !args.all
+        && args.repeat == 1
+        && let [_] = scenarios.as_slice()
+        && let Some(scenario) = scenarios.pop()
+    {
+        return Ok(runs.once(scenario));
     }
-    let mut summaries = Vec::new();
-    let mut runner = Runner::new();
-    for scenario in scenarios {
+    Ok(runs.many(scenarios))
+}
+
+/// What the runs of one `run` command share.
+struct Runs<'a> {
+    reporter: &'a dyn Reporter,
+    runner: Runner,
+    args: &'a RunArgs,
+    /// The seed of the first run; run k uses `seed + k`.
+    seed: u64,
+    /// Set by the first Ctrl-C.
+    cancel: Arc<AtomicBool>,
+}
+
+impl Runs<'_> {
+    fn options(&self, k: u64) -> RunOptions {
+        RunOptions {
+            seed: self.seed.wrapping_add(k),
+            timeout: self.args.timeout,
+            run_limit: self.args.run_limit,
+            cancel: Some(Arc::clone(&self.cancel)),
+        }
+    }
+
+    /// One run, its report written as the run goes.
+    fn once(mut self, scenario: Scenario) -> Outcome {
         let scenario = Arc::new(scenario);
-        let progress = progress_bar(args.repeat, &scenario.name);
-        let mut summary = Summary::new(&scenario.name, &scenario.file, seed);
-        let mut first_failure = None;
-        for k in 0..args.repeat {
-            let record = runner.run(&scenario, &run_options(k));
-            if args.format == Format::Json {
-                print(&render(Format::Json, &scenario, &record, &options));
-            }
-            summary.add(&record);
-            if !record.passed() && first_failure.is_none() && args.format == Format::Table {
-                first_failure = Some(record);
-            }
-            progress.inc(1);
+        let options = self.options(0);
+        let mut out = std::io::stdout().lock();
+        let mut verdict = Verdict::default();
+        {
+            let mut report = self.reporter.run(&scenario, &mut out);
+            let mut both = Tee(report.as_mut(), &mut verdict);
+            self.runner.run_into(&scenario, &options, &mut both);
         }
-        progress.finish_and_clear();
-        if let Some(record) = first_failure {
-            print(&format!(
-                "First failed run of {} (seed {}):\n",
-                scenario.name, record.seed
-            ));
-            print(&render(Format::Table, &scenario, &record, &options));
+        let _ = out.flush();
+        if interrupt::pressed(&self.cancel) {
+            let finished = u64::from(!verdict.interrupted);
+            eprintln!("interrupted: {}", finished_runs(finished, 1));
+            return Outcome::Interrupted;
         }
-        if !args.all || args.format == Format::Json {
-            print(&render_summary(args.format, &summary, &options));
-        }
-        summaries.push(summary);
+        Outcome::of(verdict.passed)
     }
-    if args.all && args.format == Format::Table {
-        print(&summary::render_catalog(&summaries, &options));
+
+    /// `--repeat` of one scenario, or `--all`: each scenario's runs into its repeat
+    /// report, then (with `--all`) the catalog of their summaries.
+    fn many(mut self, scenarios: Vec<Scenario>) -> Outcome {
+        let repeat = self.args.repeat;
+        let planned = repeat.saturating_mul(scenarios.len() as u64);
+        let mut out = std::io::stdout().lock();
+        let mut summaries: Vec<Summary> = Vec::new();
+        for scenario in scenarios {
+            if interrupt::pressed(&self.cancel) {
+                break;
+            }
+            let scenario = Arc::new(scenario);
+            let progress = progress_bar(repeat, &scenario.name);
+            let mut report = self
+                .reporter
+                .repeat(&scenario, self.seed, self.args.all, &mut out);
+            for k in 0..repeat {
+                // Between runs: Ctrl-C starts no further run (the runner ends the current
+                // one).
+                if interrupt::pressed(&self.cancel) {
+                    break;
+                }
+                let options = self.options(k);
+                self.runner.run_into(&scenario, &options, &mut report);
+                progress.inc(1);
+            }
+            progress.finish_and_clear();
+            summaries.push(report.finish());
+        }
+        let interrupted = interrupt::pressed(&self.cancel);
+        if interrupted {
+            let finished = summaries.iter().map(|s| s.runs).sum();
+            eprintln!("interrupted: {}", finished_runs(finished, planned));
+        }
+        if self.args.all {
+            let _ = self.reporter.catalog(&summaries, &mut out);
+        }
+        let _ = out.flush();
+        if interrupted {
+            Outcome::Interrupted
+        } else {
+            Outcome::of(summaries.iter().all(Summary::passed))
+        }
     }
-    Ok(if summaries.iter().all(Summary::passed) {
-        Outcome::Pass
-    } else {
-        Outcome::Fail
-    })
+}
+
+/// `37 of 2000 runs finished`.
+fn finished_runs(finished: u64, planned: u64) -> String {
+    let runs = if planned == 1 { "run" } else { "runs" };
+    format!("{finished} of {planned} {runs} finished")
 }
 
 /// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
@@ -324,24 +326,4 @@ fn progress_bar(runs: u64, name: &str) -> ProgressBar {
     }
     bar.set_message(name.to_string());
     bar
-}
-
-fn render_summary(format: Format, summary: &Summary, options: &ReportOptions) -> String {
-    match format {
-        Format::Table => summary::render_table(summary, options),
-        Format::Json => summary::render_json(summary) + "\n",
-    }
-}
-
-fn render(format: Format, scenario: &Scenario, record: &Record, options: &ReportOptions) -> String {
-    match format {
-        Format::Table => Table.render(scenario, record, options),
-        Format::Json => {
-            let mut line = Json.render(scenario, record, options);
-            if !line.ends_with('\n') {
-                line.push('\n');
-            }
-            line
-        }
-    }
 }

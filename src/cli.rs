@@ -3,7 +3,9 @@
 use std::path::PathBuf;
 use std::time::Duration;
 
-use clap::{Args, Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand};
+
+pub use crate::report::Format;
 
 /// A laboratory for TCP's sticky packets (粘包): run scenarios on real loopback sockets
 /// and see the chunk boundaries every recv saw.
@@ -35,6 +37,9 @@ pub enum Command {
         /// The .lab files to check
         #[arg(required = true, value_name = "FILE")]
         files: Vec<PathBuf>,
+        /// Output format
+        #[arg(long, value_enum, default_value_t = Format::Table)]
+        format: Format,
     },
 }
 
@@ -46,6 +51,9 @@ pub struct ListArgs {
     /// Language of the titles (en, zh); default from $LANG
     #[arg(long)]
     pub lang: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Table)]
+    pub format: Format,
 }
 
 #[derive(Debug, Args)]
@@ -79,14 +87,6 @@ pub struct RunArgs {
     /// Run N times and summarise the outcomes of every recv (run k uses seed+k)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
     pub repeat: u64,
-}
-
-#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
-pub enum Format {
-    /// Tables for people
-    Table,
-    /// One JSON object per run, one per line
-    Json,
 }
 
 fn parse_param(text: &str) -> Result<(String, String), String> {

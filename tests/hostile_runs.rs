@@ -29,6 +29,10 @@ const MAX_STDERR: usize = 1024 * 1024;
 const MAX_RSS_KIB: i64 = 200 * 1024;
 
 /// Writes `source` to a file of its own and runs `stickylab ARGS FILE EXTRA`.
+#[expect(
+    clippy::zombie_processes,
+    reason = "the child is reaped by wait4(2), for its resource usage"
+)]
 fn run(name: &str, source: &[u8], args: &[&str], extra: &[&str]) -> Ended {
     let dir = std::env::temp_dir().join(format!("stickylab-hostile-{}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a temp dir");

@@ -1,10 +1,13 @@
 //! Many runs of one scenario folded into one [`Summary`] as they finish: how often each
-//! recv saw each outcome, and how often each expectation held. Nothing per run is kept,
-//! so memory stays flat however many runs there are.
+//! recv saw each outcome, and how often each expectation held. [`Fold`] is the sink that
+//! does it as the runs go: it keeps the outcome texts of the run in progress and nothing
+//! of the runs before, so memory does not grow with the number of runs.
 
 use std::time::Duration;
 
-use super::{Event, Op, Record};
+#[cfg(test)]
+use super::Record;
+use super::{Event, Op, RunEnd, RunStart, Sink};
 use crate::text::escape;
 
 /// How many distinct outcomes of one step are counted one by one; the rest are counted
@@ -65,28 +68,31 @@ impl Summary {
         }
     }
 
-    /// Folds one run in.
+    /// Folds one kept run in, as [`Fold`] does while a run goes.
+    #[cfg(test)]
     pub fn add(&mut self, record: &Record) {
+        let mut fold = Fold::new(std::mem::take(self));
+        record.replay(&mut fold);
+        *self = fold.into_summary();
+    }
+
+    /// Counts a run that ended: its verdict, its wall time, its expectations.
+    fn count_run(&mut self, seed: u64, end: &RunEnd) {
         self.runs += 1;
-        if record.passed() {
+        if passed(end) {
             self.passed_runs += 1;
         } else if self.failed_seeds.len() < MAX_FAILED_SEEDS {
-            self.failed_seeds.push(record.seed);
+            self.failed_seeds.push(seed);
         }
-        self.wall_total += record.wall;
-        self.wall_min = self.wall_min.min(record.wall);
-        self.wall_max = self.wall_max.max(record.wall);
-        for event in &record.events {
-            if let Some(outcome) = recv_outcome(event) {
-                self.count_outcome(event, outcome);
-            }
-        }
-        let checks = record
+        self.wall_total += end.wall;
+        self.wall_min = self.wall_min.min(end.wall);
+        self.wall_max = self.wall_max.max(end.wall);
+        let checks = end
             .expectations
             .iter()
             .map(|e| (e.line, e.actor.clone(), e.expected.clone(), e.passed));
         // A blocked step counts as an expectation that failed: "not blocked".
-        let blocked = record.blocked.iter().map(|b| {
+        let blocked = end.blocked.iter().map(|b| {
             let expected = format!("not blocked: {}", b.call);
             (b.line, Some(b.actor.clone()), expected, false)
         });
@@ -107,18 +113,30 @@ impl Summary {
         }
     }
 
-    fn count_outcome(&mut self, event: &Event, outcome: String) {
-        let step = find_or_push(
-            &mut self.steps,
-            |s| s.line == event.line && s.actor == event.actor,
-            || StepOutcomes {
+    /// The index of the step that made `event`, added (with no outcome yet) the first
+    /// time it is seen, so that steps stay in the order first seen.
+    fn step_of(&mut self, event: &Event) -> usize {
+        let line = event.line;
+        let i = self
+            .steps
+            .iter()
+            .position(|s| s.line == line && s.actor == event.actor);
+        i.unwrap_or_else(|| {
+            self.steps.push(StepOutcomes {
                 actor: event.actor.clone(),
-                line: event.line,
+                line,
                 call: event.call.clone(),
                 outcomes: Vec::new(),
                 other: 0,
-            },
-        );
+            });
+            self.steps.len() - 1
+        })
+    }
+
+    fn count_outcome(&mut self, step: usize, outcome: String) {
+        let Some(step) = self.steps.get_mut(step) else {
+            return;
+        };
         if let Some(entry) = step.outcomes.iter_mut().find(|(o, _)| *o == outcome) {
             entry.1 += 1;
         } else if step.outcomes.len() < MAX_OUTCOMES {
@@ -138,6 +156,87 @@ impl Summary {
         self.expectations
             .iter()
             .fold((0, 0), |(p, t), r| (p + r.passed, t + r.total))
+    }
+}
+
+/// Whether a run passed, from what its end says: every expectation held and no step was
+/// blocked (the rule of [`Record::passed`](super::Record::passed), for sinks that keep
+/// no record).
+pub fn passed(end: &RunEnd) -> bool {
+    end.blocked.is_empty() && end.expectations.iter().all(|e| e.passed)
+}
+
+/// Folds runs into a [`Summary`] as a sink. Of the run in progress it keeps only the
+/// outcome of each recv (a short text, not the data) until the run's end, where they
+/// are counted, unless the run was cut short: an interrupted run is left out whole.
+#[derive(Debug, Clone, Default)]
+pub struct Fold {
+    summary: Summary,
+    seed: u64,
+    /// The run's recv outcomes so far, by index into `summary.steps`.
+    pending: Vec<(usize, String)>,
+}
+
+impl Fold {
+    pub fn new(summary: Summary) -> Fold {
+        Fold {
+            summary,
+            seed: 0,
+            pending: Vec::new(),
+        }
+    }
+
+    pub fn into_summary(self) -> Summary {
+        self.summary
+    }
+}
+
+impl Sink for Fold {
+    fn begin(&mut self, start: &RunStart) {
+        self.seed = start.seed;
+        self.pending.clear();
+    }
+
+    fn event(&mut self, event: &Event) {
+        if let Some(outcome) = recv_outcome(event) {
+            let step = self.summary.step_of(event);
+            self.pending.push((step, outcome));
+        }
+    }
+
+    fn end(&mut self, end: &RunEnd) {
+        if end.interrupted {
+            self.pending.clear();
+            // Steps first seen in this run have no outcome counted: they go too.
+            self.summary
+                .steps
+                .retain(|s| !s.outcomes.is_empty() || s.other > 0);
+            return;
+        }
+        for (step, outcome) in std::mem::take(&mut self.pending) {
+            self.summary.count_outcome(step, outcome);
+        }
+        self.summary.count_run(self.seed, end);
+    }
+}
+
+/// The verdict of one run and nothing else, for a run whose report keeps no record.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Verdict {
+    /// Every expectation held and no step was blocked.
+    pub passed: bool,
+    /// The run was cut short (Ctrl-C).
+    pub interrupted: bool,
+}
+
+impl Sink for Verdict {
+    fn begin(&mut self, _start: &RunStart) {}
+
+    fn event(&mut self, _event: &Event) {}
+
+    fn end(&mut self, end: &RunEnd) {
+        self.passed = passed(end);
+        self.interrupted = end.interrupted;
     }
 }
 
@@ -186,8 +285,8 @@ fn recv_outcome(event: &Event) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::record::{Event, ExpectationResult};
+    use super::{Fold, MAX_OUTCOMES, Summary, Verdict};
+    use crate::record::{Event, ExpectationResult, Op, Record, RunEnd, RunStart, Sink};
 
     fn record(seed: u64, data: &[u8], passed: bool) -> Record {
         Record {
@@ -241,5 +340,38 @@ mod tests {
         }
         assert_eq!(s.steps[0].outcomes.len(), MAX_OUTCOMES);
         assert_eq!(s.steps[0].other, 5);
+    }
+
+    #[test]
+    fn a_fold_counts_the_runs_that_ended_and_leaves_out_an_interrupted_one() {
+        let mut fold = Fold::new(Summary::new("x", "x.lab", 10));
+        record(10, b"helloworld", true).replay(&mut fold);
+        let mut cut = record(11, b"hello", false);
+        cut.interrupted = true;
+        cut.replay(&mut fold);
+        let s = fold.into_summary();
+        assert_eq!((s.runs, s.passed_runs), (1, 1));
+        assert_eq!(s.steps[0].outcomes, vec![("\"helloworld\"".to_string(), 1)]);
+    }
+
+    #[test]
+    fn a_verdict_is_the_records_verdict() {
+        for passed in [true, false] {
+            let mut verdict = Verdict::default();
+            let record = record(1, b"x", passed);
+            record.replay(&mut verdict);
+            assert_eq!(verdict.passed, record.passed());
+        }
+        let mut verdict = Verdict::default();
+        verdict.begin(&RunStart {
+            scenario: String::new(),
+            file: String::new(),
+            seed: 0,
+        });
+        verdict.end(&RunEnd {
+            interrupted: true,
+            ..RunEnd::default()
+        });
+        assert!(verdict.passed && verdict.interrupted);
     }
 }

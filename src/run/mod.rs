@@ -60,6 +60,13 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 
 /// Runs a scenario once on real sockets and records what happened. Never panics on a
 /// scenario; a step blocked past its deadline is recorded and the run still ends.
+#[cfg_attr(
+    not(test),
+    expect(
+        dead_code,
+        reason = "the app runs through Runner::run_into and report sinks now"
+    )
+)]
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Record {
     Runner::new().run(&Arc::new(scenario.clone()), options)
 }

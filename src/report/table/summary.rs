@@ -1,17 +1,15 @@
-//! The summary of many runs (`--repeat`, `--all`): outcome counts per recv step, pass
-//! rates per expectation, and the catalog table. Like every report, text in, no I/O.
+//! The summary of many runs for people (`--repeat`, `--all`): outcome counts per recv
+//! step, pass rates per expectation, and the catalog table at the end of `--all`.
 
 use std::time::Duration;
 
-use serde::Serialize;
-
-use super::ReportOptions;
-use super::table::{call_text, styled};
 use crate::record::aggregate::Summary;
+use crate::report::ReportOptions;
+use crate::report::shared::{call_text, styled};
 use crate::text::fmt_duration;
 
 /// The summary of one scenario's runs, for people.
-pub fn render_table(summary: &Summary, options: &ReportOptions) -> String {
+pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String {
     let mut out = format!(
         "{} ({}) · {} runs · seeds {}..{} · run k uses seed {}+k\n\n",
         summary.scenario,
@@ -91,7 +89,7 @@ fn verdict(summary: &Summary) -> String {
 }
 
 /// The table at the end of `run --all`: scenario · runs passed · expectations held · wall.
-pub fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> String {
+pub(super) fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> String {
     let mut table = styled(options);
     table.set_header(vec![
         "",
@@ -119,104 +117,6 @@ pub fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> String 
     format!("{table}\n{last}\n")
 }
 
-#[derive(Serialize)]
-struct JsonSummary<'a> {
-    summary: bool,
-    scenario: &'a str,
-    file: &'a str,
-    first_seed: u64,
-    runs: u64,
-    passed_runs: u64,
-    passed: bool,
-    failed_seeds: &'a [u64],
-    steps: Vec<JsonStep<'a>>,
-    expectations: Vec<JsonRate<'a>>,
-    wall_total_us: u64,
-    wall_min_us: u64,
-    wall_max_us: u64,
-}
-
-#[derive(Serialize)]
-struct JsonStep<'a> {
-    actor: &'a str,
-    line: u32,
-    call: &'a str,
-    outcomes: Vec<JsonOutcome<'a>>,
-    other: u64,
-}
-
-#[derive(Serialize)]
-struct JsonOutcome<'a> {
-    outcome: &'a str,
-    count: u64,
-}
-
-#[derive(Serialize)]
-struct JsonRate<'a> {
-    line: u32,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    actor: Option<&'a str>,
-    expected: &'a str,
-    passed: u64,
-    total: u64,
-}
-
-/// The summary as one JSON object on one line, marked `"summary": true` so a reader of
-/// `--repeat --format json` output can tell it from the runs before it.
-pub fn render_json(summary: &Summary) -> String {
-    let value = JsonSummary {
-        summary: true,
-        scenario: &summary.scenario,
-        file: &summary.file,
-        first_seed: summary.first_seed,
-        runs: summary.runs,
-        passed_runs: summary.passed_runs,
-        passed: summary.passed(),
-        failed_seeds: &summary.failed_seeds,
-        steps: summary
-            .steps
-            .iter()
-            .map(|s| JsonStep {
-                actor: &s.actor,
-                line: s.line,
-                call: &s.call,
-                outcomes: s
-                    .outcomes
-                    .iter()
-                    .map(|(o, n)| JsonOutcome {
-                        outcome: o,
-                        count: *n,
-                    })
-                    .collect(),
-                other: s.other,
-            })
-            .collect(),
-        expectations: summary
-            .expectations
-            .iter()
-            .map(|e| JsonRate {
-                line: e.line,
-                actor: e.actor.as_deref(),
-                expected: &e.expected,
-                passed: e.passed,
-                total: e.total,
-            })
-            .collect(),
-        wall_total_us: micros(summary.wall_total),
-        wall_min_us: if summary.runs == 0 {
-            0
-        } else {
-            micros(summary.wall_min)
-        },
-        wall_max_us: micros(summary.wall_max),
-    };
-    serde_json::to_string(&value).unwrap_or_else(|e| format!("{{\"error\":\"{e}\"}}"))
-}
-
-fn micros(d: Duration) -> u64 {
-    u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
-}
-
 fn mean(total: Duration, runs: u64) -> Duration {
     if runs == 0 {
         Duration::ZERO
@@ -234,8 +134,11 @@ fn percent(passed: u64, total: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
-    use crate::record::aggregate::{ExpectationRate, StepOutcomes};
+    use std::time::Duration;
+
+    use super::render_table;
+    use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
+    use crate::report::ReportOptions;
 
     fn summary() -> Summary {
         Summary {
@@ -283,16 +186,5 @@ mod tests {
             "{text}"
         );
         assert!(text.ends_with("FAIL (2 of 1000 runs failed)\n"), "{text}");
-    }
-
-    #[test]
-    fn the_json_is_one_line_marked_as_a_summary() {
-        let text = render_json(&summary());
-        assert!(!text.contains('\n'));
-        let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
-        assert_eq!(v["summary"], true);
-        assert_eq!(v["steps"][0]["outcomes"][1]["outcome"], "\"hello\"");
-        assert_eq!(v["steps"][0]["outcomes"][1]["count"], 2);
-        assert_eq!(v["passed"], false);
     }
 }

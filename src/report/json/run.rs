@@ -1,32 +1,85 @@
-//! `--format json`: one JSON object per run, on one line, in the schema of the language
-//! reference ("What a run prints"). Other tools parse it, so the field names and their
-//! order are fixed by the private mirror structs below, not by `Record`'s layout.
+//! One run as one JSON object on one line, in the schema of the language reference
+//! ("What a run prints"). Other tools parse it, so the field names and their order are
+//! fixed by the private mirror structs below, not by `Record`'s layout.
+//!
+//! The object begins with `"passed"`, which only the end of the run knows, and its
+//! `"events"` come after it: so the line cannot be written before the run ends without
+//! changing the bytes the contract fixes. What streams is the encoding: each event is
+//! turned into its JSON text the moment it arrives, and only that text is kept (no
+//! `Event`), then the line is written at `end`. Should the contract ever put `passed`
+//! after `events`, [`RunDoc::end`] is where the head would move to `begin`.
 
 use std::collections::BTreeMap;
+use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
+use serde_json::value::RawValue;
 
-use super::{Report, ReportOptions};
-use crate::record::{Blocked, Event, ExpectationResult, Provenance, Record, TimerStats};
-use crate::scenario::Scenario;
+use crate::record::aggregate::passed;
+use crate::record::{Blocked, Event, ExpectationResult, Provenance, RunEnd, RunStart, TimerStats};
 use crate::text::escape_bytes;
 
-/// The JSON report. Ignores [`ReportOptions`]: machines read it.
-pub struct Json;
+/// One run's JSON line in the making: the head, and the events encoded so far.
+#[derive(Debug, Default)]
+pub(super) struct RunDoc {
+    scenario: String,
+    file: String,
+    seed: u64,
+    events: Vec<Box<RawValue>>,
+    /// The first event that could not be encoded (never expected: strings and numbers).
+    error: Option<serde_json::Error>,
+}
 
-impl Report for Json {
-    fn render(&self, _scenario: &Scenario, record: &Record, _options: &ReportOptions) -> String {
-        let doc = Doc::from(record);
-        let mut line = serde_json::to_string(&doc)
-            .expect("a document of strings, numbers and booleans always serializes");
-        line.push('\n');
-        line
+impl RunDoc {
+    pub(super) fn begin(&mut self, start: &RunStart) {
+        self.scenario.clone_from(&start.scenario);
+        self.file.clone_from(&start.file);
+        self.seed = start.seed;
+        self.events.clear();
+        self.error = None;
+    }
+
+    /// Encodes one event; the `Event` itself is not kept.
+    pub(super) fn event(&mut self, event: &Event) {
+        match serde_json::value::to_raw_value(&JsonEvent::from(event)) {
+            Ok(raw) => self.events.push(raw),
+            Err(e) => {
+                self.error.get_or_insert(e);
+            }
+        }
+    }
+
+    /// Writes the whole line, newline included.
+    pub(super) fn end(&mut self, end: &RunEnd, out: &mut dyn Write) -> io::Result<()> {
+        if let Some(e) = self.error.take() {
+            return Err(e.into());
+        }
+        let doc = Doc {
+            scenario: &self.scenario,
+            file: &self.file,
+            seed: self.seed,
+            passed: passed(end),
+            events: &self.events,
+            expectations: end.expectations.iter().map(JsonExpectation::from).collect(),
+            timers: end
+                .timers
+                .iter()
+                .map(|(name, stats)| (name.as_str(), JsonTimer::from(stats)))
+                .collect(),
+            blocked: end.blocked.iter().map(JsonBlocked::from).collect(),
+            wall_us: micros(end.wall),
+            interrupted: end.interrupted,
+        };
+        let mut line = serde_json::to_vec(&doc)?;
+        line.push(b'\n');
+        self.events.clear();
+        out.write_all(&line)
     }
 }
 
 /// Whole microseconds, the unit of every duration in the JSON.
-fn micros(d: Duration) -> u64 {
+pub(super) fn micros(d: Duration) -> u64 {
     u64::try_from(d.as_micros()).unwrap_or(u64::MAX)
 }
 
@@ -40,35 +93,14 @@ struct Doc<'a> {
     file: &'a str,
     seed: u64,
     passed: bool,
-    events: Vec<JsonEvent<'a>>,
+    events: &'a [Box<RawValue>],
     expectations: Vec<JsonExpectation<'a>>,
     timers: BTreeMap<&'a str, JsonTimer>,
     blocked: Vec<JsonBlocked<'a>>,
     wall_us: u64,
-}
-
-impl<'a> From<&'a Record> for Doc<'a> {
-    fn from(record: &'a Record) -> Self {
-        Doc {
-            scenario: &record.scenario,
-            file: &record.file,
-            seed: record.seed,
-            passed: record.passed(),
-            events: record.events.iter().map(JsonEvent::from).collect(),
-            expectations: record
-                .expectations
-                .iter()
-                .map(JsonExpectation::from)
-                .collect(),
-            timers: record
-                .timers
-                .iter()
-                .map(|(name, stats)| (name.as_str(), JsonTimer::from(stats)))
-                .collect(),
-            blocked: record.blocked.iter().map(JsonBlocked::from).collect(),
-            wall_us: micros(record.wall),
-        }
-    }
+    /// Only when the run was cut short (Ctrl-C): a field added, as v2 allows.
+    #[serde(skip_serializing_if = "is_false")]
+    interrupted: bool,
 }
 
 #[derive(Serialize)]
@@ -231,14 +263,14 @@ impl<'a> From<&'a Blocked> for JsonBlocked<'a> {
 
 #[cfg(test)]
 mod tests {
-    use super::Json;
     use crate::record::Record;
-    use crate::report::fixtures;
-    use crate::report::{Report, ReportOptions};
+    use crate::report::json::JsonReporter;
+    use crate::report::{fixtures, run_bytes};
     use crate::scenario::Scenario;
 
+    /// The line as the runner would have made it write, event by event.
     fn render((scenario, record): &(Scenario, Record)) -> String {
-        Json.render(scenario, record, &ReportOptions::default())
+        run_bytes(&JsonReporter, scenario, record)
     }
 
     #[test]

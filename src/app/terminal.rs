@@ -1,0 +1,58 @@
+//! What the app learns from the terminal and the environment, to pass to the reports as
+//! [`ReportOptions`]: the language, colour, and the width of the window.
+
+use std::io::IsTerminal;
+
+use crate::report::ReportOptions;
+
+/// The report options for stdout: the language of `--lang` (else `$LANG`), colour and
+/// width only when stdout is a terminal.
+pub(super) fn report_options(lang: Option<&str>) -> ReportOptions {
+    ReportOptions {
+        lang: language(lang),
+        color: use_colour(),
+        width: terminal_width(),
+    }
+}
+
+/// The language of titles: `--lang`, else `$LANG` (`zh_CN.UTF-8` -> `zh`), else English.
+pub(super) fn language(flag: Option<&str>) -> String {
+    if let Some(lang) = flag {
+        return lang.to_string();
+    }
+    let env = std::env::var("LANG").unwrap_or_default();
+    match env.get(..2) {
+        Some(code) if code.chars().all(|c| c.is_ascii_lowercase()) && code != "c." => {
+            code.to_string()
+        }
+        _ => "en".to_string(),
+    }
+}
+
+/// Colour only on a terminal, and never with NO_COLOR set (no-color.org).
+fn use_colour() -> bool {
+    std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty())
+}
+
+/// The width of the terminal on stdout (the `terminal_size` crate asks the kernel:
+/// TIOCGWINSZ, tty_ioctl(4)); none when stdout is not a terminal, so what a pipe or a
+/// file gets does not depend on the window it was typed in, even when stderr is one.
+fn terminal_width() -> Option<u16> {
+    let stdout = std::io::stdout();
+    if !stdout.is_terminal() {
+        return None;
+    }
+    terminal_size::terminal_size_of(stdout)
+        .map(|(terminal_size::Width(columns), _)| columns)
+        .filter(|&columns| columns > 0)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::language;
+
+    #[test]
+    fn the_flag_wins_over_the_environment() {
+        assert_eq!(language(Some("zh")), "zh");
+    }
+}

@@ -1,0 +1,190 @@
+//! Which columns each table of the report has, which of them give way on a narrow
+//! terminal, and how the table is laid out with comfy-table.
+
+use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement};
+
+use crate::report::ReportOptions;
+use crate::report::shared::styled;
+use crate::text::width::str_width;
+
+/// The width of the data column when the terminal width is unknown.
+pub(super) const DATA_WIDTH: usize = 40;
+/// The data column is never narrower than this, even on a narrow terminal.
+const MIN_DATA_WIDTH: usize = 16;
+
+/// A column: its header, whether it holds numbers (aligned right), and when it gives
+/// way on a narrow terminal (0: never; the highest goes first).
+pub(super) struct Col {
+    pub(super) header: &'static str,
+    right: bool,
+    drop: u8,
+}
+
+const fn col(header: &'static str, right: bool, drop: u8) -> Col {
+    Col {
+        header,
+        right,
+        drop,
+    }
+}
+
+pub(super) const SEND_COLS: [Col; 7] = [
+    col("#", true, 0),
+    col("t ms", true, 2),
+    col("actor", false, 0),
+    col("line", true, 0),
+    col("call", false, 0),
+    col("bytes", true, 0),
+    col("stream", false, 1),
+];
+
+pub(super) const RECV_COLS: [Col; 10] = [
+    col("#", true, 0),
+    col("t ms", true, 3),
+    col("actor", false, 0),
+    col("line", true, 0),
+    col("call", false, 0),
+    col("queued\nbefore", true, 1),
+    col("got", true, 0),
+    col("data", false, 0),
+    col("from\nsends", false, 0),
+    col("queued\nafter", true, 2),
+];
+pub(super) const RECV_DATA: usize = 7;
+
+pub(super) const OTHER_COLS: [Col; 6] = [
+    col("#", true, 0),
+    col("t ms", true, 1),
+    col("actor", false, 0),
+    col("line", true, 0),
+    col("call", false, 0),
+    col("result", false, 0),
+];
+
+pub(super) const EXPECT_COLS: [Col; 5] = [
+    col("", false, 0),
+    col("line", true, 0),
+    col("actor", false, 0),
+    col("expected", false, 0),
+    col("observed", false, 0),
+];
+
+pub(super) const TIMER_COLS: [Col; 7] = [
+    col("timer", false, 0),
+    col("count", true, 0),
+    col("min", true, 0),
+    col("p50", true, 0),
+    col("p90", true, 0),
+    col("p99", true, 0),
+    col("max", true, 0),
+];
+
+/// Which columns to show in `width`, and how wide the flexible column (`flex`: its
+/// index and the width it would like) may be. Without a width every column is shown.
+/// Columns give way, by their `drop` rank, until the others and the flexible one fit.
+pub(super) fn fit(
+    cols: &[Col],
+    rows: &[Vec<String>],
+    flex: Option<(usize, usize)>,
+    width: Option<u16>,
+) -> (Vec<usize>, usize) {
+    let mut shown: Vec<usize> = (0..cols.len()).collect();
+    let Some(width) = width.map(usize::from) else {
+        return (shown, DATA_WIDTH);
+    };
+    let natural: Vec<usize> = (0..cols.len())
+        .map(|i| {
+            let cells = rows.iter().flat_map(|row| row[i].lines());
+            cols[i]
+                .header
+                .lines()
+                .chain(cells)
+                .map(str_width)
+                .max()
+                .unwrap_or(0)
+                .max(1)
+        })
+        .collect();
+    // Each column has one space of padding on either side and a border on its left;
+    // the table has one more border on the right.
+    let fixed = |shown: &[usize]| {
+        shown
+            .iter()
+            .filter(|&&i| flex.is_none_or(|(f, _)| f != i))
+            .map(|&i| natural[i] + 3)
+            .sum::<usize>()
+            + 1
+            + 3 * usize::from(flex.is_some())
+    };
+    let wanted = flex.map_or(0, |(_, w)| w);
+    while fixed(&shown) + wanted > width {
+        let victim = shown
+            .iter()
+            .enumerate()
+            .filter(|&(_, &i)| cols[i].drop > 0)
+            .max_by_key(|&(_, &i)| cols[i].drop)
+            .map(|(pos, _)| pos);
+        match victim {
+            Some(pos) => {
+                shown.remove(pos);
+            }
+            None => break,
+        }
+    }
+    let budget = width.saturating_sub(fixed(&shown)).max(MIN_DATA_WIDTH);
+    (shown, budget)
+}
+
+/// The table of the shown columns, in the report's style. The `fixed` column (the data)
+/// is laid out by this module and kept as it is; comfy-table may wrap the others.
+pub(super) fn build(
+    cols: &[Col],
+    shown: &[usize],
+    fixed: Option<usize>,
+    rows: Vec<Vec<String>>,
+    options: &ReportOptions,
+) -> comfy_table::Table {
+    let mut table = styled(options);
+    table.set_header(shown.iter().map(|&i| {
+        let cell = Cell::new(cols[i].header);
+        if options.color {
+            cell.add_attribute(Attribute::Bold)
+        } else {
+            cell
+        }
+    }));
+    for mut row in rows {
+        table.add_row(
+            shown
+                .iter()
+                .map(|&i| std::mem::take(&mut row[i]))
+                .collect::<Vec<_>>(),
+        );
+    }
+    for (j, &i) in shown.iter().enumerate() {
+        if let Some(column) = table.column_mut(j) {
+            if cols[i].right {
+                column.set_cell_alignment(CellAlignment::Right);
+            }
+            if fixed == Some(i) {
+                column.set_constraint(ColumnConstraint::ContentWidth);
+            }
+        }
+    }
+    if let Some(width) = options.width {
+        // A safety net for what `fit` cannot shorten (a very long call): wrap it.
+        table.set_width(width);
+        table.set_content_arrangement(ContentArrangement::Dynamic);
+    }
+    table
+}
+
+/// A table whose columns are all plain text.
+pub(super) fn grid(
+    cols: &[Col],
+    rows: Vec<Vec<String>>,
+    options: &ReportOptions,
+) -> comfy_table::Table {
+    let (shown, _) = fit(cols, &rows, None, options.width);
+    build(cols, &shown, None, rows, options)
+}

@@ -1,0 +1,93 @@
+//! `list` and `check` for people: plain aligned columns, no borders, so that a line of
+//! `list` starts with the name and `grep`/`cut` work on it.
+
+use std::io::{self, Write};
+
+use crate::report::{Checked, Listed};
+use crate::text::str_width;
+
+/// One line per scenario: name, title and tags, the first two padded to their widest.
+pub(super) fn write_list(entries: &[Listed], out: &mut dyn Write) -> io::Result<()> {
+    let name_w = entries
+        .iter()
+        .map(|e| str_width(&e.name))
+        .max()
+        .unwrap_or(0);
+    let title_w = entries
+        .iter()
+        .map(|e| str_width(&e.title))
+        .max()
+        .unwrap_or(0);
+    let pad = |text: &str, w: usize| format!("{text}{}", " ".repeat(w - str_width(text)));
+    let mut text = String::new();
+    for entry in entries {
+        text.push_str(&pad(&entry.name, name_w));
+        text.push_str("  ");
+        text.push_str(&pad(&entry.title, title_w));
+        text.push_str("  ");
+        text.push_str(&entry.tags.join(", "));
+        text.push('\n');
+    }
+    out.write_all(text.as_bytes())
+}
+
+/// `FILE: ok (2 actors, 6 steps)`.
+pub(super) fn write_checked(checked: &Checked, out: &mut dyn Write) -> io::Result<()> {
+    writeln!(
+        out,
+        "{}: ok ({}, {})",
+        checked.file,
+        plural(checked.actors, "actor"),
+        plural(checked.steps, "step")
+    )
+}
+
+fn plural(n: usize, word: &str) -> String {
+    if n == 1 {
+        format!("1 {word}")
+    } else {
+        format!("{n} {word}s")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{write_checked, write_list};
+    use crate::report::{Checked, Listed};
+
+    fn listed(name: &str, title: &str, tags: &[&str]) -> Listed {
+        Listed {
+            name: name.to_owned(),
+            title: title.to_owned(),
+            tags: tags.iter().map(|t| (*t).to_owned()).collect(),
+        }
+    }
+
+    #[test]
+    fn the_list_is_padded_by_display_width() {
+        let mut out = Vec::new();
+        let entries = [
+            listed("hello-world", "两次发送，一次接收", &["tcp", "coalescing"]),
+            listed("udp", "UDP keeps boundaries", &["udp"]),
+        ];
+        write_list(&entries, &mut out).unwrap();
+        insta::assert_snapshot!("list-table", String::from_utf8(out).unwrap());
+    }
+
+    #[test]
+    fn a_checked_file_counts_actors_and_steps() {
+        let mut out = Vec::new();
+        for (actors, steps) in [(2, 6), (1, 1)] {
+            let checked = Checked {
+                file: "a.lab".to_owned(),
+                actors,
+                steps,
+            };
+            write_checked(&checked, &mut out).unwrap();
+        }
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a.lab: ok (2 actors, 6 steps)\na.lab: ok (1 actor, 1 step)\n"
+        );
+    }
+}

@@ -1,0 +1,161 @@
+//! The report for people (`--format table`, the default): borderless lists for `list`
+//! and `check`, tables for runs and summaries.
+//!
+//! A run's table groups the events by kind (sends, recvs, other steps) and sizes every
+//! column to what it holds, so it is made at the end of the run from the events it kept.
+
+mod cells;
+mod columns;
+mod data;
+mod list;
+mod paint;
+mod run;
+mod summary;
+mod wrap;
+
+use std::io::{self, Write};
+
+use crate::record::aggregate::{Fold, Summary};
+use crate::record::{Event, Record, RunEnd, RunStart, Sink};
+use crate::report::{Checked, Listed, RepeatReport, ReportOptions, Reporter};
+use crate::scenario::Scenario;
+
+/// The table reporter: how wide, in which language, in colour or not.
+pub struct TableReporter {
+    options: ReportOptions,
+}
+
+impl TableReporter {
+    pub fn new(options: ReportOptions) -> TableReporter {
+        TableReporter { options }
+    }
+}
+
+impl Reporter for TableReporter {
+    fn run<'a>(&'a self, scenario: &'a Scenario, out: &'a mut dyn Write) -> Box<dyn Sink + 'a> {
+        Box::new(TableRun {
+            scenario,
+            options: &self.options,
+            record: Record::default(),
+            out,
+        })
+    }
+
+    fn repeat<'a>(
+        &'a self,
+        scenario: &'a Scenario,
+        first_seed: u64,
+        in_catalog: bool,
+        out: &'a mut dyn Write,
+    ) -> Box<dyn RepeatReport + 'a> {
+        Box::new(TableRepeat {
+            reporter: self,
+            scenario,
+            fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
+            run: Record::default(),
+            first_failure: None,
+            in_catalog,
+            out,
+        })
+    }
+
+    fn summary(&self, summary: &Summary, out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(summary::render_table(summary, &self.options).as_bytes())
+    }
+
+    fn catalog(&self, summaries: &[Summary], out: &mut dyn Write) -> io::Result<()> {
+        out.write_all(summary::render_catalog(summaries, &self.options).as_bytes())
+    }
+
+    fn list(&self, entries: &[Listed], out: &mut dyn Write) -> io::Result<()> {
+        list::write_list(entries, out)
+    }
+
+    fn checked(&self, checked: &Checked, out: &mut dyn Write) -> io::Result<()> {
+        list::write_checked(checked, out)
+    }
+}
+
+/// One run's table: the events are kept until the end, where the columns can be sized.
+struct TableRun<'a> {
+    scenario: &'a Scenario,
+    options: &'a ReportOptions,
+    record: Record,
+    out: &'a mut dyn Write,
+}
+
+impl Sink for TableRun<'_> {
+    fn begin(&mut self, start: &RunStart) {
+        self.record.begin(start);
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.record.event(event);
+    }
+
+    fn end(&mut self, end: &RunEnd) {
+        self.record.end(end);
+        let text = run::render(self.scenario, &self.record, self.options);
+        // A closed pipe (`| head`) is not worth more than stopping to write.
+        let _ = self.out.write_all(text.as_bytes());
+    }
+}
+
+/// Many runs for people: nothing per run but the first failed one, shown in full after
+/// the last run (a progress bar may be on the terminal until then), then the summary
+/// (at the end of `--all`, the catalog shows the summaries instead).
+struct TableRepeat<'a> {
+    reporter: &'a TableReporter,
+    scenario: &'a Scenario,
+    fold: Fold,
+    /// The run in progress, kept whole in case it is the first to fail.
+    run: Record,
+    first_failure: Option<Record>,
+    in_catalog: bool,
+    out: &'a mut dyn Write,
+}
+
+impl Sink for TableRepeat<'_> {
+    fn begin(&mut self, start: &RunStart) {
+        self.fold.begin(start);
+        if self.first_failure.is_none() {
+            self.run.begin(start);
+        }
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.fold.event(event);
+        if self.first_failure.is_none() {
+            self.run.event(event);
+        }
+    }
+
+    fn end(&mut self, end: &RunEnd) {
+        self.fold.end(end);
+        if self.first_failure.is_none() {
+            self.run.end(end);
+            if !end.interrupted && !self.run.passed() {
+                self.first_failure = Some(std::mem::take(&mut self.run));
+            }
+        }
+    }
+}
+
+impl RepeatReport for TableRepeat<'_> {
+    fn finish(self: Box<Self>) -> Summary {
+        let mut text = String::new();
+        if let Some(record) = &self.first_failure {
+            text.push_str(&format!(
+                "First failed run of {} (seed {}):\n",
+                self.scenario.name, record.seed
+            ));
+            text.push_str(&run::render(self.scenario, record, &self.reporter.options));
+        }
+        let _ = self.out.write_all(text.as_bytes());
+        let summary = self.fold.into_summary();
+        if !self.in_catalog {
+            let _ = self.reporter.summary(&summary, self.out);
+        }
+        summary
+    }
+}

@@ -1,0 +1,453 @@
+//! The table report of one run: what a class sees projected.
+//!
+//! ```text
+//! Two sends, one recv                                      title in the chosen language
+//! TCP is a byte stream. ...                                about, wrapped
+//! scenario hello-world · scenarios/hello-world.lab · seed 1234
+//!
+//! sends        every send(): how many bytes the kernel took, where they sit in the stream
+//! recvs        every recv(): what was queued, what came back, and which sends it came
+//!              from, with a mark ▏ wherever one send's bytes end and the next one's begin
+//! other steps  only the ones with an error or something to say (rcvbuf doubled)
+//! expectations ✓/✗ with what was expected and what was observed, then blocked steps
+//! timers
+//! PASS | FAIL (k of n expectations failed)
+//! ```
+//!
+//! Data is shown in the language's string escapes, so it can be pasted into a scenario.
+//! Long data is shortened in the middle of each send's run of bytes, never across a
+//! boundary mark and never inside an escape sequence.
+
+use std::fmt::Write as _;
+
+use super::cells::{expectations_table, others_table, recvs_table, sends_table, timers_table};
+use super::paint::Paint;
+use super::wrap::wrap;
+
+use crate::record::{Event, Record};
+use crate::report::ReportOptions;
+use crate::scenario::Scenario;
+use crate::text::fmt_duration as human;
+
+/// The width `about` is wrapped to when the terminal width is unknown.
+const TEXT_WIDTH: usize = 80;
+
+/// The whole report of one run, ending with a newline.
+pub(super) fn render(scenario: &Scenario, record: &Record, options: &ReportOptions) -> String {
+    let paint = Paint(options.color);
+    let mut out = String::new();
+    header(&mut out, scenario, record, options, paint);
+
+    let sends: Vec<&Event> = record.events.iter().filter(|e| is_send(e)).collect();
+    if !sends.is_empty() {
+        section(&mut out, "sends", &sends_table(&sends, options), paint);
+    }
+    let recvs: Vec<&Event> = record.events.iter().filter(|e| is_recv(e)).collect();
+    if !recvs.is_empty() {
+        section(
+            &mut out,
+            "recvs",
+            &recvs_table(&recvs, record, options),
+            paint,
+        );
+    }
+    let others: Vec<&Event> = record
+        .events
+        .iter()
+        .filter(|e| !is_send(e) && !is_recv(e) && has_news(e))
+        .collect();
+    if !others.is_empty() {
+        section(
+            &mut out,
+            "other steps",
+            &others_table(&others, options),
+            paint,
+        );
+    }
+    if !record.expectations.is_empty() || !record.blocked.is_empty() {
+        let _ = writeln!(out, "\n{}", paint.bold("expectations"));
+        if !record.expectations.is_empty() {
+            let table = expectations_table(record, options).to_string();
+            let _ = writeln!(out, "{}", paint.table(&table, true));
+        }
+        for b in &record.blocked {
+            // Line 0: the actor failed outside any step (it could not start, or an
+            // internal error), and `blocked_in` says how.
+            let _ = if b.line == 0 {
+                writeln!(out, "{} {}: {}", paint.red("✗"), b.actor, b.blocked_in)
+            } else {
+                writeln!(
+                    out,
+                    "{} line {}: {} blocked in {} for {} ({})",
+                    paint.red("✗"),
+                    b.line,
+                    b.actor,
+                    b.blocked_in,
+                    human(b.waited),
+                    b.call
+                )
+            };
+        }
+    }
+    if !record.timers.is_empty() {
+        section(&mut out, "timers", &timers_table(record, options), paint);
+    }
+
+    out.push('\n');
+    if record.interrupted {
+        let _ = writeln!(
+            out,
+            "{}",
+            paint.red("INTERRUPTED (Ctrl-C): what is above is what happened until then")
+        );
+    }
+    if record.passed() {
+        let _ = writeln!(out, "{}", paint.green_bold("PASS"));
+    } else {
+        let n = record.expectations.len() + record.blocked.len();
+        let line = format!("FAIL ({} of {n} expectations failed)", record.failures());
+        let _ = writeln!(out, "{}", paint.red_bold(&line));
+    }
+    out
+}
+
+// ---------------------------------------------------------------------------------------
+// Header
+
+fn header(
+    out: &mut String,
+    scenario: &Scenario,
+    record: &Record,
+    options: &ReportOptions,
+    paint: Paint,
+) {
+    let title = scenario
+        .title
+        .get(&options.lang)
+        .unwrap_or(&record.scenario);
+    let _ = writeln!(out, "{}", paint.bold(title));
+    if let Some(about) = scenario.about.get(&options.lang) {
+        let width = options.width.map_or(TEXT_WIDTH, usize::from);
+        for (i, paragraph) in about.split("\n\n").enumerate() {
+            if i > 0 {
+                out.push('\n');
+            }
+            for line in wrap(paragraph, width) {
+                let _ = writeln!(out, "{line}");
+            }
+        }
+    }
+    // The seed (and the parameters) are what it takes to replay this very run.
+    let mut line = format!(
+        "scenario {} · {} · seed {}",
+        record.scenario, record.file, record.seed
+    );
+    for p in &scenario.params {
+        let _ = write!(line, " · {}={}", p.name, p.value);
+    }
+    let _ = writeln!(out, "{}", paint.dim(&line));
+}
+
+// ---------------------------------------------------------------------------------------
+// Sections
+
+fn section(out: &mut String, name: &str, table: &comfy_table::Table, paint: Paint) {
+    let _ = writeln!(out, "\n{}", paint.bold(name));
+    let _ = writeln!(out, "{}", paint.table(&table.to_string(), false));
+}
+
+fn is_send(e: &Event) -> bool {
+    e.op.is_send()
+}
+
+fn is_recv(e: &Event) -> bool {
+    e.op.is_recv()
+}
+
+/// An event that is neither a send nor a recv is shown only when it has something to
+/// say: an error, a timeout, or a detail such as the value the kernel put in force.
+fn has_news(e: &Event) -> bool {
+    e.error.is_some() || e.timeout || e.detail.is_some()
+}
+#[cfg(test)]
+mod tests {
+    use crate::record::Record;
+    use crate::report::table::TableReporter;
+    use crate::report::{ReportOptions, fixtures, run_bytes};
+    use crate::scenario::Scenario;
+    use crate::text::width::str_width;
+
+    /// The report as the runner would have made it write, event by event.
+    fn table(scenario: &Scenario, record: &Record, options: ReportOptions) -> String {
+        run_bytes(&TableReporter::new(options), scenario, record)
+    }
+
+    fn render((scenario, record): &(Scenario, Record)) -> String {
+        table(scenario, record, ReportOptions::default())
+    }
+
+    fn with(lang: &str, color: bool, width: Option<u16>) -> ReportOptions {
+        ReportOptions {
+            lang: lang.to_owned(),
+            color,
+            width,
+        }
+    }
+
+    #[test]
+    fn hello_world_shows_two_sends_glued_in_one_recv() {
+        assert_eq!(
+            render(&fixtures::hello_world()),
+            r#"Two sends, one recv
+TCP is a byte stream. The kernel keeps no record of where one send ended, so a
+late recv returns everything queued, glued together.
+scenario hello-world · scenarios/hello-world.lab · seed 1234
+
+sends
+╭───┬───────┬────────┬──────┬──────────────┬───────┬────────╮
+│ # ┆  t ms ┆ actor  ┆ line ┆ call         ┆ bytes ┆ stream │
+╞═══╪═══════╪════════╪══════╪══════════════╪═══════╪════════╡
+│ 4 ┆ 0.101 ┆ client ┆   11 ┆ send "hello" ┆     5 ┆ 0..5   │
+│ 5 ┆ 0.122 ┆ client ┆   12 ┆ send "world" ┆     5 ┆ 5..10  │
+╰───┴───────┴────────┴──────┴──────────────┴───────┴────────╯
+
+recvs
+╭───┬───────┬────────┬──────┬───────────┬────────┬─────┬─────────────┬───────┬────────╮
+│ # ┆  t ms ┆ actor  ┆ line ┆ call      ┆ queued ┆ got ┆ data        ┆ from  ┆ queued │
+│   ┆       ┆        ┆      ┆           ┆ before ┆     ┆             ┆ sends ┆  after │
+╞═══╪═══════╪════════╪══════╪═══════════╪════════╪═════╪═════════════╪═══════╪════════╡
+│ 7 ┆ 0.160 ┆ server ┆   14 ┆ recv 1024 ┆     10 ┆  10 ┆ hello▏world ┆ #4 #5 ┆      0 │
+│ 9 ┆ 0.175 ┆ server ┆   16 ┆ recv 1024 ┆      0 ┆ eof ┆             ┆       ┆      0 │
+╰───┴───────┴────────┴──────┴───────────┴────────┴─────┴─────────────┴───────┴────────╯
+
+other steps
+╭───┬───────┬────────┬──────┬────────┬────────────────────────╮
+│ # ┆  t ms ┆ actor  ┆ line ┆ call   ┆ result                 │
+╞═══╪═══════╪════════╪══════╪════════╪════════════════════════╡
+│ 1 ┆ 0.000 ┆ server ┆    8 ┆ listen ┆ listen 127.0.0.1:41235 │
+╰───┴───────┴────────┴──────┴────────┴────────────────────────╯
+
+expectations
+╭───┬──────┬────────┬──────────────┬──────────────╮
+│   ┆ line ┆ actor  ┆ expected     ┆ observed     │
+╞═══╪══════╪════════╪══════════════╪══════════════╡
+│ ✓ ┆   10 ┆ server ┆ from client  ┆ from client  │
+│ ✓ ┆   14 ┆ server ┆ "helloworld" ┆ "helloworld" │
+│ ✓ ┆   16 ┆ server ┆ eof          ┆ eof          │
+╰───┴──────┴────────┴──────────────┴──────────────╯
+
+PASS
+"#
+        );
+    }
+
+    #[test]
+    fn a_blocked_step_and_a_failed_expectation_fail_the_run() {
+        let out = render(&fixtures::blocked_and_failed());
+        assert!(
+            out.starts_with(
+                "Waiting for bytes that never come\n\
+                 scenario blocked · lab/blocked.lab · seed 7 · nodelay=on\n"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.ends_with(
+                r#"
+expectations
+╭───┬──────┬────────┬──────────────────┬──────────────────╮
+│   ┆ line ┆ actor  ┆ expected         ┆ observed         │
+╞═══╪══════╪════════╪══════════════════╪══════════════════╡
+│ ✗ ┆    8 ┆ server ┆ "helloworld"     ┆ "hello"          │
+│ ✓ ┆    9 ┆ server ┆ error EADDRINUSE ┆ error EADDRINUSE │
+│ ✓ ┆   22 ┆        ┆ rtt p50 >= 30ms  ┆ rtt p50 = 41.2ms │
+╰───┴──────┴────────┴──────────────────┴──────────────────╯
+✗ line 10: server blocked in recv() for 1.00s (recv 1024)
+
+timers
+╭───────┬───────┬───────┬────────┬────────┬────────┬────────╮
+│ timer ┆ count ┆   min ┆    p50 ┆    p90 ┆    p99 ┆    max │
+╞═══════╪═══════╪═══════╪════════╪════════╪════════╪════════╡
+│ rtt   ┆    20 ┆ 350µs ┆ 41.2ms ┆ 41.8ms ┆ 43.0ms ┆ 43.0ms │
+╰───────┴───────┴───────┴────────┴────────┴────────┴────────╯
+
+FAIL (2 of 4 expectations failed)
+"#
+            ),
+            "{out}"
+        );
+        // The recv that timed out, and the steps that have something to say.
+        assert!(out.contains("│ 8 ┆ 0.135 ┆ server ┆   10 ┆ recv 1024 ┆      0 ┆ timeout ┆       ┆       ┆        │"), "{out}");
+        assert!(out.contains("┆ set rcvbuf 4096 ┆ rcvbuf 8192 "), "{out}");
+        assert!(
+            out.contains("┆ listen again    ┆ EADDRINUSE (Address already in use) │"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn an_actor_that_failed_outside_any_step_is_named_without_a_line() {
+        let (scenario, mut record) = fixtures::blocked_and_failed();
+        record.blocked[0] = crate::record::Blocked::outside_steps(
+            "client",
+            "starting a thread for this actor (out of memory)".to_owned(),
+        );
+        let out = render(&(scenario, record));
+        assert!(
+            out.contains("\n✗ client: starting a thread for this actor (out of memory)\n"),
+            "{out}"
+        );
+        assert!(!out.contains("line 0"), "{out}");
+    }
+
+    #[test]
+    fn an_undersized_recv_starts_in_the_middle_of_a_message() {
+        let out = render(&fixtures::undersized_recv());
+        assert!(
+            out.contains(
+                "┆ recv 7    ┆     18 ┆   7 ┆ \\0\\0\\0\\x05hel      ┆ #4[0..7]    ┆     11 │"
+            ),
+            "{out}"
+        );
+        assert!(
+            out.contains(
+                "┆ recv 1024 ┆     11 ┆  11 ┆ lo▏\\0\\0\\0\\x05world ┆ #4[7..9] #5 ┆      0 │"
+            ),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn a_datagram_cut_to_the_buffer_says_truncated() {
+        let out = render(&fixtures::udp_truncated());
+        assert!(
+            out.contains("┆ recvfrom 4    ┆      9 ┆ 4 truncated ┆ ping ┆ #3[0..4] ┆      0 │"),
+            "{out}"
+        );
+        assert!(
+            out.contains("┆ recvfrom 1024 ┆      2 ┆           2 ┆ hi   ┆ #5       ┆      0 │"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn long_data_is_shortened_in_the_middle_of_each_send() {
+        let out = render(&fixtures::bulk());
+        assert!(
+            out.contains("┆ abcdefghijklm…lmnopqrstuvwx (2000 bytes) ┆ #4[0..2000]       ┆"),
+            "{out}"
+        );
+        assert!(
+            out.contains("┆ yzabcdefghi…zabcdefghij▏end (1003 bytes) ┆ #4[2000..3000] #5 ┆"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn the_last_line_is_the_verdict() {
+        for fixture in fixtures::all() {
+            let out = render(&fixture);
+            let last = out.lines().last().unwrap_or_default();
+            let record = &fixture.1;
+            if record.passed() {
+                assert_eq!(last, "PASS");
+            } else {
+                assert_eq!(last, "FAIL (2 of 4 expectations failed)");
+            }
+            assert!(out.ends_with('\n'));
+        }
+    }
+
+    #[test]
+    fn no_ansi_escapes_without_colour() {
+        for fixture in fixtures::all() {
+            for width in [None, Some(60), Some(100)] {
+                let out = table(&fixture.0, &fixture.1, with("zh", false, width));
+                assert!(!out.contains('\x1b'), "{out}");
+            }
+        }
+    }
+
+    #[test]
+    fn colour_marks_checks_boundaries_and_the_verdict() {
+        let (scenario, record) = fixtures::hello_world();
+        let out = table(&scenario, &record, with("en", true, None));
+        assert!(out.contains("\x1b[32m✓\x1b[0m"), "{out}");
+        assert!(out.contains("hello\x1b[2m▏\x1b[0mworld"), "{out}");
+        assert!(out.ends_with("\x1b[32m\x1b[1mPASS\x1b[0m\n"), "{out}");
+        let (scenario, record) = fixtures::blocked_and_failed();
+        let out = table(&scenario, &record, with("en", true, None));
+        assert!(
+            out.contains("\x1b[31m✗\x1b[0m line 10: server blocked"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn every_line_fits_the_width() {
+        for fixture in fixtures::all() {
+            for width in [72u16, 80, 100, 120] {
+                for lang in ["en", "zh"] {
+                    let out = table(&fixture.0, &fixture.1, with(lang, false, Some(width)));
+                    for line in out.lines() {
+                        assert!(
+                            str_width(line) <= usize::from(width),
+                            "{} columns > {width}: {line}\n{out}",
+                            str_width(line)
+                        );
+                    }
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn narrow_terminals_lose_the_time_and_queue_columns_first() {
+        let (scenario, record) = fixtures::bulk();
+        let out = table(&scenario, &record, with("en", false, Some(80)));
+        assert!(
+            out.contains("│ # ┆ actor  ┆ line ┆ call      ┆  got ┆ data "),
+            "{out}"
+        );
+        assert!(
+            out.contains("┆ abcdefgh…qrstuvwx ┆ #4[0..2000]       │"),
+            "{out}"
+        );
+        assert!(
+            out.contains("┆ (2000 bytes)      ┆                   │"),
+            "{out}"
+        );
+    }
+
+    #[test]
+    fn title_and_about_in_the_chosen_language() {
+        let (scenario, record) = fixtures::hello_world();
+        let out = table(&scenario, &record, with("zh", false, Some(40)));
+        assert!(
+            out.starts_with(
+                "两次发送，一次接收\n\
+                 TCP 是字节流。内核不记录一次发送在哪里结\n\
+                 束，所以晚到的 recv 会把排队的所有数据粘\n\
+                 在一起返回。\n\
+                 scenario hello-world · scenarios/hello-world.lab · seed 1234\n"
+            ),
+            "{out}"
+        );
+        // No title at all: the scenario's name.
+        let (scenario, record) = fixtures::bulk();
+        assert!(render(&(scenario, record)).starts_with("bulk\nscenario bulk · "));
+    }
+
+    #[test]
+    fn a_run_cut_short_says_so_above_the_verdict() {
+        let (scenario, mut record) = fixtures::hello_world();
+        record.interrupted = true;
+        let out = render(&(scenario, record));
+        assert!(
+            out.ends_with(
+                "\nINTERRUPTED (Ctrl-C): what is above is what happened until then\nPASS\n"
+            ),
+            "{out}"
+        );
+    }
+}
