@@ -175,7 +175,7 @@ fn a_file_over_the_size_limit_is_refused() {
     let _serial = one_at_a_time();
     let text = "# a comment line of sixty-four bytes, repeated to fill space.\n".repeat(70_000);
     let path = generated("huge", text.as_bytes());
-    refused(&path, "67651:5", "at most 4194304 bytes");
+    refused(&path, "33826:3", "at most 2097152 bytes");
 }
 
 /// The two files that took 12 s and more than a minute when parsing was quadratic; run

@@ -331,3 +331,15 @@ fn a_run_ends_at_its_run_limit() {
     assert!(e.wall < Duration::from_secs(5), "took {:?}", e.wall);
     assert!(String::from_utf8_lossy(&e.stdout).contains("run limit"));
 }
+
+/// The worst file for memory that the size limit lets through: as many short strings as
+/// fit (every string is a few tokens and a part of the value).
+#[test]
+fn the_largest_file_of_strings_stays_bounded() {
+    let head = "server: listen\nclient: connect\nserver: accept\nclient: send ";
+    let n = (2 * 1024 * 1024 - head.len() - 1) / 6;
+    let source = format!("{head}{}\n", vec!["\"a\""; n].join(" + "));
+    let e = run("largest-strings", source.as_bytes(), &["check"], &[]);
+    assert_bounded("largest-strings", &e);
+    assert_eq!(e.code, Some(0), "{}", String::from_utf8_lossy(&e.stderr));
+}
