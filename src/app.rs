@@ -10,6 +10,7 @@ use std::io::{IsTerminal, Write};
 use std::path::Path;
 use std::sync::Arc;
 use std::sync::atomic::AtomicBool;
+use std::time::Duration;
 
 use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
@@ -62,7 +63,11 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             let _ = out.flush();
             Ok(Outcome::Pass)
         }
-        Command::Check { files, format } => check(&files, format),
+        Command::Check {
+            files,
+            format,
+            run_limit,
+        } => check(&files, format, run_limit),
     }
 }
 
@@ -101,17 +106,23 @@ fn parse(
     file: &str,
     source: &[u8],
     params: &[(String, String)],
+    run_limit: Option<Duration>,
 ) -> Result<Scenario, Error> {
-    scenario::parse_bytes(file, name, source, params).map_err(|diagnostics| {
+    let run_limit = run_limit.unwrap_or(scenario::DEFAULT_RUN_LIMIT);
+    scenario::parse_for_run(file, name, source, params, run_limit).map_err(|diagnostics| {
         let source = String::from_utf8_lossy(source);
         let rendered: Vec<String> = diagnostics.iter().map(|d| d.render(&source)).collect();
         Error(rendered.join("\n"))
     })
 }
 
-fn load(arg: &str, params: &[(String, String)]) -> Result<Scenario, Error> {
+fn load(
+    arg: &str,
+    params: &[(String, String)],
+    run_limit: Option<Duration>,
+) -> Result<Scenario, Error> {
     let (name, file, source) = locate(arg)?;
-    parse(&name, &file, &source, params)
+    parse(&name, &file, &source, params, run_limit)
 }
 
 fn list(args: &ListArgs) -> Result<Outcome, Error> {
@@ -123,6 +134,7 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
             &builtin.file(),
             builtin.source.as_bytes(),
             &[],
+            None,
         )?;
         if let Some(tag) = &args.tag
             && !scenario.tags.iter().any(|t| t == tag)
@@ -144,7 +156,11 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
     Ok(Outcome::Pass)
 }
 
-fn check(files: &[std::path::PathBuf], format: Format) -> Result<Outcome, Error> {
+fn check(
+    files: &[std::path::PathBuf],
+    format: Format,
+    run_limit: Option<Duration>,
+) -> Result<Outcome, Error> {
     let reporter = report::reporter(format, terminal::report_options(None));
     let mut errors = Vec::new();
     for path in files {
@@ -161,7 +177,7 @@ fn check(files: &[std::path::PathBuf], format: Format) -> Result<Outcome, Error>
             .and_then(|s| s.to_str())
             .unwrap_or(&arg)
             .to_string();
-        match parse(&name, &arg, &source, &[]) {
+        match parse(&name, &arg, &source, &[], run_limit) {
             Ok(s) => {
                 let checked = Checked {
                     actors: s.actors.len(),
@@ -195,10 +211,18 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Every scenario is parsed before anything runs: a file with an error runs nothing.
     let mut scenarios: Vec<Scenario> = match &args.scenario {
-        Some(arg) => vec![load(arg, &args.params)?],
+        Some(arg) => vec![load(arg, &args.params, args.run_limit)?],
         None => catalog::all()
             .iter()
-            .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &args.params))
+            .map(|b| {
+                parse(
+                    b.name,
+                    &b.file(),
+                    b.source.as_bytes(),
+                    &args.params,
+                    args.run_limit,
+                )
+            })
             .collect::<Result<_, _>>()?,
     };
     // Before the runner starts any actor thread (see `interrupt`).

@@ -40,6 +40,9 @@ pub enum Command {
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Table)]
         format: Format,
+        /// The run limit the sleeps of each file must fit in (e.g. 30s, 1h); default 10m
+        #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
+        run_limit: Option<Duration>,
     },
 }
 

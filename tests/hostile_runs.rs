@@ -309,8 +309,14 @@ fn sleeps_longer_than_the_run_limit_are_refused() {
     refused(
         "sleeps-forever",
         b"client: bind udp\nrepeat 100000 {\n  client: sleep 4s\n}\n",
-        &["run limit"],
+        &["run limit", "--run-limit"],
     );
+    // The limit is the command line's to change.
+    let source = b"client: bind udp\nrepeat 3 {\n  client: sleep 4m\n}\n";
+    let e = run("sleeps-long", source, &["check"], &[]);
+    assert_eq!(e.code, Some(2));
+    let e = run("sleeps-long", source, &["check"], &["--run-limit", "13m"]);
+    assert_eq!(e.code, Some(0), "{}", String::from_utf8_lossy(&e.stderr));
 }
 
 #[test]

@@ -98,7 +98,7 @@ pub fn check_run_limit(file: &str, scenario: &Scenario, limit: Duration) -> Opti
                     humantime::format_duration(limit)
                 ),
                 help: Some(
-                    "the run limit bounds a whole run; make the sleeps or the repeat counts smaller"
+                    "the run limit bounds a whole run: make the sleeps or the repeat counts smaller, or give a longer `--run-limit`"
                         .into(),
                 ),
             }

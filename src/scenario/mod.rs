@@ -15,6 +15,8 @@ pub use ast::Scenario;
 pub use diagnostic::Diagnostic;
 pub use limits::{DEFAULT_RUN_LIMIT, check_run_limit};
 
+use std::time::Duration;
+
 use ast::Item;
 use limits::MAX_SOURCE_BYTES;
 
@@ -41,7 +43,20 @@ pub fn parse(
     if !problems.is_empty() {
         return Err(problems);
     }
-    match check_run_limit(file, &scenario, DEFAULT_RUN_LIMIT) {
+    Ok(scenario)
+}
+
+/// [`parse_bytes`], then [`check_run_limit`]: what `check` and `run` accept, for a run
+/// limit of `run_limit` ([`DEFAULT_RUN_LIMIT`] unless the command line says otherwise).
+pub fn parse_for_run(
+    file: &str,
+    name: &str,
+    bytes: &[u8],
+    overrides: &[(String, String)],
+    run_limit: Duration,
+) -> Result<Scenario, Vec<Diagnostic>> {
+    let scenario = parse_bytes(file, name, bytes, overrides)?;
+    match check_run_limit(file, &scenario, run_limit) {
         Some(problem) => Err(vec![problem]),
         None => Ok(scenario),
     }
