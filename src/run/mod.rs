@@ -3,9 +3,11 @@
 //! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
 
 mod actor;
+mod checks;
 mod expect;
 mod op_of;
 mod pool;
+mod provenance;
 mod spin;
 mod world;
 
@@ -17,18 +19,20 @@ use std::time::Duration;
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::record::{
-    self, ExpectationResult, Provenance, Record, RunEnd, RunStart, Sink, TimerStats,
-};
-use crate::text::fmt_duration;
+use crate::record::{self, Provenance, Record, RunEnd, RunStart, Sink, TimerStats};
 use world::{Link, Parts, World};
 
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Check, CheckKind, Counted, DEFAULT_TIMEOUT, Stat, StatBound};
+use crate::scenario::ast::DEFAULT_TIMEOUT;
+use checks::evaluate;
+use provenance::{conn_names, provenance};
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
-#[expect(dead_code, reason = "run_limit and cancel are honoured by the runner next")]
+#[expect(
+    dead_code,
+    reason = "run_limit and cancel are honoured by the runner next"
+)]
 pub struct RunOptions {
     /// Seeds every `random` value; printed in every report so a run can be replayed.
     pub seed: u64,
@@ -306,184 +310,6 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &m
         wall,
         interrupted: false,
     });
-}
-
-/// `(connector>acceptor, acceptor>connector)` for every connection; `#2`, `#3`... when
-/// the same pair of actors connects more than once in a run.
-fn conn_names(conns: &[world::ConnMeta]) -> Vec<(String, String)> {
-    let mut seen: HashMap<(String, String), u32> = HashMap::new();
-    conns
-        .iter()
-        .map(|c| {
-            if c.state == world::ConnState::Failed {
-                return (String::new(), String::new());
-            }
-            let acceptor = c
-                .acceptor
-                .clone()
-                .unwrap_or_else(|| c.listener_owner.clone());
-            let n = seen
-                .entry((c.connector.clone(), acceptor.clone()))
-                .or_default();
-            *n += 1;
-            let suffix = if *n > 1 {
-                format!("#{n}")
-            } else {
-                String::new()
-            };
-            (
-                format!("{}>{acceptor}{suffix}", c.connector),
-                format!("{acceptor}>{}{suffix}", c.connector),
-            )
-        })
-        .collect()
-}
-
-/// Which sends the stream bytes `a..b` came from: sends are `(start, end, seq)` sorted
-/// by start, and cover the stream without gaps.
-fn provenance(sends: &[(u64, u64, u64)], a: u64, b: u64) -> Vec<Provenance> {
-    if a >= b {
-        return Vec::new();
-    }
-    let first = sends.partition_point(|&(_, end, _)| end <= a);
-    sends[first..]
-        .iter()
-        .take_while(|&&(start, _, _)| start < b)
-        .filter(|&&(start, end, _)| end > start)
-        .map(|&(start, end, seq)| Provenance {
-            send: seq,
-            bytes: (a.max(start) - start, b.min(end) - start),
-        })
-        .collect()
-}
-
-fn evaluate(
-    check: &Check,
-    timers: &BTreeMap<String, TimerStats>,
-    counts: &HashMap<String, world::CallCounts>,
-) -> ExpectationResult {
-    let (passed, observed) = match &check.kind {
-        CheckKind::Timer { name, stat, value } => {
-            let stats = timers.get(name).copied().unwrap_or_default();
-            let shown = fmt_duration;
-            let (passed, seen) = match (stat, value) {
-                (Stat::Count, StatBound::Count(n)) => {
-                    (check.op.holds(stats.count, *n), stats.count.to_string())
-                }
-                (Stat::Count, StatBound::Time(_)) => (false, stats.count.to_string()),
-                (_, StatBound::Count(_)) => (false, "a duration".to_string()),
-                (stat, StatBound::Time(bound)) => {
-                    let v = match stat {
-                        Stat::Min => stats.min,
-                        Stat::P50 => stats.p50,
-                        Stat::P90 => stats.p90,
-                        Stat::P99 => stats.p99,
-                        Stat::Max => stats.max,
-                        Stat::Mean | Stat::Count => stats.mean,
-                    };
-                    (stats.count > 0 && check.op.holds(v, *bound), shown(v))
-                }
-            };
-            let label = format!("{name} {}", stat_name(*stat));
-            if stats.count == 0 {
-                (passed, format!("{label}: no samples"))
-            } else {
-                (passed, format!("{label} = {seen}"))
-            }
-        }
-        CheckKind::Count { actor, what, value } => {
-            let c = counts.get(actor).copied().unwrap_or_default();
-            let (n, word) = match what {
-                Counted::Sends => (c.sends, "sends"),
-                Counted::Recvs => (c.recvs, "recvs"),
-                Counted::LargestRecv => (c.largest_recv, "largest recv"),
-            };
-            (check.op.holds(n, *value), format!("{actor} {word} = {n}"))
-        }
-    };
-    ExpectationResult {
-        line: check.line,
-        actor: None,
-        expected: check.text.clone(),
-        observed,
-        passed,
-    }
-}
-
-fn stat_name(stat: Stat) -> &'static str {
-    match stat {
-        Stat::Count => "count",
-        Stat::Min => "min",
-        Stat::P50 => "p50",
-        Stat::P90 => "p90",
-        Stat::P99 => "p99",
-        Stat::Max => "max",
-        Stat::Mean => "mean",
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::provenance;
-    use crate::record::Provenance;
-
-    #[test]
-    fn a_recv_spanning_two_sends_names_both() {
-        // send #1 = "hello" (0..5), send #2 = "world" (5..10)
-        let sends = [(0, 5, 1), (5, 10, 2)];
-        assert_eq!(
-            provenance(&sends, 0, 10),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (0, 5)
-                },
-                Provenance {
-                    send: 2,
-                    bytes: (0, 5)
-                }
-            ]
-        );
-        assert_eq!(
-            provenance(&sends, 3, 7),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (3, 5)
-                },
-                Provenance {
-                    send: 2,
-                    bytes: (0, 2)
-                }
-            ]
-        );
-        assert_eq!(
-            provenance(&sends, 5, 6),
-            vec![Provenance {
-                send: 2,
-                bytes: (0, 1)
-            }]
-        );
-        assert!(provenance(&sends, 4, 4).is_empty());
-    }
-
-    #[test]
-    fn empty_sends_are_skipped() {
-        let sends = [(0, 3, 1), (3, 3, 2), (3, 6, 3)];
-        assert_eq!(
-            provenance(&sends, 0, 6),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (0, 3)
-                },
-                Provenance {
-                    send: 3,
-                    bytes: (0, 3)
-                }
-            ]
-        );
-    }
 }
 
 #[cfg(test)]
