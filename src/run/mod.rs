@@ -29,10 +29,6 @@ use provenance::{conn_names, provenance};
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
-#[expect(
-    dead_code,
-    reason = "run_limit and cancel are honoured by the runner next"
-)]
 pub struct RunOptions {
     /// Seeds every `random` value; printed in every report so a run can be replayed.
     pub seed: u64,
@@ -49,7 +45,6 @@ pub struct RunOptions {
 
 /// How long a whole run may take unless `--run-limit` says otherwise: enough for a
 /// 1 GiB transfer on a slow machine, far less than a forgotten `repeat` of sleeps.
-#[expect(dead_code, reason = "the runner honours it next")]
 pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// The longest step deadline: longer ones are cut to it (a deadline of years would
@@ -100,7 +95,8 @@ impl Runner {
             .min(MAX_TIMEOUT);
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
-        let world = Arc::new(World::new(run_tag));
+        let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
+        let world = Arc::new(World::new(run_tag, run_limit, options.cancel.clone()));
         // The calling thread plays the first actor; the others get a worker each, made
         // before any actor starts, so that no actor waits at the gate for one that can't.
         while self.workers.len() + 1 < actors {
@@ -116,6 +112,7 @@ impl Runner {
                         scenario,
                         options.seed,
                         Duration::ZERO,
+                        false,
                         parts_of(world),
                         sink,
                     );
@@ -161,7 +158,15 @@ impl Runner {
         let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
         let wall = world.start().elapsed();
         close_abortively(leftovers);
-        finish(scenario, options.seed, wall, parts_of(world), sink);
+        let interrupted = world.is_cancelled();
+        finish(
+            scenario,
+            options.seed,
+            wall,
+            interrupted,
+            parts_of(world),
+            sink,
+        );
     }
 }
 
@@ -193,7 +198,14 @@ fn close_abortively(leftovers: Vec<actor::Leftovers>) {
 
 /// Turns what the actors recorded into the record: events in `seq` order with their
 /// connections named and every received byte traced to its send.
-fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &mut dyn Sink) {
+fn finish(
+    scenario: &Scenario,
+    seed: u64,
+    wall: Duration,
+    interrupted: bool,
+    parts: Parts,
+    sink: &mut dyn Sink,
+) {
     let Parts {
         shared,
         mut events,
@@ -308,120 +320,9 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &m
         timers,
         blocked,
         wall,
-        interrupted: false,
+        interrupted,
     });
 }
 
 #[cfg(test)]
-mod runner_tests {
-    use super::{RunOptions, run};
-    use crate::record::Op;
-    use crate::scenario::Scenario;
-    use crate::scenario::ast::*;
-
-    fn step(actor: &str, line: u32, action: Action, expect: Option<Outcome>) -> Item {
-        Item::Step(Step {
-            actor: actor.into(),
-            line,
-            col: 1,
-            text: format!("{action:?}"),
-            action,
-            on: None,
-            expect: expect.map(|o| Expectation {
-                alternatives: vec![o],
-                text: String::new(),
-            }),
-        })
-    }
-
-    fn data(bytes: &[u8]) -> Option<Outcome> {
-        Some(Outcome::Data {
-            what: Some(DataMatch::Exact(Value::Literal(bytes.to_vec()))),
-            from: None,
-            truncated: false,
-        })
-    }
-
-    fn hello_world() -> Scenario {
-        Scenario {
-            name: "hello-world".into(),
-            file: "x.lab".into(),
-            title: LangText::default(),
-            about: LangText::default(),
-            tags: vec![],
-            timeout: Some(std::time::Duration::from_secs(2)),
-            params: vec![],
-            actors: vec!["server".into(), "client".into()],
-            body: vec![
-                step(
-                    "server",
-                    1,
-                    Action::Listen {
-                        kind: StreamKind::Tcp,
-                        backlog: 5,
-                    },
-                    None,
-                ),
-                step("client", 2, Action::Connect { to: None }, None),
-                step(
-                    "server",
-                    3,
-                    Action::Accept,
-                    Some(Outcome::Data {
-                        what: None,
-                        from: Some("client".into()),
-                        truncated: false,
-                    }),
-                ),
-                step(
-                    "client",
-                    4,
-                    Action::Send(Value::Literal(b"hello".to_vec())),
-                    None,
-                ),
-                step(
-                    "client",
-                    5,
-                    Action::Send(Value::Literal(b"world".to_vec())),
-                    None,
-                ),
-                step("server", 6, Action::WaitReadable(10), None),
-                step(
-                    "server",
-                    7,
-                    Action::Recv(RecvMode::Once(1024)),
-                    data(b"helloworld"),
-                ),
-                step("client", 8, Action::Close, None),
-                step(
-                    "server",
-                    9,
-                    Action::Recv(RecvMode::Once(1024)),
-                    Some(Outcome::Eof),
-                ),
-            ],
-            checks: vec![],
-        }
-    }
-
-    #[test]
-    fn two_sends_come_back_glued_and_traced_to_both() {
-        let record = run(
-            &hello_world(),
-            &RunOptions {
-                seed: 1,
-                timeout: None,
-                run_limit: None,
-                cancel: None,
-            },
-        );
-        assert!(record.passed(), "{record:#?}");
-        let recv = record
-            .events
-            .iter()
-            .find(|e| e.op == Op::Recv && e.result == Some(10))
-            .unwrap();
-        assert_eq!(recv.from.len(), 2);
-        assert_eq!(recv.conn.as_deref(), Some("client>server"));
-    }
-}
+mod tests;

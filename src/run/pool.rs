@@ -91,6 +91,16 @@ impl StartGate {
 
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
 
+/// The stack of every actor thread, set rather than left to the platform's default. What
+/// a scenario controls cannot deepen it much: an actor walks nested `repeat` blocks with
+/// a stack of its own on the heap (`actor::steps`), so 32 levels or 32,000 cost the
+/// thread's stack nothing; the one recursion left is over a value's syntax tree
+/// (`scenario::value::eval`, `matches`), which the actor refuses past
+/// `actor::values::MAX_VALUE_DEPTH` (256) levels of a few hundred bytes each, some
+/// 100 KiB at worst. 8 MiB is the main thread's usual stack on Linux, and only the pages
+/// touched are ever committed.
+pub(crate) const ACTOR_STACK: usize = 8 * 1024 * 1024;
+
 pub(crate) struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
     thread: Option<JoinHandle<()>>,
@@ -102,6 +112,7 @@ impl Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name(format!("actor-{index}"))
+            .stack_size(ACTOR_STACK)
             .spawn(move || {
                 while let Some(job) = next_job(&rx) {
                     job();

@@ -168,7 +168,7 @@ impl Actor<'_> {
             }
             id
         });
-        let connected = timed(&sock, opts, deadline, Direction::Write, || {
+        let connected = timed(self.world, &sock, opts, deadline, Direction::Write, || {
             sock.connect(&entry.addr)
         });
         // A nonblocking connect answers EINPROGRESS at once and completes in the
@@ -224,9 +224,14 @@ impl Actor<'_> {
             rcvtimeo: entry.rcvtimeo,
             sndtimeo: None,
         };
-        let result = timed(&entry.sock, opts, deadline, Direction::Read, || {
-            entry.sock.accept()
-        });
+        let result = timed(
+            self.world,
+            &entry.sock,
+            opts,
+            deadline,
+            Direction::Read,
+            || entry.sock.accept(),
+        );
         let mut ev = self.event(step, Op::Accept, t0);
         let observed = match result {
             Ok((sock, peer_addr)) => {

@@ -68,12 +68,17 @@ impl Actor<'_> {
         let Some(d) = self.dgram.as_mut() else {
             return self.done(step, t0, Some(seq), Err(usage("no datagram socket")));
         };
-        let r = timed(&d.sock, d.opts, deadline, Direction::Write, || {
-            d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS)
-        });
+        let r = timed(
+            self.world,
+            &d.sock,
+            d.opts,
+            deadline,
+            Direction::Write,
+            || d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS),
+        );
         let offset = d.sent.entry(to.to_string()).or_default();
         let start = *offset;
-        let mut ev = new_event(start_of_run, &self.name, step, Op::SendTo, t0);
+        let mut ev = new_event(start_of_run, &self.name, &self.rounds, step, Op::SendTo, t0);
         ev.requested = Some(bytes.len() as u64);
         ev.peer = Some(to.to_string());
         let observed = match r {
@@ -111,11 +116,23 @@ impl Actor<'_> {
         };
         let before = net::queued_in(&d.sock).ok();
         let buf = &mut self.buf;
-        let r = timed(&d.sock, d.opts, deadline, Direction::Read, || {
-            net::recv_from_once(&d.sock, buf, n)
-        });
+        let r = timed(
+            self.world,
+            &d.sock,
+            d.opts,
+            deadline,
+            Direction::Read,
+            || net::recv_from_once(&d.sock, buf, n),
+        );
         let after = net::queued_in(&d.sock).ok();
-        let mut ev = new_event(start_of_run, &self.name, step, Op::RecvFrom, t0);
+        let mut ev = new_event(
+            start_of_run,
+            &self.name,
+            &self.rounds,
+            step,
+            Op::RecvFrom,
+            t0,
+        );
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);

@@ -5,7 +5,8 @@
 //! The actor's work is split by what it touches: [`steps`] walks the file and dispatches
 //! each step, [`connect`] makes stream connections, [`stream`] moves their data,
 //! [`dgram`] does datagrams, [`wait`] waits on kernel state, [`options`] sets socket
-//! options, and [`call`] makes one bounded socket call.
+//! options, [`call`] makes one bounded socket call, and [`values`] makes the bytes a
+//! step sends.
 
 mod call;
 mod connect;
@@ -13,6 +14,7 @@ mod dgram;
 mod options;
 mod steps;
 mod stream;
+mod values;
 mod wait;
 
 use std::collections::{HashMap, HashSet};
@@ -96,6 +98,8 @@ pub(crate) struct Actor<'w> {
     /// How many unix addresses this actor has made (to keep them unique).
     unix_names: u32,
     buf: Vec<u8>,
+    /// The round of each `repeat` block the actor is inside, outermost first.
+    rounds: Vec<u32>,
 }
 
 impl<'w> Actor<'w> {
@@ -122,6 +126,7 @@ impl<'w> Actor<'w> {
             waits: HashMap::new(),
             unix_names: 0,
             buf: Vec::new(),
+            rounds: Vec::new(),
         }
     }
 
@@ -139,7 +144,7 @@ impl<'w> Actor<'w> {
 
     /// An event of this step, begun at `t0` and ending now.
     fn event(&self, step: &Step, op: Op, t0: Instant) -> Event {
-        new_event(self.world.start(), &self.name, step, op, t0)
+        new_event(self.world.start(), &self.name, &self.rounds, step, op, t0)
     }
 
     /// Records an event; `seq` was taken when the call began, or is taken now.
@@ -194,6 +199,7 @@ impl<'w> Actor<'w> {
                 ev.detail = Some("stopped: another actor was blocked".to_string());
                 Observed::Aborted
             }
+            Err(WaitEnd::Interrupted) => call::interrupted(&mut ev, blocked_in),
         };
         self.record(ev, None, None);
         observed
@@ -201,8 +207,16 @@ impl<'w> Actor<'w> {
 }
 
 /// An event of `step`, begun at `t0` and ending now.
-fn new_event(start: Instant, actor: &str, step: &Step, op: Op, t0: Instant) -> Event {
+fn new_event(
+    start: Instant,
+    actor: &str,
+    rounds: &[u32],
+    step: &Step,
+    op: Op,
+    t0: Instant,
+) -> Event {
     Event {
+        rounds: rounds.to_vec(),
         t: t0.saturating_duration_since(start),
         dur: t0.elapsed(),
         actor: actor.to_string(),

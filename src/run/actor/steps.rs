@@ -2,38 +2,76 @@
 //! dispatch of each step to the call it makes.
 
 use std::collections::HashSet;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use super::call::{misuse, usage};
+use super::values::{self, bytes_of};
 use super::{Actor, Flow};
 use crate::frame;
 use crate::record::{Blocked, ExpectationResult, Op};
-use crate::run::expect::{self, Observed};
+use crate::run::expect::{self, INTERRUPTED, Observed};
 use crate::run::world::WaitEnd;
 use crate::scenario::ast::{Action, Item, Step};
-use crate::scenario::value;
 use crate::text::fmt_duration;
+
+/// One repeat block the walk is inside: its items, the next one to run, and which pass
+/// over them this is.
+struct Frame<'s> {
+    items: &'s [Item],
+    next: usize,
+    round: u64,
+    count: u64,
+}
 
 impl Actor<'_> {
     /// Runs this actor's steps among `items`, repeating blocks as they say.
+    ///
+    /// The walk keeps its own stack of the blocks it is inside instead of recursing, so
+    /// the nesting a file asks for costs heap, never the thread's stack. Every step
+    /// begins with a look at the run limit and the cancel flag ([`Actor::may_begin`]);
+    /// a block is entered only when a pass over it runs at least one step of this actor
+    /// ([`has_steps_of`]), so even `repeat 1000000000 { repeat 0 { ... } }` makes no
+    /// pass that could miss them.
     pub(crate) fn run_items(&mut self, items: &[Item]) -> Flow {
-        for item in items {
+        let mut stack = vec![Frame {
+            items,
+            next: 0,
+            round: 0,
+            count: 1,
+        }];
+        // `self.rounds` holds the round of every frame but the outermost (the file).
+        self.rounds.clear();
+        while let Some(top) = stack.last_mut() {
+            let Some(item) = top.items.get(top.next) else {
+                top.round += 1;
+                if top.round < top.count {
+                    top.next = 0;
+                    if let Some(round) = self.rounds.last_mut() {
+                        *round = u32::try_from(top.round).unwrap_or(u32::MAX);
+                    }
+                } else {
+                    stack.pop();
+                    self.rounds.pop();
+                }
+                continue;
+            };
+            top.next += 1;
             match item {
                 Item::Step(step) if step.actor == self.name => {
-                    // Once an actor was blocked the run is over: no further steps.
-                    if self.world.is_aborted() || self.run_step(step) == Flow::Stop {
+                    if !self.may_begin(step) || self.run_step(step) == Flow::Stop {
                         return Flow::Stop;
                     }
                 }
                 Item::Step(_) => {}
                 Item::Repeat(block) => {
-                    if !has_steps_of(&block.body, &self.name) {
-                        continue;
-                    }
-                    for _ in 0..block.count {
-                        if self.run_items(&block.body) == Flow::Stop {
-                            return Flow::Stop;
-                        }
+                    if has_steps_of(&block.body, &self.name) {
+                        stack.push(Frame {
+                            items: &block.body,
+                            next: 0,
+                            round: 0,
+                            count: block.count,
+                        });
+                        self.rounds.push(0);
                     }
                 }
             }
@@ -41,27 +79,82 @@ impl Actor<'_> {
         Flow::Continue
     }
 
+    /// Whether `step` may begin: not once another actor was blocked (the run is over),
+    /// the run was cancelled, or the run limit was reached. The last two are recorded
+    /// against the step, so the report says why the actor stopped there.
+    fn may_begin(&mut self, step: &Step) -> bool {
+        let why = if self.world.is_aborted() {
+            return false;
+        } else if self.world.is_cancelled() {
+            format!("{INTERRUPTED}, before this step")
+        } else if Instant::now() >= self.world.run_end() {
+            format!(
+                "the run limit of {}, reached before this step (raise it with --run-limit)",
+                fmt_duration(self.world.run_limit())
+            )
+        } else {
+            return true;
+        };
+        self.world.blocked(Blocked {
+            actor: self.name.clone(),
+            line: step.line,
+            call: step.text.clone(),
+            blocked_in: why,
+            waited: Duration::ZERO,
+        });
+        false
+    }
+
+    /// What a step cut short by the run limit was blocked in.
+    fn run_limit_reached(&self) -> String {
+        format!(
+            "the run limit of {} (raise it with --run-limit)",
+            fmt_duration(self.world.run_limit())
+        )
+    }
+
     pub(super) fn run_step(&mut self, step: &Step) -> Flow {
-        let deadline = Instant::now() + self.timeout;
+        let t0 = Instant::now();
+        // No step outlives the run: its deadline is cut to the run limit.
+        let run_end = self.world.run_end();
+        let deadline = t0.checked_add(self.timeout).unwrap_or(run_end).min(run_end);
         let observed = self.perform(step, deadline);
         let expects_timeout = step.expect.as_ref().is_some_and(expect::allows_timeout);
-        if let Observed::Timeout {
-            user: false,
-            ref blocked_in,
-        } = observed
-            && !expects_timeout
-        {
+        let blocked_in = match &observed {
+            Observed::Interrupted { blocked_in } => Some(format!("{blocked_in}, {INTERRUPTED}")),
+            // A timeout at the run limit is never what the step expected.
+            Observed::Timeout { user: false, .. } if deadline == run_end => {
+                Some(self.run_limit_reached())
+            }
+            Observed::Timeout {
+                user: false,
+                blocked_in,
+            } if !expects_timeout => Some(blocked_in.clone()),
+            _ => None,
+        };
+        if let Some(blocked_in) = blocked_in {
             self.world.blocked(Blocked {
                 actor: self.name.clone(),
                 line: step.line,
                 call: step.text.clone(),
-                blocked_in: blocked_in.clone(),
-                waited: self.timeout,
+                blocked_in,
+                waited: if deadline == run_end {
+                    t0.elapsed()
+                } else {
+                    self.timeout
+                },
             });
             return Flow::Stop;
         }
         if let Some(expectation) = &step.expect {
-            let (passed, seen) = expect::check(expectation, &observed);
+            let (passed, seen) = if values::too_deep(expectation) {
+                (
+                    false,
+                    "not compared: the expected value nests too deeply".to_string(),
+                )
+            } else {
+                expect::check(expectation, &observed)
+            };
             self.world.expectation(ExpectationResult {
                 line: step.line,
                 actor: Some(self.name.clone()),
@@ -135,16 +228,19 @@ impl Actor<'_> {
                 let r = self.bind_dgram(*kind).map(Some);
                 self.done(step, t0, Some(seq), r)
             }
-            Action::Send(value) => {
-                let bytes = value::eval(value, &mut self.rng);
-                self.send(step, Op::Send, &bytes, false, deadline)
-            }
-            Action::SendAll(value) => {
-                let bytes = value::eval(value, &mut self.rng);
-                self.send(step, Op::SendAll, &bytes, true, deadline)
-            }
+            Action::Send(value) => match bytes_of(value, &mut self.rng) {
+                Ok(bytes) => self.send(step, Op::Send, &bytes, false, deadline),
+                Err(e) => self.done(step, t0, None, Err(e)),
+            },
+            Action::SendAll(value) => match bytes_of(value, &mut self.rng) {
+                Ok(bytes) => self.send(step, Op::SendAll, &bytes, true, deadline),
+                Err(e) => self.done(step, t0, None, Err(e)),
+            },
             Action::SendFrame { codec, value } => {
-                let body = value::eval(value, &mut self.rng);
+                let body = match bytes_of(value, &mut self.rng) {
+                    Ok(body) => body,
+                    Err(e) => return self.done(step, t0, None, Err(e)),
+                };
                 match frame::encode(*codec, &body) {
                     Ok(wire) => self.send(step, Op::SendFrame, &wire, true, deadline),
                     Err(e) => {
@@ -159,10 +255,10 @@ impl Actor<'_> {
             }
             Action::Recv(mode) => self.recv(step, *mode, deadline),
             Action::RecvFrame { codec, chunk } => self.recv_frame(step, *codec, *chunk, deadline),
-            Action::SendTo { to, value } => {
-                let bytes = value::eval(value, &mut self.rng);
-                self.send_to(step, to, &bytes, deadline)
-            }
+            Action::SendTo { to, value } => match bytes_of(value, &mut self.rng) {
+                Ok(bytes) => self.send_to(step, to, &bytes, deadline),
+                Err(e) => self.done(step, t0, None, Err(e)),
+            },
             Action::RecvFrom(n) => self.recv_from(step, *n, deadline),
             Action::Set(opt) => {
                 let r = if self.before_socket.contains(&step.line) {
@@ -179,7 +275,7 @@ impl Actor<'_> {
                 let end = t0.checked_add(*d).filter(|&end| end <= deadline);
                 let slept = self.world.wait_for(end.unwrap_or(deadline), |_| None::<()>);
                 let result = match (slept, end) {
-                    (Err(WaitEnd::Aborted), _) => Err(WaitEnd::Aborted),
+                    (Err(end @ (WaitEnd::Aborted | WaitEnd::Interrupted)), _) => Err(end),
                     (_, Some(_)) => Ok(None),
                     (_, None) => Err(WaitEnd::Deadline),
                 };
@@ -241,20 +337,9 @@ impl Actor<'_> {
 /// (after any other `set`) creates a socket. "Set before listen/connect applies before
 /// bind/connect", also for an actor that already holds other sockets.
 pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
-    fn flatten<'a>(items: &'a [Item], actor: &str, out: &mut Vec<&'a Step>) {
-        for item in items {
-            match item {
-                Item::Step(s) if s.actor == actor => out.push(s),
-                Item::Step(_) => {}
-                Item::Repeat(block) => flatten(&block.body, actor, out),
-            }
-        }
-    }
-    let mut steps = Vec::new();
-    flatten(body, actor, &mut steps);
     let mut lines = HashSet::new();
     let mut sets = Vec::new();
-    for step in steps {
+    for step in steps_of(body, actor) {
         match step.action {
             Action::Set(_) => sets.push(step.line),
             Action::Listen { .. }
@@ -269,9 +354,38 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
     lines
 }
 
+/// `actor`'s steps in file order, each once (repeat blocks not unrolled), walked with a
+/// stack of its own rather than by recursion.
+fn steps_of<'a>(body: &'a [Item], actor: &str) -> Vec<&'a Step> {
+    let mut out = Vec::new();
+    let mut stack = vec![body.iter()];
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::Step(s)) if s.actor == actor => out.push(s),
+            Some(Item::Step(_)) => {}
+            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    out
+}
+
+/// Whether one pass over `items` runs a step of `actor`: a block repeated 0 times runs
+/// none.
 pub(super) fn has_steps_of(items: &[Item], actor: &str) -> bool {
-    items.iter().any(|item| match item {
-        Item::Step(s) => s.actor == actor,
-        Item::Repeat(r) => has_steps_of(&r.body, actor),
-    })
+    let mut stack = vec![items.iter()];
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::Step(s)) if s.actor == actor => return true,
+            Some(Item::Step(_)) => {}
+            Some(Item::Repeat(block)) if block.count > 0 => stack.push(block.body.iter()),
+            Some(Item::Repeat(_)) => {}
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    false
 }

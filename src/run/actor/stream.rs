@@ -3,7 +3,7 @@
 use std::time::Instant;
 
 use super::Actor;
-use super::call::{CallError, Direction, SEND_FLAGS, call_failed, os_error, timed};
+use super::call::{CallError, Direction, SEND_FLAGS, call_failed, interrupted, os_error, timed};
 use crate::frame::{self, Decoder};
 use crate::net;
 use crate::record::Op;
@@ -31,9 +31,14 @@ impl Actor<'_> {
         let mut failure = None;
         loop {
             calls += 1;
-            let r = timed(&conn.sock, conn.opts, deadline, Direction::Write, || {
-                conn.sock.send_with_flags(&bytes[taken..], SEND_FLAGS)
-            });
+            let r = timed(
+                self.world,
+                &conn.sock,
+                conn.opts,
+                deadline,
+                Direction::Write,
+                || conn.sock.send_with_flags(&bytes[taken..], SEND_FLAGS),
+            );
             match r {
                 Ok(n) => taken += n,
                 Err(e) => {
@@ -74,6 +79,12 @@ impl Actor<'_> {
                     blocked_in: "send()".to_string(),
                 }
             }
+            Some(CallError::Interrupted) => {
+                if taken > 0 {
+                    ev.detail = Some(format!("{taken} bytes taken before Ctrl-C"));
+                }
+                interrupted(&mut ev, "send()")
+            }
             Some(CallError::Os(e)) => {
                 if taken > 0 {
                     ev.detail = Some(format!("{taken} bytes taken before the error"));
@@ -98,9 +109,14 @@ impl Actor<'_> {
         let conn = &mut self.conns[i];
         let before = net::queued_in(&conn.sock).ok();
         let buf = &mut self.buf;
-        let r = timed(&conn.sock, conn.opts, deadline, Direction::Read, || {
-            net::recv_once(&conn.sock, buf, n)
-        });
+        let r = timed(
+            self.world,
+            &conn.sock,
+            conn.opts,
+            deadline,
+            Direction::Read,
+            || net::recv_once(&conn.sock, buf, n),
+        );
         let after = net::queued_in(&conn.sock).ok();
         let link = Self::link_of(conn, false);
         let start = conn.received;
@@ -132,6 +148,9 @@ impl Actor<'_> {
             Ok(i) => i,
             Err(e) => return self.done(step, t0, None, Err(e)),
         };
+        if mode == RecvMode::Exactly(0) {
+            return self.nothing_to_read(step, i, t0);
+        }
         let mut all = Vec::new();
         loop {
             let want = match mode {
@@ -241,5 +260,26 @@ impl Actor<'_> {
         ev.error_detail = Some(e.to_string());
         self.record(ev, None, None);
         Observed::Error(e.name().to_string())
+    }
+
+    /// `recv exactly 0` is done before it begins: no recv() call is made (one with a
+    /// zero-length buffer would wait for data or a FIN, recv(2)). Its event says so.
+    fn nothing_to_read(&mut self, step: &Step, i: usize, t0: Instant) -> Observed {
+        let conn = &self.conns[i];
+        let link = Self::link_of(conn, false);
+        let at = conn.received;
+        let mut ev = self.event(step, Op::Recv, t0);
+        ev.requested = Some(0);
+        ev.result = Some(0);
+        ev.stream = Some((at, at));
+        ev.data = Some(Vec::new());
+        ev.detail = Some("nothing to read: no recv() call".to_string());
+        self.record(ev, None, Some(link));
+        Observed::Data {
+            bytes: Vec::new(),
+            eof: false,
+            peer: None,
+            truncated: false,
+        }
     }
 }

@@ -37,8 +37,8 @@ impl Actor<'_> {
             match net::queued_in(sock) {
                 Ok(q) if q >= n => break Ok(Some(format!("{q} bytes queued"))),
                 Ok(q) => {
-                    if self.world.is_aborted() {
-                        break Err(WaitEnd::Aborted);
+                    if let Some(end) = self.world.interruption() {
+                        break Err(end);
                     }
                     let now = Instant::now();
                     if now >= deadline {
@@ -90,7 +90,7 @@ impl Actor<'_> {
 
     /// Looks at a kernel count of the watched socket until `ready` says it is there
     /// (with a detail for the event; empty for none), the deadline passes, or the run is
-    /// aborted.
+    /// aborted or cancelled.
     pub(super) fn wait_on_kernel(
         &mut self,
         step: &Step,
@@ -108,8 +108,8 @@ impl Actor<'_> {
             match ready(sock) {
                 Ok(Some(detail)) => break Ok(Some(detail).filter(|d| !d.is_empty())),
                 Ok(None) => {
-                    if self.world.is_aborted() {
-                        break Err(WaitEnd::Aborted);
+                    if let Some(end) = self.world.interruption() {
+                        break Err(end);
                     }
                     let now = Instant::now();
                     if now >= deadline {
