@@ -8,24 +8,25 @@ mod expect;
 mod op_of;
 mod pool;
 mod provenance;
+mod release;
 mod spin;
 mod world;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::record::{self, Provenance, Record, RunEnd, RunStart, Sink, TimerStats};
-use world::{Link, Parts, World};
+use crate::record::{self, Record, RunEnd, RunStart, Sink, TimerStats};
+use world::{ConnMeta, Parts, World};
 
 use crate::scenario::Scenario;
 use crate::scenario::ast::DEFAULT_TIMEOUT;
 use checks::evaluate;
-use provenance::{conn_names, provenance};
+use release::Release;
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
@@ -80,8 +81,13 @@ impl Runner {
         record
     }
 
-    /// Runs a scenario once, handing what it observed to `sink`: `begin`, every event
-    /// in `seq` order, then `end` with the verdicts.
+    /// Runs a scenario once, handing what it observed to `sink` as the run goes:
+    /// `begin`, every event in `seq` order, then `end` with the verdicts.
+    ///
+    /// Every actor runs on a worker thread of its own; the calling thread collects
+    /// what they record every [`COLLECT_EVERY`] and hands the sink each event whose
+    /// turn has come (see [`release`]), so a sink never runs on an actor's time and the
+    /// events of a long run do not pile up until its end.
     pub fn run_into(
         &mut self,
         scenario: &Arc<Scenario>,
@@ -97,10 +103,16 @@ impl Runner {
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
         let world = Arc::new(World::new(run_tag, run_limit, options.cancel.clone()));
-        // The calling thread plays the first actor; the others get a worker each, made
-        // before any actor starts, so that no actor waits at the gate for one that can't.
-        while self.workers.len() + 1 < actors {
-            let index = self.workers.len() + 1;
+        sink.begin(&RunStart {
+            scenario: scenario.name.clone(),
+            file: scenario.file.clone(),
+            seed: options.seed,
+        });
+        let mut release = Release::new();
+        // Every actor gets a worker, made before any actor starts, so that no actor
+        // waits at the gate for one that can't.
+        while self.workers.len() < actors {
+            let index = self.workers.len();
             match pool::Worker::spawn(index) {
                 Ok(worker) => self.workers.push(worker),
                 Err(err) => {
@@ -108,28 +120,24 @@ impl Runner {
                         &scenario.actors[index],
                         format!("starting a thread for this actor ({err})"),
                     ));
-                    return finish(
-                        scenario,
-                        options.seed,
-                        Duration::ZERO,
-                        false,
-                        parts_of(world),
-                        sink,
-                    );
+                    let end = Ending {
+                        wall: Duration::ZERO,
+                        interrupted: false,
+                    };
+                    return finish(scenario, end, parts_of(world), release, sink);
                 }
             }
         }
         let gate = Arc::new(pool::StartGate::new(actors));
-        let (done_tx, done_rx) = mpsc::channel();
-        let mut jobs: Vec<pool::Job> = Vec::with_capacity(actors);
-        for (index, name) in scenario.actors.iter().enumerate() {
+        let ends = Arc::new(pool::EndGate::new(actors));
+        for ((index, name), worker) in scenario.actors.iter().enumerate().zip(&self.workers) {
             let gate = Arc::clone(&gate);
+            let ends = Arc::clone(&ends);
             let world = Arc::clone(&world);
             let scenario = Arc::clone(scenario);
             let name = name.clone();
-            let done = done_tx.clone();
             let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
-            jobs.push(Box::new(move || {
+            worker.submit(Box::new(move || {
                 // The last actor to arrive starts the clock: no actor steps before t = 0.
                 gate.arrive(|| world.start_clock());
                 let outcome = pool::catch_actor_panic(|| {
@@ -143,31 +151,37 @@ impl Runner {
                         format!("an internal error of stickylab ({message}); please report it"),
                     ));
                 });
-                let _ = done.send(outcome.ok());
+                // The world goes first: once the last actor has left, the calling thread
+                // may take the world back for itself.
+                drop(world);
+                ends.leave(outcome.ok());
             }));
         }
-        drop(done_tx);
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        for (worker, job) in self.workers.iter().zip(jobs) {
-            worker.submit(job);
-        }
-        if let Some(job) = first {
-            job();
-        }
-        let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
-        let wall = world.start().elapsed();
-        close_abortively(leftovers);
-        let interrupted = world.is_cancelled();
-        finish(
-            scenario,
-            options.seed,
-            wall,
-            interrupted,
-            parts_of(world),
-            sink,
-        );
+        let leftovers = loop {
+            if let Some(leftovers) = ends.wait(COLLECT_EVERY) {
+                break leftovers;
+            }
+            let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
+            release.take(world.take_events(), &conns, sink);
+        };
+        let end = Ending {
+            wall: world.start().elapsed(),
+            interrupted: world.is_cancelled(),
+        };
+        close_abortively(leftovers.into_iter().flatten());
+        finish(scenario, end, parts_of(world), release, sink);
     }
+}
+
+/// How often the calling thread collects the events of a run in progress. A run shorter
+/// than this (most lessons) is handed over in one go at its end, at no cost to the
+/// actors; a long one reaches the sink in steps this far apart.
+const COLLECT_EVERY: Duration = Duration::from_millis(10);
+
+/// How a run ended, as its end tells it.
+struct Ending {
+    wall: Duration,
+    interrupted: bool,
 }
 
 /// What a run recorded. A worker may still hold its clone of the world for a moment
@@ -186,7 +200,7 @@ fn actor_seed(seed: u64, index: usize) -> u64 {
 
 /// Closes what the scenario left open with SO_LINGER 0: an RST instead of a FIN, so
 /// thousands of runs leave no connections in TIME_WAIT holding ports (tcp(7)).
-fn close_abortively(leftovers: Vec<actor::Leftovers>) {
+fn close_abortively(leftovers: impl Iterator<Item = actor::Leftovers>) {
     for left in leftovers {
         for sock in left.sockets {
             let _ = sock.set_linger(Some(Duration::ZERO));
@@ -196,117 +210,22 @@ fn close_abortively(leftovers: Vec<actor::Leftovers>) {
     }
 }
 
-/// Turns what the actors recorded into the record: events in `seq` order with their
-/// connections named and every received byte traced to its send.
+/// Hands over the events still held, then the verdicts: the step expectations, the
+/// `expect:` checks, the timers and the blocked steps.
 fn finish(
     scenario: &Scenario,
-    seed: u64,
-    wall: Duration,
-    interrupted: bool,
+    end: Ending,
     parts: Parts,
+    mut release: Release,
     sink: &mut dyn Sink,
 ) {
     let Parts {
         shared,
-        mut events,
+        events,
         mut expectations,
         blocked,
     } = parts;
-    events.sort_by_key(|e| e.event.seq);
-    let names = conn_names(&shared.conns);
-    let mut sends: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
-    // Datagrams per direction: (seq, stream start, bytes), in the order they were sent.
-    let mut dgram_sends: HashMap<String, Vec<(u64, u64, Vec<u8>)>> = HashMap::new();
-    for raw in &mut events {
-        let Some(link) = &raw.link else { continue };
-        let name = match link {
-            Link::Stream {
-                conn,
-                from_connector,
-            } => names.get(*conn).map(|(fwd, back)| {
-                if *from_connector {
-                    fwd.clone()
-                } else {
-                    back.clone()
-                }
-            }),
-            Link::Dgram {
-                sender, receiver, ..
-            } => Some(format!("{sender}>{receiver}")),
-        };
-        raw.event.conn = name;
-    }
-    // Sends per direction: (stream start, stream end, seq).
-    for raw in &mut events {
-        let ev = &raw.event;
-        let (Some(conn), Some((a, b))) = (&ev.conn, ev.stream) else {
-            continue;
-        };
-        match (&mut raw.link, ev.op.is_send()) {
-            (Some(Link::Stream { .. }), true) => {
-                sends.entry(conn.clone()).or_default().push((a, b, ev.seq));
-            }
-            (Some(Link::Dgram { sent, .. }), true) => {
-                let datagram = sent.take().unwrap_or_default();
-                dgram_sends
-                    .entry(conn.clone())
-                    .or_default()
-                    .push((ev.seq, a, datagram));
-            }
-            _ => {}
-        }
-    }
-    for list in sends.values_mut() {
-        list.sort_unstable();
-    }
-    let mut dgram_next: HashMap<String, usize> = HashMap::new();
-    for raw in &mut events {
-        let ev = &mut raw.event;
-        if ev.op.is_send() {
-            continue;
-        }
-        let (Some(conn), Some((a, b))) = (ev.conn.clone(), ev.stream) else {
-            continue;
-        };
-        match &raw.link {
-            Some(Link::Stream { .. }) => {
-                ev.from = provenance(sends.get(&conn).map_or(&[][..], Vec::as_slice), a, b);
-            }
-            Some(Link::Dgram { .. }) => {
-                // Datagrams from one socket to another arrive in the order they were
-                // sent, but a full receive buffer drops some (udp(7)): the datagram is
-                // the first one not yet received with these bytes (its front, when the
-                // recvfrom truncated it).
-                let got = ev.data.as_deref().unwrap_or_default();
-                let next = dgram_next.entry(conn.clone()).or_default();
-                let sent = dgram_sends.get(&conn).map_or(&[][..], Vec::as_slice);
-                let found = sent.iter().enumerate().skip(*next).find(|(_, (_, _, d))| {
-                    if ev.truncated {
-                        d.starts_with(got)
-                    } else {
-                        d.as_slice() == got
-                    }
-                });
-                if let Some((k, &(seq, start, _))) = found {
-                    ev.stream = Some((start, start + (b - a)));
-                    ev.from = vec![Provenance {
-                        send: seq,
-                        bytes: (0, b - a),
-                    }];
-                    *next = k + 1;
-                }
-            }
-            None => {}
-        }
-    }
-    sink.begin(&RunStart {
-        scenario: scenario.name.clone(),
-        file: scenario.file.clone(),
-        seed,
-    });
-    for raw in &events {
-        sink.event(&raw.event);
-    }
+    release.finish(events, &shared.conns, sink);
     let timers: BTreeMap<String, TimerStats> = shared
         .timer_samples
         .iter()
@@ -319,8 +238,8 @@ fn finish(
         expectations,
         timers,
         blocked,
-        wall,
-        interrupted,
+        wall: end.wall,
+        interrupted: end.interrupted,
     });
 }
 

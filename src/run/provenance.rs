@@ -1,41 +1,7 @@
-//! Who sent what a recv returned: connections named by their actors, and the bytes of
-//! every recv traced back to the sends they came from.
+//! Who sent what a recv returned: the bytes of a recv traced back to the sends they
+//! came from.
 
-use std::collections::HashMap;
-
-use super::world::{ConnMeta, ConnState};
 use crate::record::Provenance;
-
-/// `(connector>acceptor, acceptor>connector)` for every connection; `#2`, `#3`... when
-/// the same pair of actors connects more than once in a run.
-pub(crate) fn conn_names(conns: &[ConnMeta]) -> Vec<(String, String)> {
-    let mut seen: HashMap<(String, String), u32> = HashMap::new();
-    conns
-        .iter()
-        .map(|c| {
-            if c.state == ConnState::Failed {
-                return (String::new(), String::new());
-            }
-            let acceptor = c
-                .acceptor
-                .clone()
-                .unwrap_or_else(|| c.listener_owner.clone());
-            let n = seen
-                .entry((c.connector.clone(), acceptor.clone()))
-                .or_default();
-            *n += 1;
-            let suffix = if *n > 1 {
-                format!("#{n}")
-            } else {
-                String::new()
-            };
-            (
-                format!("{}>{acceptor}{suffix}", c.connector),
-                format!("{acceptor}>{}{suffix}", c.connector),
-            )
-        })
-        .collect()
-}
 
 /// Which sends the stream bytes `a..b` came from: sends are `(start, end, seq)` sorted
 /// by start, and cover the stream without gaps.

@@ -13,7 +13,8 @@ use crate::net::{DgramKind, StreamKind};
 use crate::record::{Blocked, Event, ExpectationResult};
 
 /// How an event's bytes belong to a direction of traffic; resolved to `conn` names and
-/// provenance when the run is over (a recv may return before its send is recorded).
+/// provenance when the event is handed over in `seq` order (a recv may return before
+/// its send is recorded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Link {
     /// Connection `conn`; `from_connector` says which direction.
@@ -262,6 +263,11 @@ impl World {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(RawEvent { event, link });
+    }
+
+    /// The events recorded since the last call, in the order they were recorded.
+    pub(crate) fn take_events(&self) -> Vec<RawEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn expectation(&self, result: ExpectationResult) {
