@@ -1,6 +1,12 @@
-//! [`Scenario`] -> [`Record`]: one thread per actor, all started from one barrier, one
-//! clock for the whole run, every step recorded as an event. After the run, each recv is
-//! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
+//! [`Scenario`] -> a [`Sink`] (a [`Record`], a report): one thread per actor, all
+//! started from one barrier, one clock for the whole run, every step recorded as an
+//! event. The calling thread hands the sink the events in `seq` order while the run
+//! goes on, each recv mapped back to the sends its bytes came from ([`release`]); once
+//! every actor has ended, the `expect:` checks are evaluated ([`checks`]).
+//!
+//! Whatever a file says, a run ends: each step by its deadline, the whole run by its
+//! limit ([`RunOptions::run_limit`]), and every actor within a poll slice (50 ms) of
+//! the cancel flag ([`RunOptions::cancel`]).
 
 mod actor;
 mod checks;
@@ -130,32 +136,33 @@ impl Runner {
         }
         let gate = Arc::new(pool::StartGate::new(actors));
         let ends = Arc::new(pool::EndGate::new(actors));
+        let mut lost = Vec::new();
         for ((index, name), worker) in scenario.actors.iter().enumerate().zip(&self.workers) {
-            let gate = Arc::clone(&gate);
-            let ends = Arc::clone(&ends);
-            let world = Arc::clone(&world);
-            let scenario = Arc::clone(scenario);
-            let name = name.clone();
-            let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
-            worker.submit(Box::new(move || {
-                // The last actor to arrive starts the clock: no actor steps before t = 0.
-                gate.arrive(|| world.start_clock());
-                let outcome = pool::catch_actor_panic(|| {
-                    let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
-                    actor.run_items(&scenario.body);
-                    actor.leftovers()
-                });
-                let outcome = outcome.map_err(|message| {
-                    world.blocked(record::Blocked::outside_steps(
-                        &name,
-                        format!("an internal error of stickylab ({message}); please report it"),
-                    ));
-                });
-                // The world goes first: once the last actor has left, the calling thread
-                // may take the world back for itself.
-                drop(world);
-                ends.leave(outcome.ok());
-            }));
+            let job = actor_job(ActorJob {
+                name: name.clone(),
+                scenario: Arc::clone(scenario),
+                world: Arc::clone(&world),
+                gate: Arc::clone(&gate),
+                ends: Arc::clone(&ends),
+                timeout,
+                rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
+            });
+            if worker.submit(job).is_err() {
+                // The job, and its clones of the gates and the world, are gone with it.
+                world.blocked(record::Blocked::outside_steps(
+                    name,
+                    "its worker thread is gone; please report it".to_string(),
+                ));
+                gate.excuse(|| world.start_clock());
+                ends.leave(None);
+                lost.push(index);
+            }
+        }
+        // A worker that lost its thread is replaced for the next run.
+        for index in lost {
+            if let Ok(worker) = pool::Worker::spawn(index) {
+                self.workers[index] = worker;
+            }
         }
         let leftovers = loop {
             if let Some(leftovers) = ends.wait(COLLECT_EVERY) {
@@ -171,6 +178,50 @@ impl Runner {
         close_abortively(leftovers.into_iter().flatten());
         finish(scenario, end, parts_of(world), release, sink);
     }
+}
+
+/// What one actor's job needs.
+struct ActorJob {
+    name: String,
+    scenario: Arc<Scenario>,
+    world: Arc<World>,
+    gate: Arc<pool::StartGate>,
+    ends: Arc<pool::EndGate<Option<actor::Leftovers>>>,
+    timeout: Duration,
+    rng: StdRng,
+}
+
+/// The job of one actor on its worker: wait at the gate, run the actor's steps, and
+/// hand back the sockets it left open (a panic becomes a blocked step).
+fn actor_job(job: ActorJob) -> pool::Job {
+    let ActorJob {
+        name,
+        scenario,
+        world,
+        gate,
+        ends,
+        timeout,
+        rng,
+    } = job;
+    Box::new(move || {
+        // The last actor to arrive starts the clock: no actor steps before t = 0.
+        gate.arrive(|| world.start_clock());
+        let outcome = pool::catch_actor_panic(|| {
+            let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
+            actor.run_items(&scenario.body);
+            actor.leftovers()
+        });
+        let outcome = outcome.map_err(|message| {
+            world.blocked(record::Blocked::outside_steps(
+                &name,
+                format!("an internal error of stickylab ({message}); please report it"),
+            ));
+        });
+        // The world goes first: once the last actor has left, the calling thread may
+        // take the world back for itself.
+        drop(world);
+        ends.leave(outcome.ok());
+    })
 }
 
 /// How often the calling thread collects the events of a run in progress. A run shorter

@@ -67,6 +67,17 @@ impl StartGate {
         }
     }
 
+    /// Counts an actor that will not come (its thread is gone): if it was the last one
+    /// awaited, runs `start` and opens the gate for the others.
+    pub(crate) fn excuse(&self, start: impl FnOnce()) {
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            start();
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.open.store(true, Ordering::Release);
+            self.opened.notify_all();
+        }
+    }
+
     /// Waits until every actor has arrived; the last one runs `start` first.
     pub(crate) fn arrive(&self, start: impl FnOnce()) {
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
@@ -168,11 +179,12 @@ impl Worker {
         })
     }
 
-    /// Hands a job to the worker. Jobs catch their own panics, so the worker is alive
-    /// while the Worker is.
-    pub(crate) fn submit(&self, job: Job) {
-        if let Some(tx) = &self.jobs {
-            tx.send(job).expect("an actor worker ended while in use");
+    /// Hands a job to the worker; gives it back if the worker's thread is gone. Jobs
+    /// catch their own panics, so that should not happen while the Worker lives.
+    pub(crate) fn submit(&self, job: Job) -> Result<(), Job> {
+        match &self.jobs {
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
         }
     }
 }

@@ -6,8 +6,8 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use super::{RunOptions, run};
-use crate::record::{Op, Record};
+use super::{RunOptions, Runner, run};
+use crate::record::{Event, Op, Record, RunEnd, RunStart, Sink};
 use crate::scenario::ast::{
     Action, DataMatch, Expectation, Item, LangText, Outcome, RecvMode, Step, StreamKind, Value,
 };
@@ -286,4 +286,39 @@ fn recv_exactly_zero_makes_no_call() {
     assert!(record.passed(), "{record:#?}");
     let recv = record.events.iter().find(|e| e.op == Op::Recv);
     assert_eq!(recv.and_then(|e| e.result), Some(0));
+}
+
+/// A sink that notes when each call came.
+#[derive(Default)]
+struct Stopwatch {
+    events: Vec<(u64, Instant)>,
+    ended: Option<Instant>,
+}
+
+impl Sink for Stopwatch {
+    fn begin(&mut self, _: &RunStart) {}
+    fn event(&mut self, event: &Event) {
+        self.events.push((event.seq, Instant::now()));
+    }
+    fn end(&mut self, _: &RunEnd) {
+        self.ended = Some(Instant::now());
+    }
+}
+
+/// Events reach the sink while the run goes on, in seq order, not all at its end.
+#[test]
+fn events_flow_to_the_sink_as_the_run_goes() {
+    let s = Arc::new(parse("a: mark early\na: sleep 400ms\na: mark late\n"));
+    let mut sink = Stopwatch::default();
+    Runner::new().run_into(&s, &options(), &mut sink);
+    let seqs: Vec<u64> = sink.events.iter().map(|&(seq, _)| seq).collect();
+    assert_eq!(seqs, [1, 2, 3]);
+    let (Some(ended), Some(&(_, early))) = (sink.ended, sink.events.first()) else {
+        panic!("no end or no event");
+    };
+    assert!(
+        ended.duration_since(early) > Duration::from_millis(200),
+        "the first mark came {:?} before the end",
+        ended.duration_since(early)
+    );
 }
