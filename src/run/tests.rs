@@ -322,3 +322,15 @@ fn events_flow_to_the_sink_as_the_run_goes() {
         ended.duration_since(early)
     );
 }
+
+/// A zero-length frame body is complete before any byte is read: no recv() call.
+#[test]
+fn an_empty_fixed_frame_makes_no_call() {
+    let s = parse(
+        "timeout: 2s\nexpect: server recvs == 0\nserver: listen\nclient: connect\nserver: accept\nserver: recv frame fixed 0 => 0 bytes\n",
+    );
+    let started = Instant::now();
+    let record = run(&s, &options());
+    assert!(started.elapsed() < Duration::from_secs(1));
+    assert!(record.passed(), "{record:#?}");
+}
