@@ -41,12 +41,16 @@ pub struct RunOptions {
     pub seed: u64,
     /// Overrides the scenario's `timeout:` (the deadline of every step).
     pub timeout: Option<Duration>,
-    /// How long the whole run may take, whatever its steps' deadlines add up to
-    /// (`repeat 1000000 { client: sleep 4s }` passes every step deadline); default
-    /// [`DEFAULT_RUN_LIMIT`].
+    /// How long the whole run may take from the start of its clock, whatever its
+    /// steps' deadlines add up to (`repeat 1000000 { client: sleep 4s }` passes every
+    /// step deadline); default [`DEFAULT_RUN_LIMIT`]. No step's deadline passes it; the
+    /// step in progress when it is reached is recorded as blocked in "the run limit of
+    /// ... (raise it with --run-limit)", and the other actors stop.
     pub run_limit: Option<Duration>,
-    /// Set (by a Ctrl-C handler) to end the run early: blocked calls give up, every
-    /// actor stops at its next step, and the record says it was interrupted.
+    /// Set (by a Ctrl-C handler) to end the run early: within a poll slice (50 ms)
+    /// every wait and blocking call gives up and is recorded as blocked ("interrupted
+    /// (Ctrl-C)"), every actor stops, the run is reported as far as it went, and its
+    /// end says it was interrupted.
     pub cancel: Option<Arc<AtomicBool>>,
 }
 

@@ -194,8 +194,8 @@ impl Actor<'_> {
                 let r = match self.conn_index(step) {
                     Ok(i) => {
                         let conn = self.conns.remove(i);
-                        drop(conn.sock);
                         self.current = self.conns.len().checked_sub(1);
+                        close_within(conn.sock, deadline);
                         Ok(None)
                     }
                     Err(e) => Err(e),
@@ -331,6 +331,22 @@ impl Actor<'_> {
             }
         }
     }
+}
+
+/// Closes a socket without outliving the step's deadline. With SO_LINGER on and a
+/// time set, close() blocks until the unsent bytes are acknowledged or that time is
+/// up (socket(7)): a `set linger 1h` may not hold the run for an hour, so the time is
+/// cut to what is left of the deadline, in whole seconds as the kernel counts it.
+fn close_within(sock: socket2::Socket, deadline: Instant) {
+    if let Ok(Some(linger)) = sock.linger() {
+        let left = deadline.saturating_duration_since(Instant::now());
+        // Rounded up: a linger of 0 would turn the FIN into an RST.
+        let left = Duration::from_secs(left.as_secs() + 1);
+        if linger > left {
+            let _ = sock.set_linger(Some(left));
+        }
+    }
+    drop(sock);
 }
 
 /// The lines of `actor`'s `set` steps whose next step of the same actor in file order
