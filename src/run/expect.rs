@@ -158,8 +158,9 @@ pub(crate) fn describe(observed: &Observed) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{Observed, check, describe};
     use crate::scenario::ast::Value;
+    use crate::scenario::ast::{DataMatch, Expectation, Outcome};
 
     fn expectation(alternatives: Vec<Outcome>) -> Expectation {
         Expectation {

@@ -210,7 +210,7 @@ impl Drop for Worker {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{IN_ACTOR, catch_actor_panic, quiet_actor_panics};
 
     #[test]
     fn an_actor_panic_comes_back_as_its_message_and_only_the_actor_is_marked() {
