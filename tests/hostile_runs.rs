@@ -330,9 +330,14 @@ fn empty_exact_recvs_end_at_once() {
 
 #[test]
 fn a_run_ends_at_its_run_limit() {
-    let source = b"client: bind udp\nrepeat 100 {\n  client: sleep 100ms\n}\n";
-    let e = run("long-sleeps", source, &["run"], &["--run-limit", "1s"]);
-    assert_bounded("long-sleeps", &e);
+    let source = connected("repeat 100 {\n  server: recv 10 => timeout\n}");
+    let e = run(
+        "long-waits",
+        &source,
+        &["run"],
+        &["--run-limit", "1s", "--timeout", "100ms"],
+    );
+    assert_bounded("long-waits", &e);
     assert_eq!(e.code, Some(1), "{}", String::from_utf8_lossy(&e.stdout));
     assert!(e.wall < Duration::from_secs(5), "took {:?}", e.wall);
     assert!(String::from_utf8_lossy(&e.stdout).contains("run limit"));

@@ -155,7 +155,6 @@ fn a_second_ctrl_c_ends_a_run_that_does_not_end() {
 }
 
 #[test]
-#[ignore = "needs the runner's cancel support (RunOptions.cancel), which another branch adds"]
 fn ctrl_c_cuts_a_blocked_run_short_and_prints_the_summary() {
     let running = start(&[
         "run",

@@ -5,6 +5,9 @@ use crate::scenario::ast::{DataMatch, Expectation, Outcome};
 use crate::scenario::value;
 use crate::text::escape;
 
+/// How a step cut short by Ctrl-C is described.
+pub(crate) const INTERRUPTED: &str = "interrupted (Ctrl-C)";
+
 /// The outcome of one step, as an expectation sees it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Observed {
@@ -28,6 +31,8 @@ pub(crate) enum Observed {
     Timeout { user: bool, blocked_in: String },
     /// The run was winding down because another actor was blocked.
     Aborted,
+    /// The run was cancelled (Ctrl-C) while the step was in `blocked_in`.
+    Interrupted { blocked_in: String },
 }
 
 /// True when one of the alternatives is `timeout`.
@@ -50,7 +55,13 @@ pub(crate) fn check(expectation: &Expectation, observed: &Observed) -> (bool, St
 
 fn outcome_holds(outcome: &Outcome, observed: &Observed) -> bool {
     match (outcome, observed) {
-        (Outcome::Ok, Observed::Error(_) | Observed::Timeout { .. } | Observed::Aborted) => false,
+        (
+            Outcome::Ok,
+            Observed::Error(_)
+            | Observed::Timeout { .. }
+            | Observed::Aborted
+            | Observed::Interrupted { .. },
+        ) => false,
         (Outcome::Ok, _) => true,
         (Outcome::Timeout, Observed::Timeout { .. }) => true,
         (Outcome::Error(name), Observed::Error(seen)) => errno::same(name, seen),
@@ -141,13 +152,15 @@ pub(crate) fn describe(observed: &Observed) -> String {
         Observed::Error(name) => format!("error {name}"),
         Observed::Timeout { .. } => "timeout".to_string(),
         Observed::Aborted => "not run: another actor was blocked".to_string(),
+        Observed::Interrupted { .. } => INTERRUPTED.to_string(),
     }
 }
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{Observed, check, describe};
     use crate::scenario::ast::Value;
+    use crate::scenario::ast::{DataMatch, Expectation, Outcome};
 
     fn expectation(alternatives: Vec<Outcome>) -> Expectation {
         Expectation {

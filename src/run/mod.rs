@@ -1,55 +1,62 @@
-//! [`Scenario`] -> [`Record`]: one thread per actor, all started from one barrier, one
-//! clock for the whole run, every step recorded as an event. After the run, each recv is
-//! mapped back to the sends its bytes came from, and the `expect:` checks are evaluated.
+//! [`Scenario`] -> a [`Sink`] (a [`Record`], a report): one thread per actor, all
+//! started from one barrier, one clock for the whole run, every step recorded as an
+//! event. The calling thread hands the sink the events in `seq` order while the run
+//! goes on, each recv mapped back to the sends its bytes came from ([`release`]); once
+//! every actor has ended, the `expect:` checks are evaluated ([`checks`]).
+//!
+//! Whatever a file says, a run ends: each step by its deadline, the whole run by its
+//! limit ([`RunOptions::run_limit`]), and every actor within a poll slice (50 ms) of
+//! the cancel flag ([`RunOptions::cancel`]).
 
 mod actor;
+mod checks;
 mod expect;
 mod op_of;
 mod pool;
+mod provenance;
+mod release;
 mod spin;
 mod world;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::{Arc, mpsc};
 use std::time::Duration;
 
 use rand::SeedableRng;
 use rand::rngs::StdRng;
 
-use crate::record::{
-    self, ExpectationResult, Provenance, Record, RunEnd, RunStart, Sink, TimerStats,
-};
-use crate::text::fmt_duration;
-use world::{Link, Parts, World};
+#[cfg(test)]
+use crate::record::Record;
+use crate::record::{self, RunEnd, RunStart, Sink, TimerStats};
+use world::{ConnMeta, Parts, World};
 
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Check, CheckKind, Counted, DEFAULT_TIMEOUT, Stat, StatBound};
+use crate::scenario::ast::DEFAULT_TIMEOUT;
+use checks::evaluate;
+use release::Release;
 
 /// How to run a scenario.
 #[derive(Debug, Clone, Default)]
-#[expect(
-    dead_code,
-    reason = "run_limit and cancel are honoured by the runner next"
-)]
 pub struct RunOptions {
     /// Seeds every `random` value; printed in every report so a run can be replayed.
     pub seed: u64,
     /// Overrides the scenario's `timeout:` (the deadline of every step).
     pub timeout: Option<Duration>,
-    /// How long the whole run may take, whatever its steps' deadlines add up to
-    /// (`repeat 1000000 { client: sleep 4s }` passes every step deadline); default
-    /// [`DEFAULT_RUN_LIMIT`].
+    /// How long the whole run may take from the start of its clock, whatever its
+    /// steps' deadlines add up to (`repeat 1000000 { client: sleep 4s }` passes every
+    /// step deadline); default [`DEFAULT_RUN_LIMIT`]. No step's deadline passes it; the
+    /// step in progress when it is reached is recorded as blocked in "the run limit of
+    /// ... (raise it with --run-limit)", and the other actors stop.
     pub run_limit: Option<Duration>,
-    /// Set (by a Ctrl-C handler) to end the run early: blocked calls give up, every
-    /// actor stops at its next step, and the record says it was interrupted.
+    /// Set (by a Ctrl-C handler) to end the run early: within a poll slice (50 ms)
+    /// every wait and blocking call gives up and is recorded as blocked ("interrupted
+    /// (Ctrl-C)"), every actor stops, the run is reported as far as it went, and its
+    /// end says it was interrupted.
     pub cancel: Option<Arc<AtomicBool>>,
 }
 
-/// How long a whole run may take unless `--run-limit` says otherwise: enough for a
-/// 1 GiB transfer on a slow machine, far less than a forgotten `repeat` of sleeps.
-#[expect(dead_code, reason = "the runner honours it next")]
-pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 60);
+pub use crate::scenario::DEFAULT_RUN_LIMIT;
 
 /// The longest step deadline: longer ones are cut to it (a deadline of years would
 /// overflow the clock, and no lesson needs more than a day).
@@ -60,13 +67,8 @@ static RUNS: AtomicU64 = AtomicU64::new(0);
 
 /// Runs a scenario once on real sockets and records what happened. Never panics on a
 /// scenario; a step blocked past its deadline is recorded and the run still ends.
-#[cfg_attr(
-    not(test),
-    expect(
-        dead_code,
-        reason = "the app runs through Runner::run_into and report sinks now"
-    )
-)]
+/// (The app runs through [`Runner::run_into`] and the report sinks; tests keep this.)
+#[cfg(test)]
 pub fn run(scenario: &Scenario, options: &RunOptions) -> Record {
     Runner::new().run(&Arc::new(scenario.clone()), options)
 }
@@ -85,14 +87,20 @@ impl Runner {
     }
 
     /// Runs a scenario once and keeps everything; see [`run`].
+    #[cfg(test)]
     pub fn run(&mut self, scenario: &Arc<Scenario>, options: &RunOptions) -> Record {
         let mut record = Record::default();
         self.run_into(scenario, options, &mut record);
         record
     }
 
-    /// Runs a scenario once, handing what it observed to `sink`: `begin`, every event
-    /// in `seq` order, then `end` with the verdicts.
+    /// Runs a scenario once, handing what it observed to `sink` as the run goes:
+    /// `begin`, every event in `seq` order, then `end` with the verdicts.
+    ///
+    /// Every actor runs on a worker thread of its own; the calling thread collects
+    /// what they record every [`COLLECT_EVERY`] and hands the sink each event whose
+    /// turn has come (see [`release`]), so a sink never runs on an actor's time and the
+    /// events of a long run do not pile up until its end.
     pub fn run_into(
         &mut self,
         scenario: &Arc<Scenario>,
@@ -106,11 +114,18 @@ impl Runner {
             .min(MAX_TIMEOUT);
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
-        let world = Arc::new(World::new(run_tag));
-        // The calling thread plays the first actor; the others get a worker each, made
-        // before any actor starts, so that no actor waits at the gate for one that can't.
-        while self.workers.len() + 1 < actors {
-            let index = self.workers.len() + 1;
+        let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
+        let world = Arc::new(World::new(run_tag, run_limit, options.cancel.clone()));
+        sink.begin(&RunStart {
+            scenario: scenario.name.clone(),
+            file: scenario.file.clone(),
+            seed: options.seed,
+        });
+        let mut release = Release::new();
+        // Every actor gets a worker, made before any actor starts, so that no actor
+        // waits at the gate for one that can't.
+        while self.workers.len() < actors {
+            let index = self.workers.len();
             match pool::Worker::spawn(index) {
                 Ok(worker) => self.workers.push(worker),
                 Err(err) => {
@@ -118,57 +133,113 @@ impl Runner {
                         &scenario.actors[index],
                         format!("starting a thread for this actor ({err})"),
                     ));
-                    return finish(
-                        scenario,
-                        options.seed,
-                        Duration::ZERO,
-                        parts_of(world),
-                        sink,
-                    );
+                    let end = Ending {
+                        wall: Duration::ZERO,
+                        interrupted: false,
+                    };
+                    return finish(scenario, end, parts_of(world), release, sink);
                 }
             }
         }
         let gate = Arc::new(pool::StartGate::new(actors));
-        let (done_tx, done_rx) = mpsc::channel();
-        let mut jobs: Vec<pool::Job> = Vec::with_capacity(actors);
-        for (index, name) in scenario.actors.iter().enumerate() {
-            let gate = Arc::clone(&gate);
-            let world = Arc::clone(&world);
-            let scenario = Arc::clone(scenario);
-            let name = name.clone();
-            let done = done_tx.clone();
-            let rng = StdRng::seed_from_u64(actor_seed(options.seed, index));
-            jobs.push(Box::new(move || {
-                // The last actor to arrive starts the clock: no actor steps before t = 0.
-                gate.arrive(|| world.start_clock());
-                let outcome = pool::catch_actor_panic(|| {
-                    let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
-                    actor.run_items(&scenario.body);
-                    actor.leftovers()
-                });
-                let outcome = outcome.map_err(|message| {
-                    world.blocked(record::Blocked::outside_steps(
-                        &name,
-                        format!("an internal error of stickylab ({message}); please report it"),
-                    ));
-                });
-                let _ = done.send(outcome.ok());
-            }));
+        let ends = Arc::new(pool::EndGate::new(actors));
+        let mut lost = Vec::new();
+        for ((index, name), worker) in scenario.actors.iter().enumerate().zip(&self.workers) {
+            let job = actor_job(ActorJob {
+                name: name.clone(),
+                scenario: Arc::clone(scenario),
+                world: Arc::clone(&world),
+                gate: Arc::clone(&gate),
+                ends: Arc::clone(&ends),
+                timeout,
+                rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
+            });
+            if worker.submit(job).is_err() {
+                // The job, and its clones of the gates and the world, are gone with it.
+                world.blocked(record::Blocked::outside_steps(
+                    name,
+                    "its worker thread is gone; please report it".to_string(),
+                ));
+                gate.excuse(|| world.start_clock());
+                ends.leave(None);
+                lost.push(index);
+            }
         }
-        drop(done_tx);
-        let mut jobs = jobs.into_iter();
-        let first = jobs.next();
-        for (worker, job) in self.workers.iter().zip(jobs) {
-            worker.submit(job);
+        // A worker that lost its thread is replaced for the next run.
+        for index in lost {
+            if let Ok(worker) = pool::Worker::spawn(index) {
+                self.workers[index] = worker;
+            }
         }
-        if let Some(job) = first {
-            job();
-        }
-        let leftovers: Vec<actor::Leftovers> = done_rx.iter().take(actors).flatten().collect();
-        let wall = world.start().elapsed();
-        close_abortively(leftovers);
-        finish(scenario, options.seed, wall, parts_of(world), sink);
+        let leftovers = loop {
+            if let Some(leftovers) = ends.wait(COLLECT_EVERY) {
+                break leftovers;
+            }
+            let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
+            release.take(world.take_events(), &conns, sink);
+        };
+        let end = Ending {
+            wall: world.start().elapsed(),
+            interrupted: world.is_cancelled(),
+        };
+        close_abortively(leftovers.into_iter().flatten());
+        finish(scenario, end, parts_of(world), release, sink);
     }
+}
+
+/// What one actor's job needs.
+struct ActorJob {
+    name: String,
+    scenario: Arc<Scenario>,
+    world: Arc<World>,
+    gate: Arc<pool::StartGate>,
+    ends: Arc<pool::EndGate<Option<actor::Leftovers>>>,
+    timeout: Duration,
+    rng: StdRng,
+}
+
+/// The job of one actor on its worker: wait at the gate, run the actor's steps, and
+/// hand back the sockets it left open (a panic becomes a blocked step).
+fn actor_job(job: ActorJob) -> pool::Job {
+    let ActorJob {
+        name,
+        scenario,
+        world,
+        gate,
+        ends,
+        timeout,
+        rng,
+    } = job;
+    Box::new(move || {
+        // The last actor to arrive starts the clock: no actor steps before t = 0.
+        gate.arrive(|| world.start_clock());
+        let outcome = pool::catch_actor_panic(|| {
+            let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
+            actor.run_items(&scenario.body);
+            actor.leftovers()
+        });
+        let outcome = outcome.map_err(|message| {
+            world.blocked(record::Blocked::outside_steps(
+                &name,
+                format!("an internal error of stickylab ({message}); please report it"),
+            ));
+        });
+        // The world goes first: once the last actor has left, the calling thread may
+        // take the world back for itself.
+        drop(world);
+        ends.leave(outcome.ok());
+    })
+}
+
+/// How often the calling thread collects the events of a run in progress. A run shorter
+/// than this (most lessons) is handed over in one go at its end, at no cost to the
+/// actors; a long one reaches the sink in steps this far apart.
+const COLLECT_EVERY: Duration = Duration::from_millis(10);
+
+/// How a run ended, as its end tells it.
+struct Ending {
+    wall: Duration,
+    interrupted: bool,
 }
 
 /// What a run recorded. A worker may still hold its clone of the world for a moment
@@ -187,7 +258,7 @@ fn actor_seed(seed: u64, index: usize) -> u64 {
 
 /// Closes what the scenario left open with SO_LINGER 0: an RST instead of a FIN, so
 /// thousands of runs leave no connections in TIME_WAIT holding ports (tcp(7)).
-fn close_abortively(leftovers: Vec<actor::Leftovers>) {
+fn close_abortively(leftovers: impl Iterator<Item = actor::Leftovers>) {
     for left in leftovers {
         for sock in left.sockets {
             let _ = sock.set_linger(Some(Duration::ZERO));
@@ -197,110 +268,22 @@ fn close_abortively(leftovers: Vec<actor::Leftovers>) {
     }
 }
 
-/// Turns what the actors recorded into the record: events in `seq` order with their
-/// connections named and every received byte traced to its send.
-fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &mut dyn Sink) {
+/// Hands over the events still held, then the verdicts: the step expectations, the
+/// `expect:` checks, the timers and the blocked steps.
+fn finish(
+    scenario: &Scenario,
+    end: Ending,
+    parts: Parts,
+    mut release: Release,
+    sink: &mut dyn Sink,
+) {
     let Parts {
         shared,
-        mut events,
+        events,
         mut expectations,
         blocked,
     } = parts;
-    events.sort_by_key(|e| e.event.seq);
-    let names = conn_names(&shared.conns);
-    let mut sends: HashMap<String, Vec<(u64, u64, u64)>> = HashMap::new();
-    // Datagrams per direction: (seq, stream start, bytes), in the order they were sent.
-    let mut dgram_sends: HashMap<String, Vec<(u64, u64, Vec<u8>)>> = HashMap::new();
-    for raw in &mut events {
-        let Some(link) = &raw.link else { continue };
-        let name = match link {
-            Link::Stream {
-                conn,
-                from_connector,
-            } => names.get(*conn).map(|(fwd, back)| {
-                if *from_connector {
-                    fwd.clone()
-                } else {
-                    back.clone()
-                }
-            }),
-            Link::Dgram {
-                sender, receiver, ..
-            } => Some(format!("{sender}>{receiver}")),
-        };
-        raw.event.conn = name;
-    }
-    // Sends per direction: (stream start, stream end, seq).
-    for raw in &mut events {
-        let ev = &raw.event;
-        let (Some(conn), Some((a, b))) = (&ev.conn, ev.stream) else {
-            continue;
-        };
-        match (&mut raw.link, ev.op.is_send()) {
-            (Some(Link::Stream { .. }), true) => {
-                sends.entry(conn.clone()).or_default().push((a, b, ev.seq));
-            }
-            (Some(Link::Dgram { sent, .. }), true) => {
-                let datagram = sent.take().unwrap_or_default();
-                dgram_sends
-                    .entry(conn.clone())
-                    .or_default()
-                    .push((ev.seq, a, datagram));
-            }
-            _ => {}
-        }
-    }
-    for list in sends.values_mut() {
-        list.sort_unstable();
-    }
-    let mut dgram_next: HashMap<String, usize> = HashMap::new();
-    for raw in &mut events {
-        let ev = &mut raw.event;
-        if ev.op.is_send() {
-            continue;
-        }
-        let (Some(conn), Some((a, b))) = (ev.conn.clone(), ev.stream) else {
-            continue;
-        };
-        match &raw.link {
-            Some(Link::Stream { .. }) => {
-                ev.from = provenance(sends.get(&conn).map_or(&[][..], Vec::as_slice), a, b);
-            }
-            Some(Link::Dgram { .. }) => {
-                // Datagrams from one socket to another arrive in the order they were
-                // sent, but a full receive buffer drops some (udp(7)): the datagram is
-                // the first one not yet received with these bytes (its front, when the
-                // recvfrom truncated it).
-                let got = ev.data.as_deref().unwrap_or_default();
-                let next = dgram_next.entry(conn.clone()).or_default();
-                let sent = dgram_sends.get(&conn).map_or(&[][..], Vec::as_slice);
-                let found = sent.iter().enumerate().skip(*next).find(|(_, (_, _, d))| {
-                    if ev.truncated {
-                        d.starts_with(got)
-                    } else {
-                        d.as_slice() == got
-                    }
-                });
-                if let Some((k, &(seq, start, _))) = found {
-                    ev.stream = Some((start, start + (b - a)));
-                    ev.from = vec![Provenance {
-                        send: seq,
-                        bytes: (0, b - a),
-                    }];
-                    *next = k + 1;
-                }
-            }
-            None => {}
-        }
-    }
-    sink.begin(&RunStart {
-        scenario: scenario.name.clone(),
-        file: scenario.file.clone(),
-        seed,
-    });
-    for raw in &events {
-        sink.event(&raw.event);
-    }
+    release.finish(events, &shared.conns, sink);
     let timers: BTreeMap<String, TimerStats> = shared
         .timer_samples
         .iter()
@@ -313,299 +296,10 @@ fn finish(scenario: &Scenario, seed: u64, wall: Duration, parts: Parts, sink: &m
         expectations,
         timers,
         blocked,
-        wall,
-        interrupted: false,
+        wall: end.wall,
+        interrupted: end.interrupted,
     });
 }
 
-/// `(connector>acceptor, acceptor>connector)` for every connection; `#2`, `#3`... when
-/// the same pair of actors connects more than once in a run.
-fn conn_names(conns: &[world::ConnMeta]) -> Vec<(String, String)> {
-    let mut seen: HashMap<(String, String), u32> = HashMap::new();
-    conns
-        .iter()
-        .map(|c| {
-            if c.state == world::ConnState::Failed {
-                return (String::new(), String::new());
-            }
-            let acceptor = c
-                .acceptor
-                .clone()
-                .unwrap_or_else(|| c.listener_owner.clone());
-            let n = seen
-                .entry((c.connector.clone(), acceptor.clone()))
-                .or_default();
-            *n += 1;
-            let suffix = if *n > 1 {
-                format!("#{n}")
-            } else {
-                String::new()
-            };
-            (
-                format!("{}>{acceptor}{suffix}", c.connector),
-                format!("{acceptor}>{}{suffix}", c.connector),
-            )
-        })
-        .collect()
-}
-
-/// Which sends the stream bytes `a..b` came from: sends are `(start, end, seq)` sorted
-/// by start, and cover the stream without gaps.
-fn provenance(sends: &[(u64, u64, u64)], a: u64, b: u64) -> Vec<Provenance> {
-    if a >= b {
-        return Vec::new();
-    }
-    let first = sends.partition_point(|&(_, end, _)| end <= a);
-    sends[first..]
-        .iter()
-        .take_while(|&&(start, _, _)| start < b)
-        .filter(|&&(start, end, _)| end > start)
-        .map(|&(start, end, seq)| Provenance {
-            send: seq,
-            bytes: (a.max(start) - start, b.min(end) - start),
-        })
-        .collect()
-}
-
-fn evaluate(
-    check: &Check,
-    timers: &BTreeMap<String, TimerStats>,
-    counts: &HashMap<String, world::CallCounts>,
-) -> ExpectationResult {
-    let (passed, observed) = match &check.kind {
-        CheckKind::Timer { name, stat, value } => {
-            let stats = timers.get(name).copied().unwrap_or_default();
-            let shown = fmt_duration;
-            let (passed, seen) = match (stat, value) {
-                (Stat::Count, StatBound::Count(n)) => {
-                    (check.op.holds(stats.count, *n), stats.count.to_string())
-                }
-                (Stat::Count, StatBound::Time(_)) => (false, stats.count.to_string()),
-                (_, StatBound::Count(_)) => (false, "a duration".to_string()),
-                (stat, StatBound::Time(bound)) => {
-                    let v = match stat {
-                        Stat::Min => stats.min,
-                        Stat::P50 => stats.p50,
-                        Stat::P90 => stats.p90,
-                        Stat::P99 => stats.p99,
-                        Stat::Max => stats.max,
-                        Stat::Mean | Stat::Count => stats.mean,
-                    };
-                    (stats.count > 0 && check.op.holds(v, *bound), shown(v))
-                }
-            };
-            let label = format!("{name} {}", stat_name(*stat));
-            if stats.count == 0 {
-                (passed, format!("{label}: no samples"))
-            } else {
-                (passed, format!("{label} = {seen}"))
-            }
-        }
-        CheckKind::Count { actor, what, value } => {
-            let c = counts.get(actor).copied().unwrap_or_default();
-            let (n, word) = match what {
-                Counted::Sends => (c.sends, "sends"),
-                Counted::Recvs => (c.recvs, "recvs"),
-                Counted::LargestRecv => (c.largest_recv, "largest recv"),
-            };
-            (check.op.holds(n, *value), format!("{actor} {word} = {n}"))
-        }
-    };
-    ExpectationResult {
-        line: check.line,
-        actor: None,
-        expected: check.text.clone(),
-        observed,
-        passed,
-    }
-}
-
-fn stat_name(stat: Stat) -> &'static str {
-    match stat {
-        Stat::Count => "count",
-        Stat::Min => "min",
-        Stat::P50 => "p50",
-        Stat::P90 => "p90",
-        Stat::P99 => "p99",
-        Stat::Max => "max",
-        Stat::Mean => "mean",
-    }
-}
-
 #[cfg(test)]
-mod tests {
-    use super::provenance;
-    use crate::record::Provenance;
-
-    #[test]
-    fn a_recv_spanning_two_sends_names_both() {
-        // send #1 = "hello" (0..5), send #2 = "world" (5..10)
-        let sends = [(0, 5, 1), (5, 10, 2)];
-        assert_eq!(
-            provenance(&sends, 0, 10),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (0, 5)
-                },
-                Provenance {
-                    send: 2,
-                    bytes: (0, 5)
-                }
-            ]
-        );
-        assert_eq!(
-            provenance(&sends, 3, 7),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (3, 5)
-                },
-                Provenance {
-                    send: 2,
-                    bytes: (0, 2)
-                }
-            ]
-        );
-        assert_eq!(
-            provenance(&sends, 5, 6),
-            vec![Provenance {
-                send: 2,
-                bytes: (0, 1)
-            }]
-        );
-        assert!(provenance(&sends, 4, 4).is_empty());
-    }
-
-    #[test]
-    fn empty_sends_are_skipped() {
-        let sends = [(0, 3, 1), (3, 3, 2), (3, 6, 3)];
-        assert_eq!(
-            provenance(&sends, 0, 6),
-            vec![
-                Provenance {
-                    send: 1,
-                    bytes: (0, 3)
-                },
-                Provenance {
-                    send: 3,
-                    bytes: (0, 3)
-                }
-            ]
-        );
-    }
-}
-
-#[cfg(test)]
-mod runner_tests {
-    use super::{RunOptions, run};
-    use crate::record::Op;
-    use crate::scenario::Scenario;
-    use crate::scenario::ast::*;
-
-    fn step(actor: &str, line: u32, action: Action, expect: Option<Outcome>) -> Item {
-        Item::Step(Step {
-            actor: actor.into(),
-            line,
-            col: 1,
-            text: format!("{action:?}"),
-            action,
-            on: None,
-            expect: expect.map(|o| Expectation {
-                alternatives: vec![o],
-                text: String::new(),
-            }),
-        })
-    }
-
-    fn data(bytes: &[u8]) -> Option<Outcome> {
-        Some(Outcome::Data {
-            what: Some(DataMatch::Exact(Value::Literal(bytes.to_vec()))),
-            from: None,
-            truncated: false,
-        })
-    }
-
-    fn hello_world() -> Scenario {
-        Scenario {
-            name: "hello-world".into(),
-            file: "x.lab".into(),
-            title: LangText::default(),
-            about: LangText::default(),
-            tags: vec![],
-            timeout: Some(std::time::Duration::from_secs(2)),
-            params: vec![],
-            actors: vec!["server".into(), "client".into()],
-            body: vec![
-                step(
-                    "server",
-                    1,
-                    Action::Listen {
-                        kind: StreamKind::Tcp,
-                        backlog: 5,
-                    },
-                    None,
-                ),
-                step("client", 2, Action::Connect { to: None }, None),
-                step(
-                    "server",
-                    3,
-                    Action::Accept,
-                    Some(Outcome::Data {
-                        what: None,
-                        from: Some("client".into()),
-                        truncated: false,
-                    }),
-                ),
-                step(
-                    "client",
-                    4,
-                    Action::Send(Value::Literal(b"hello".to_vec())),
-                    None,
-                ),
-                step(
-                    "client",
-                    5,
-                    Action::Send(Value::Literal(b"world".to_vec())),
-                    None,
-                ),
-                step("server", 6, Action::WaitReadable(10), None),
-                step(
-                    "server",
-                    7,
-                    Action::Recv(RecvMode::Once(1024)),
-                    data(b"helloworld"),
-                ),
-                step("client", 8, Action::Close, None),
-                step(
-                    "server",
-                    9,
-                    Action::Recv(RecvMode::Once(1024)),
-                    Some(Outcome::Eof),
-                ),
-            ],
-            checks: vec![],
-        }
-    }
-
-    #[test]
-    fn two_sends_come_back_glued_and_traced_to_both() {
-        let record = run(
-            &hello_world(),
-            &RunOptions {
-                seed: 1,
-                timeout: None,
-                run_limit: None,
-                cancel: None,
-            },
-        );
-        assert!(record.passed(), "{record:#?}");
-        let recv = record
-            .events
-            .iter()
-            .find(|e| e.op == Op::Recv && e.result == Some(10))
-            .unwrap();
-        assert_eq!(recv.from.len(), 2);
-        assert_eq!(recv.conn.as_deref(), Some("client>server"));
-    }
-}
+mod tests;

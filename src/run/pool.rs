@@ -9,8 +9,8 @@ use std::thread::JoinHandle;
 use super::spin::Spin;
 
 thread_local! {
-    /// Whether this thread is running an actor's steps now. The calling thread plays the
-    /// first actor, so the thread's name cannot tell.
+    /// Whether this thread is running an actor's steps now (a worker between jobs, or
+    /// a test calling [`catch_actor_panic`] itself, is not).
     static IN_ACTOR: Cell<bool> = const { Cell::new(false) };
 }
 
@@ -67,6 +67,17 @@ impl StartGate {
         }
     }
 
+    /// Counts an actor that will not come (its thread is gone): if it was the last one
+    /// awaited, runs `start` and opens the gate for the others.
+    pub(crate) fn excuse(&self, start: impl FnOnce()) {
+        if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            start();
+            let _guard = self.lock.lock().unwrap_or_else(|e| e.into_inner());
+            self.open.store(true, Ordering::Release);
+            self.opened.notify_all();
+        }
+    }
+
     /// Waits until every actor has arrived; the last one runs `start` first.
     pub(crate) fn arrive(&self, start: impl FnOnce()) {
         if self.arrived.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
@@ -89,7 +100,61 @@ impl StartGate {
     }
 }
 
+/// Where the actors of a run leave what they hand back when they end, and how the
+/// calling thread learns that all of them have: one wake-up, when the last one ends.
+/// The calling thread does not spin for it: all the cores may be busy with actors.
+pub(crate) struct EndGate<T> {
+    expected: usize,
+    ended: AtomicUsize,
+    results: Mutex<Vec<T>>,
+    all_ended: Condvar,
+}
+
+impl<T> EndGate<T> {
+    pub(crate) fn new(expected: usize) -> EndGate<T> {
+        EndGate {
+            expected,
+            ended: AtomicUsize::new(0),
+            results: Mutex::new(Vec::with_capacity(expected)),
+            all_ended: Condvar::new(),
+        }
+    }
+
+    /// One actor ended, handing back `result`.
+    pub(crate) fn leave(&self, result: T) {
+        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        results.push(result);
+        if self.ended.fetch_add(1, Ordering::AcqRel) + 1 == self.expected {
+            self.all_ended.notify_all();
+        }
+    }
+
+    /// Waits until every actor has ended (then returns what they handed back) or
+    /// `patience` has passed (then returns None, to be called again).
+    pub(crate) fn wait(&self, patience: std::time::Duration) -> Option<Vec<T>> {
+        let mut results = self.results.lock().unwrap_or_else(|e| e.into_inner());
+        if self.ended.load(Ordering::Acquire) < self.expected {
+            results = self
+                .all_ended
+                .wait_timeout(results, patience)
+                .unwrap_or_else(|e| e.into_inner())
+                .0;
+        }
+        (self.ended.load(Ordering::Acquire) >= self.expected).then(|| std::mem::take(&mut *results))
+    }
+}
+
 pub(crate) type Job = Box<dyn FnOnce() + Send + 'static>;
+
+/// The stack of every actor thread, set rather than left to the platform's default. What
+/// a scenario controls cannot deepen it much: an actor walks nested `repeat` blocks with
+/// a stack of its own on the heap (`actor::steps`), so 32 levels or 32,000 cost the
+/// thread's stack nothing; the one recursion left is over a value's syntax tree
+/// (`scenario::value::eval`, `matches`), which the actor refuses past
+/// `actor::values::MAX_VALUE_DEPTH` (256) levels of a few hundred bytes each, some
+/// 100 KiB at worst. 8 MiB is the main thread's usual stack on Linux, and only the pages
+/// touched are ever committed.
+pub(crate) const ACTOR_STACK: usize = 8 * 1024 * 1024;
 
 pub(crate) struct Worker {
     jobs: Option<mpsc::Sender<Job>>,
@@ -102,6 +167,7 @@ impl Worker {
         let (tx, rx) = mpsc::channel::<Job>();
         let thread = std::thread::Builder::new()
             .name(format!("actor-{index}"))
+            .stack_size(ACTOR_STACK)
             .spawn(move || {
                 while let Some(job) = next_job(&rx) {
                     job();
@@ -113,28 +179,23 @@ impl Worker {
         })
     }
 
-    /// Hands a job to the worker. Jobs catch their own panics, so the worker is alive
-    /// while the Worker is.
-    pub(crate) fn submit(&self, job: Job) {
-        if let Some(tx) = &self.jobs {
-            tx.send(job).expect("an actor worker ended while in use");
+    /// Hands a job to the worker; gives it back if the worker's thread is gone. Jobs
+    /// catch their own panics, so that should not happen while the Worker lives.
+    pub(crate) fn submit(&self, job: Job) -> Result<(), Job> {
+        match &self.jobs {
+            Some(tx) => tx.send(job).map_err(|e| e.0),
+            None => Err(job),
         }
     }
 }
 
-/// The worker's next job, or None once the Worker is gone. Under `--repeat` the next run's
-/// job comes a few tens of microseconds after the last one ended: the worker spins for
-/// it a moment (see [`Spin`]) before it sleeps, as a wake-up costs about as much again.
+/// The worker's next job, or None once the Worker is gone. The worker sleeps at once:
+/// every actor of a run is a worker, and the calling thread has to wake and hand the
+/// sink the run's end before the next run's jobs come, so a worker spinning for them
+/// would only keep the calling thread from a core (measured: `--repeat 2000` of
+/// hello-world runs about a fifth slower with a 50 µs spin here on two cores).
 fn next_job(jobs: &mpsc::Receiver<Job>) -> Option<Job> {
-    let mut spin = Spin::default();
-    loop {
-        match jobs.try_recv() {
-            Ok(job) => return Some(job),
-            Err(mpsc::TryRecvError::Disconnected) => return None,
-            Err(mpsc::TryRecvError::Empty) if spin.again() => {}
-            Err(mpsc::TryRecvError::Empty) => return jobs.recv().ok(),
-        }
-    }
+    jobs.recv().ok()
 }
 
 impl Drop for Worker {
@@ -149,7 +210,7 @@ impl Drop for Worker {
 
 #[cfg(test)]
 mod tests {
-    use super::*;
+    use super::{IN_ACTOR, catch_actor_panic, quiet_actor_panics};
 
     #[test]
     fn an_actor_panic_comes_back_as_its_message_and_only_the_actor_is_marked() {

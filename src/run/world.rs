@@ -13,7 +13,8 @@ use crate::net::{DgramKind, StreamKind};
 use crate::record::{Blocked, Event, ExpectationResult};
 
 /// How an event's bytes belong to a direction of traffic; resolved to `conn` names and
-/// provenance when the run is over (a recv may return before its send is recorded).
+/// provenance when the event is handed over in `seq` order (a recv may return before
+/// its send is recorded).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub(crate) enum Link {
     /// Connection `conn`; `from_connector` says which direction.
@@ -96,7 +97,13 @@ pub(crate) enum WaitEnd {
     Deadline,
     /// Another actor was blocked and the run is winding down.
     Aborted,
+    /// The run was cancelled (Ctrl-C).
+    Interrupted,
 }
+
+/// The longest an actor sleeps in one go while it waits: the cancel flag is set by a
+/// signal handler that wakes nobody, so every wait looks at it at least this often.
+pub(crate) const POLL_SLICE: Duration = Duration::from_millis(50);
 
 pub(crate) struct World {
     /// Set once every actor thread exists, just before they are let go together.
@@ -110,12 +117,16 @@ pub(crate) struct World {
     events: Mutex<Vec<RawEvent>>,
     expectations: Mutex<Vec<ExpectationResult>>,
     blocked: Mutex<Vec<Blocked>>,
+    /// How long the whole run may take from the start of its clock.
+    run_limit: Duration,
+    /// Set from outside (Ctrl-C) to end the run early.
+    cancel: Option<Arc<AtomicBool>>,
     /// Distinguishes this run's abstract Unix names from other runs in this process.
     pub run_tag: u64,
 }
 
 impl World {
-    pub(crate) fn new(run_tag: u64) -> World {
+    pub(crate) fn new(run_tag: u64, run_limit: Duration, cancel: Option<Arc<AtomicBool>>) -> World {
         World {
             start: OnceLock::new(),
             seq: AtomicU64::new(0),
@@ -125,6 +136,8 @@ impl World {
             events: Mutex::new(Vec::new()),
             expectations: Mutex::new(Vec::new()),
             blocked: Mutex::new(Vec::new()),
+            run_limit,
+            cancel,
             run_tag,
         }
     }
@@ -144,8 +157,40 @@ impl World {
         self.seq.fetch_add(1, Ordering::SeqCst) + 1
     }
 
+    /// How long the whole run may take (`--run-limit`).
+    pub(crate) fn run_limit(&self) -> Duration {
+        self.run_limit
+    }
+
+    /// When the run limit is reached: no step's deadline may pass it.
+    pub(crate) fn run_end(&self) -> Instant {
+        let start = self.start();
+        start
+            .checked_add(self.run_limit)
+            .unwrap_or_else(|| start + super::MAX_TIMEOUT)
+    }
+
     pub(crate) fn is_aborted(&self) -> bool {
         self.aborted.load(Ordering::SeqCst)
+    }
+
+    /// True once the run was cancelled (Ctrl-C): every actor ends its step and stops.
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancel
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::Relaxed))
+    }
+
+    /// Why a wait should end now without its condition, if it should: the run was
+    /// cancelled, or another actor was blocked.
+    pub(crate) fn interruption(&self) -> Option<WaitEnd> {
+        if self.is_cancelled() {
+            Some(WaitEnd::Interrupted)
+        } else if self.is_aborted() {
+            Some(WaitEnd::Aborted)
+        } else {
+            None
+        }
     }
 
     pub(crate) fn abort(&self) {
@@ -168,7 +213,8 @@ impl World {
         out
     }
 
-    /// Waits until `f` gives a value, the deadline passes, or the run is aborted.
+    /// Waits until `f` gives a value, the deadline passes, or the run is aborted or
+    /// cancelled (seen within [`POLL_SLICE`]).
     pub(crate) fn wait_for<T>(
         &self,
         deadline: Instant,
@@ -182,8 +228,8 @@ impl World {
             if let Some(v) = f(&mut self.lock()) {
                 return Ok(v);
             }
-            if self.is_aborted() {
-                return Err(WaitEnd::Aborted);
+            if let Some(end) = self.interruption() {
+                return Err(end);
             }
             if Instant::now() >= deadline {
                 return Err(WaitEnd::Deadline);
@@ -197,8 +243,8 @@ impl World {
             if let Some(v) = f(&mut guard) {
                 return Ok(v);
             }
-            if self.is_aborted() {
-                return Err(WaitEnd::Aborted);
+            if let Some(end) = self.interruption() {
+                return Err(end);
             }
             let now = Instant::now();
             if now >= deadline {
@@ -206,7 +252,7 @@ impl World {
             }
             guard = self
                 .changed
-                .wait_timeout(guard, deadline - now)
+                .wait_timeout(guard, (deadline - now).min(POLL_SLICE))
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
@@ -217,6 +263,11 @@ impl World {
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .push(RawEvent { event, link });
+    }
+
+    /// The events recorded since the last call, in the order they were recorded.
+    pub(crate) fn take_events(&self) -> Vec<RawEvent> {
+        std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()))
     }
 
     pub(crate) fn expectation(&self, result: ExpectationResult) {

@@ -37,8 +37,10 @@ pub const MAX_VALUE_PARTS: u64 = 1_000_000;
 pub const MAX_ALTERNATIVES: usize = 16;
 /// How many actors a scenario may have: each is a thread of its own.
 pub const MAX_ACTORS: usize = 64;
-/// How long a whole run may last unless the command line says otherwise; a file whose
-/// sleeps alone take longer is refused by [`check_run_limit`].
+/// How long a whole run may last unless `--run-limit` says otherwise: enough for a 1 GiB
+/// transfer on a slow machine, far less than a forgotten `repeat` of sleeps. The runner
+/// stops a run there; a file whose sleeps alone take longer is refused before it runs,
+/// by [`check_run_limit`].
 pub const DEFAULT_RUN_LIMIT: Duration = Duration::from_secs(10 * 60);
 
 /// Every step over a limit, and the whole file when its repeats add up to too many steps.

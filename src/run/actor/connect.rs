@@ -1,0 +1,322 @@
+//! Stream connections: listen, connect, accept, and which connection a step uses.
+
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use socket2::SockAddr;
+
+use super::call::{CallError, Direction, call_failed, os_error, timed, usage};
+use super::options::UserOpts;
+use super::{Actor, Conn, Listener};
+use crate::net;
+use crate::record::Op;
+use crate::run::expect::Observed;
+use crate::run::world::{ConnMeta, ConnState, Link, ListenerEntry, WaitEnd};
+use crate::scenario::ast::{Action, Step, StreamKind};
+
+/// How long an accept waits for the connecting actor to say who it is (it does so right
+/// after its connect() returns, which may be a moment after accept() did).
+pub(super) const PEER_PATIENCE: Duration = Duration::from_secs(1);
+
+impl Actor<'_> {
+    // ---- setup ---------------------------------------------------------------------
+
+    /// A fresh unique abstract Unix address for this actor.
+    pub(super) fn unix_addr(&mut self, what: &str) -> io::Result<SockAddr> {
+        self.unix_names += 1;
+        // sun_path holds 108 bytes; the actor's name is there for people reading `ss -x`,
+        // the run tag and the counter keep the address unique.
+        let short: String = self.name.chars().take(32).collect();
+        net::abstract_unix_addr(&format!(
+            "{}-{short}-{what}{}",
+            self.world.run_tag, self.unix_names
+        ))
+    }
+
+    pub(super) fn listen(
+        &mut self,
+        kind: StreamKind,
+        backlog: u32,
+        again: Option<SockAddr>,
+    ) -> io::Result<Option<String>> {
+        let sock = net::stream_socket(kind)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
+        let addr = match again {
+            Some(addr) => addr,
+            None => match kind {
+                StreamKind::Tcp => net::loopback_any_port(),
+                StreamKind::Unix => self.unix_addr("listen")?,
+            },
+        };
+        sock.bind(&addr)?;
+        sock.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        let addr = sock.local_addr()?;
+        let sock = Arc::new(sock);
+        let entry = ListenerEntry {
+            sock: Arc::clone(&sock),
+            addr: addr.clone(),
+            kind,
+            nonblocking: opts.nonblocking,
+            rcvtimeo: opts.rcvtimeo,
+            sndtimeo: opts.sndtimeo,
+        };
+        let name = self.name.clone();
+        self.world.update(|s| s.listeners.insert(name, entry));
+        self.listener = Some(Listener { sock, opts });
+        self.last_listen = Some((addr.clone(), kind, backlog));
+        Ok(Some(format!(
+            "listening on {}{applied}",
+            net::addr_key(&addr)
+        )))
+    }
+
+    pub(super) fn connect(&mut self, step: &Step, to: Option<&str>, deadline: Instant) -> Observed {
+        let t0 = Instant::now();
+        let target = match to.or(step.on.as_deref()) {
+            Some(t) => Ok(t.to_string()),
+            None => self.only_listener(deadline),
+        };
+        let target = match target {
+            Ok(t) => t,
+            Err(end) => {
+                return self.waited(step, t0, Err(end), "connect (waiting for a listener)");
+            }
+        };
+        let entry = match self.listener_of(step, t0, deadline, &target) {
+            Ok(entry) => entry,
+            Err(observed) => return observed,
+        };
+        let mut seq = None;
+        let result = self.connect_to(&entry, &target, deadline, &mut seq);
+        let mut ev = self.event(step, Op::Connect, t0);
+        ev.peer = Some(target.clone());
+        let observed = match result {
+            Ok(detail) => {
+                ev.detail = Some(detail);
+                Observed::Done
+            }
+            Err(e) => call_failed(&mut ev, e, "connect()"),
+        };
+        self.record(ev, seq, None);
+        observed
+    }
+
+    /// `owner`'s listener, once it has one (within the deadline); what the step observed
+    /// if it never came.
+    pub(super) fn listener_of(
+        &self,
+        step: &Step,
+        t0: Instant,
+        deadline: Instant,
+        owner: &str,
+    ) -> Result<ListenerEntry, Observed> {
+        self.world
+            .wait_for(deadline, |s| s.listeners.get(owner).cloned())
+            .map_err(|end| {
+                let verb = step.action.verb();
+                self.waited(
+                    step,
+                    t0,
+                    Err(end),
+                    &format!("{verb} (waiting for {owner} to listen)"),
+                )
+            })
+    }
+
+    /// The actor whose listener a `connect` without `to` means: the only one that listens.
+    pub(super) fn only_listener(&self, deadline: Instant) -> Result<String, WaitEnd> {
+        self.world.wait_for(deadline, |s| {
+            let mut names = s.listeners.keys();
+            match (names.next(), names.next()) {
+                (Some(one), None) => Some(one.clone()),
+                _ => None,
+            }
+        })
+    }
+
+    pub(super) fn connect_to(
+        &mut self,
+        entry: &ListenerEntry,
+        target: &str,
+        deadline: Instant,
+        seq: &mut Option<u64>,
+    ) -> Result<String, CallError> {
+        let sock = net::stream_socket(entry.kind)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
+        // A Unix client is unnamed unless bound; binding it to an abstract name lets the
+        // acceptor tell who connected (`=> from client`).
+        let pre_key = if entry.kind == StreamKind::Unix {
+            let addr = self.unix_addr("conn")?;
+            sock.bind(&addr)?;
+            Some(net::addr_key(&addr))
+        } else {
+            None
+        };
+        let id = self.world.update(|s| {
+            s.conns.push(ConnMeta {
+                connector: self.name.clone(),
+                listener_owner: target.to_string(),
+                acceptor: None,
+                state: ConnState::Connecting,
+            });
+            let id = s.conns.len() - 1;
+            if let Some(key) = &pre_key {
+                s.conn_by_addr.insert(key.clone(), id);
+            }
+            id
+        });
+        let connected = timed(self.world, &sock, opts, deadline, Direction::Write, || {
+            sock.connect(&entry.addr)
+        });
+        // A nonblocking connect answers EINPROGRESS at once and completes in the
+        // background (connect(2)): the socket is kept, as a program would keep it.
+        let in_progress = match &connected {
+            Err(CallError::Os(e)) => {
+                opts.nonblocking && e.raw_os_error() == Some(libc::EINPROGRESS)
+            }
+            _ => false,
+        };
+        if !in_progress && let Err(e) = connected {
+            // A connection that never was is not counted when connections are named.
+            self.world.update(|s| s.conns[id].state = ConnState::Failed);
+            return Err(e);
+        }
+        // Numbered now, before the acceptor can find this connection: the connect
+        // always comes before the accept that answers it.
+        *seq = Some(self.world.next_seq());
+        let local = sock.local_addr()?;
+        let key = net::addr_key(&local);
+        self.world.update(|s| {
+            s.conn_by_addr.insert(key.clone(), id);
+            s.conns[id].state = ConnState::Connected;
+        });
+        self.conns.push(Conn {
+            sock,
+            opts,
+            id,
+            is_connector: true,
+            peer: target.to_string(),
+            sent: 0,
+            received: 0,
+            decoder: None,
+        });
+        self.current = Some(self.conns.len() - 1);
+        if in_progress {
+            return Err(CallError::Os(io::Error::from_raw_os_error(
+                libc::EINPROGRESS,
+            )));
+        }
+        Ok(format!("{key} -> {}{applied}", net::addr_key(&entry.addr)))
+    }
+
+    pub(super) fn accept(&mut self, step: &Step, deadline: Instant) -> Observed {
+        let t0 = Instant::now();
+        let owner = step.on.clone().unwrap_or_else(|| self.name.clone());
+        let entry = match self.listener_of(step, t0, deadline, &owner) {
+            Ok(entry) => entry,
+            Err(observed) => return observed,
+        };
+        let opts = UserOpts {
+            nonblocking: entry.nonblocking,
+            rcvtimeo: entry.rcvtimeo,
+            sndtimeo: None,
+        };
+        let result = timed(
+            self.world,
+            &entry.sock,
+            opts,
+            deadline,
+            Direction::Read,
+            || entry.sock.accept(),
+        );
+        let mut ev = self.event(step, Op::Accept, t0);
+        let observed = match result {
+            Ok((sock, peer_addr)) => {
+                let key = net::addr_key(&peer_addr);
+                // The connector registers its address right after its connect() returns,
+                // which may be a moment after our accept() did.
+                let me = self.name.clone();
+                // A connection whose connector gave up (its connect timed out while the
+                // SYN was retried) never registers: it is accepted from an unknown peer
+                // after a short wait rather than at the deadline.
+                let patience = deadline.min(Instant::now() + PEER_PATIENCE);
+                let found = self.world.wait_for(patience, |s| {
+                    let id = *s.conn_by_addr.get(&key)?;
+                    match s.conns[id].state {
+                        ConnState::Connecting => None,
+                        ConnState::Failed => Some(None),
+                        ConnState::Connected => {
+                            s.conns[id].acceptor = Some(me.clone());
+                            Some(Some((id, s.conns[id].connector.clone())))
+                        }
+                    }
+                });
+                // Linux copies SO_RCVTIMEO and SO_SNDTIMEO from the listener to the
+                // accepted socket, but not O_NONBLOCK (accept(2)).
+                let mut conn_opts = UserOpts {
+                    nonblocking: false,
+                    rcvtimeo: entry.rcvtimeo,
+                    sndtimeo: entry.sndtimeo,
+                };
+                let applied = match self.apply_pending(&sock, &mut conn_opts) {
+                    Ok(applied) => applied,
+                    Err(e) => {
+                        let observed = os_error(&mut ev, &e);
+                        self.record(ev, None, None);
+                        return observed;
+                    }
+                };
+                let (id, peer) = match found {
+                    Ok(Some((id, connector))) => (id, Some(connector)),
+                    Ok(None) | Err(_) => (usize::MAX, None),
+                };
+                ev.peer = peer.clone();
+                ev.detail = Some(format!("from {key}{applied}"));
+                self.conns.push(Conn {
+                    sock,
+                    opts: conn_opts,
+                    id,
+                    is_connector: false,
+                    peer: peer.clone().unwrap_or_default(),
+                    sent: 0,
+                    received: 0,
+                    decoder: None,
+                });
+                self.current = Some(self.conns.len() - 1);
+                Observed::Accepted { peer }
+            }
+            Err(e) => call_failed(&mut ev, e, "accept()"),
+        };
+        self.record(ev, None, None);
+        observed
+    }
+
+    // ---- data ----------------------------------------------------------------------
+
+    /// The connection a data step uses: `on PEER`, else the current one.
+    pub(super) fn conn_index(&self, step: &Step) -> io::Result<usize> {
+        match &step.on {
+            Some(peer) if step.action != Action::Accept => self
+                .conns
+                .iter()
+                .rposition(|c| &c.peer == peer)
+                .ok_or_else(|| usage(&format!("{} has no connection with {peer}", self.name))),
+            _ => self.current.ok_or_else(|| {
+                usage(&format!(
+                    "{} has no connection: `connect` or `accept` first",
+                    self.name
+                ))
+            }),
+        }
+    }
+
+    pub(super) fn link_of(conn: &Conn, outgoing: bool) -> Link {
+        Link::Stream {
+            conn: conn.id,
+            from_connector: conn.is_connector == outgoing,
+        }
+    }
+}

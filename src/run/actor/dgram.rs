@@ -1,0 +1,173 @@
+//! Datagram sockets: bind, sendto, recvfrom.
+
+use std::collections::HashMap;
+use std::io;
+use std::time::Instant;
+
+use super::call::{Direction, SEND_FLAGS, call_failed, timed, usage};
+use super::options::UserOpts;
+use super::{Actor, Dgram, new_event};
+use crate::net;
+use crate::record::Op;
+use crate::run::expect::Observed;
+use crate::run::world::Link;
+use crate::scenario::ast::{DgramKind, Step};
+
+impl Actor<'_> {
+    pub(super) fn bind_dgram(&mut self, kind: DgramKind) -> io::Result<String> {
+        let sock = net::dgram_socket(kind)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
+        let addr = match kind {
+            DgramKind::Udp => net::loopback_any_port(),
+            DgramKind::UnixDgram => self.unix_addr("dgram")?,
+        };
+        sock.bind(&addr)?;
+        let addr = sock.local_addr()?;
+        let key = net::addr_key(&addr);
+        let name = self.name.clone();
+        self.world.update(|s| {
+            s.dgrams.insert(name.clone(), (addr, kind));
+            s.owners.insert(key.clone(), name);
+        });
+        self.dgram = Some(Dgram {
+            sock,
+            opts,
+            sent: HashMap::new(),
+            received: HashMap::new(),
+        });
+        Ok(format!("bound to {key}{applied}"))
+    }
+
+    pub(super) fn send_to(
+        &mut self,
+        step: &Step,
+        to: &str,
+        bytes: &[u8],
+        deadline: Instant,
+    ) -> Observed {
+        let t0 = Instant::now();
+        let (addr, kind) = match self.world.wait_for(deadline, |s| s.dgrams.get(to).cloned()) {
+            Ok(v) => v,
+            Err(end) => {
+                return self.waited(
+                    step,
+                    t0,
+                    Err(end),
+                    &format!("sendto (waiting for {to} to bind)"),
+                );
+            }
+        };
+        if self.dgram.is_none()
+            && let Err(e) = self.bind_dgram(kind)
+        {
+            return self.done(step, t0, None, Err(e));
+        }
+        let seq = self.world.next_seq();
+        let start_of_run = self.world.start();
+        let Some(d) = self.dgram.as_mut() else {
+            return self.done(step, t0, Some(seq), Err(usage("no datagram socket")));
+        };
+        let r = timed(
+            self.world,
+            &d.sock,
+            d.opts,
+            deadline,
+            Direction::Write,
+            || d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS),
+        );
+        let offset = d.sent.entry(to.to_string()).or_default();
+        let start = *offset;
+        let mut ev = new_event(start_of_run, &self.name, &self.rounds, step, Op::SendTo, t0);
+        ev.requested = Some(bytes.len() as u64);
+        ev.peer = Some(to.to_string());
+        let observed = match r {
+            Ok(n) => {
+                *offset += n as u64;
+                ev.result = Some(n as u64);
+                ev.stream = Some((start, start + n as u64));
+                Observed::Sent {
+                    offered: bytes.len() as u64,
+                    taken: n as u64,
+                }
+            }
+            Err(e) => call_failed(&mut ev, e, "sendto()"),
+        };
+        self.world.count_sends(&self.name, 1);
+        let link = Link::Dgram {
+            sender: self.name.clone(),
+            receiver: to.to_string(),
+            sent: ev.result.is_some().then(|| bytes.to_vec()),
+        };
+        self.record(ev, Some(seq), Some(link));
+        observed
+    }
+
+    pub(super) fn recv_from(&mut self, step: &Step, n: usize, deadline: Instant) -> Observed {
+        let t0 = Instant::now();
+        let start_of_run = self.world.start();
+        let Some(d) = self.dgram.as_mut() else {
+            return self.done(
+                step,
+                t0,
+                None,
+                Err(usage("recvfrom needs a datagram socket: `bind udp` first")),
+            );
+        };
+        let before = net::queued_in(&d.sock).ok();
+        let buf = &mut self.buf;
+        let r = timed(
+            self.world,
+            &d.sock,
+            d.opts,
+            deadline,
+            Direction::Read,
+            || net::recv_from_once(&d.sock, buf, n),
+        );
+        let after = net::queued_in(&d.sock).ok();
+        let mut ev = new_event(
+            start_of_run,
+            &self.name,
+            &self.rounds,
+            step,
+            Op::RecvFrom,
+            t0,
+        );
+        ev.requested = Some(n as u64);
+        ev.queued_before = before.map(|q| q as u64);
+        ev.queued_after = after.map(|q| q as u64);
+        self.world
+            .count_recv(&self.name, r.as_ref().map_or(0, |r| r.0 as u64));
+        let mut link = None;
+        let observed = match r {
+            Ok((got, truncated, addr)) => {
+                let key = net::addr_key(&addr);
+                let peer = self.world.lock().owners.get(&key).cloned();
+                let data = self.buf[..got].to_vec();
+                ev.result = Some(got as u64);
+                ev.truncated = truncated;
+                ev.data = Some(data.clone());
+                ev.peer = peer.clone();
+                if let Some(p) = &peer {
+                    let offset = d.received.entry(p.clone()).or_default();
+                    ev.stream = Some((*offset, *offset + got as u64));
+                    *offset += got as u64;
+                    link = Some(Link::Dgram {
+                        sender: p.clone(),
+                        receiver: self.name.clone(),
+                        sent: None,
+                    });
+                }
+                Observed::Data {
+                    bytes: data,
+                    eof: false,
+                    peer,
+                    truncated,
+                }
+            }
+            Err(e) => call_failed(&mut ev, e, "recvfrom()"),
+        };
+        self.record(ev, None, link);
+        observed
+    }
+}

@@ -1,0 +1,229 @@
+//! One actor: a thread that runs its own steps in file order on its own sockets, records
+//! every call as an event, and checks each step's expectation as it goes.
+
+//!
+//! The actor's work is split by what it touches: [`steps`] walks the file and dispatches
+//! each step, [`connect`] makes stream connections, [`stream`] moves their data,
+//! [`dgram`] does datagrams, [`wait`] waits on kernel state, [`options`] sets socket
+//! options, [`call`] makes one bounded socket call, and [`values`] makes the bytes a
+//! step sends.
+
+mod call;
+mod connect;
+mod dgram;
+mod options;
+mod steps;
+mod stream;
+mod values;
+mod wait;
+
+use std::collections::{HashMap, HashSet};
+use std::io;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use rand::rngs::StdRng;
+use socket2::{SockAddr, Socket};
+
+use super::expect::Observed;
+use super::op_of::op_of;
+use super::world::{Link, WaitEnd, World};
+use crate::frame::Decoder;
+use crate::record::{Event, Op};
+use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME, Item, SockOpt, Step, StreamKind};
+use call::os_error;
+use options::UserOpts;
+use steps::sets_before_a_socket;
+
+/// One end of a stream connection.
+struct Conn {
+    sock: Socket,
+    opts: UserOpts,
+    id: usize,
+    is_connector: bool,
+    /// The actor at the other end (the listener's owner, for a connector).
+    peer: String,
+    /// Stream offsets of this end: bytes the kernel took from us, bytes we received.
+    sent: u64,
+    received: u64,
+    /// The frame decoder of `recv frame`, with its codec and max-frame.
+    decoder: Option<(Codec, usize, Decoder)>,
+}
+
+struct Dgram {
+    sock: Socket,
+    opts: UserOpts,
+    /// Bytes sent to each actor so far (the datagram stream offsets of `sendto`).
+    sent: HashMap<String, u64>,
+    received: HashMap<String, u64>,
+}
+
+struct Listener {
+    sock: Arc<Socket>,
+    opts: UserOpts,
+}
+
+/// Whether the actor goes on after a step.
+#[derive(PartialEq, Eq)]
+pub(crate) enum Flow {
+    Continue,
+    Stop,
+}
+
+/// The sockets an actor leaves open, handed back so they live until the run ends.
+pub(crate) struct Leftovers {
+    pub sockets: Vec<Socket>,
+    pub listener: Option<Arc<Socket>>,
+}
+
+pub(crate) struct Actor<'w> {
+    name: String,
+    world: &'w World,
+    timeout: Duration,
+    rng: StdRng,
+    listener: Option<Listener>,
+    /// The address, kind and backlog of the last `listen`, for `listen again`.
+    last_listen: Option<(SockAddr, StreamKind, u32)>,
+    conns: Vec<Conn>,
+    /// Index into `conns` of the current connection.
+    current: Option<usize>,
+    dgram: Option<Dgram>,
+    /// Options for the next socket the actor creates, applied before bind/connect.
+    pending: Vec<SockOpt>,
+    /// Lines of this actor's `set` steps that stand right before a step that creates a
+    /// socket (`listen`, `listen again`, `connect`, `bind`): they are for that socket.
+    before_socket: HashSet<u32>,
+    max_frame: usize,
+    waits: HashMap<String, u64>,
+    /// How many unix addresses this actor has made (to keep them unique).
+    unix_names: u32,
+    buf: Vec<u8>,
+    /// The round of each `repeat` block the actor is inside, outermost first.
+    rounds: Vec<u32>,
+}
+
+impl<'w> Actor<'w> {
+    pub(crate) fn new(
+        name: &str,
+        body: &[Item],
+        world: &'w World,
+        timeout: Duration,
+        rng: StdRng,
+    ) -> Self {
+        Actor {
+            before_socket: sets_before_a_socket(body, name),
+            name: name.to_string(),
+            world,
+            timeout,
+            rng,
+            listener: None,
+            last_listen: None,
+            conns: Vec::new(),
+            current: None,
+            dgram: None,
+            pending: Vec::new(),
+            max_frame: DEFAULT_MAX_FRAME,
+            waits: HashMap::new(),
+            unix_names: 0,
+            buf: Vec::new(),
+            rounds: Vec::new(),
+        }
+    }
+
+    /// The sockets still open, to be closed when the whole run is over.
+    pub(crate) fn leftovers(self) -> Leftovers {
+        let mut sockets: Vec<Socket> = self.conns.into_iter().map(|c| c.sock).collect();
+        if let Some(d) = self.dgram {
+            sockets.push(d.sock);
+        }
+        Leftovers {
+            sockets,
+            listener: self.listener.map(|l| l.sock),
+        }
+    }
+
+    /// An event of this step, begun at `t0` and ending now.
+    fn event(&self, step: &Step, op: Op, t0: Instant) -> Event {
+        new_event(self.world.start(), &self.name, &self.rounds, step, op, t0)
+    }
+
+    /// Records an event; `seq` was taken when the call began, or is taken now.
+    fn record(&self, mut event: Event, seq: Option<u64>, link: Option<Link>) {
+        event.seq = seq.unwrap_or_else(|| self.world.next_seq());
+        self.world.record(event, link);
+    }
+
+    /// Records a step that only succeeds or fails (setup, sync), and what it observed;
+    /// `seq` as in [`Actor::record`].
+    fn done(
+        &self,
+        step: &Step,
+        t0: Instant,
+        seq: Option<u64>,
+        result: Result<Option<String>, io::Error>,
+    ) -> Observed {
+        let mut ev = self.event(step, op_of(&step.action), t0);
+        let observed = match result {
+            Ok(detail) => {
+                ev.detail = detail;
+                Observed::Done
+            }
+            Err(e) => os_error(&mut ev, &e),
+        };
+        self.record(ev, seq, None);
+        observed
+    }
+
+    /// Records the end of a wait on the shared registry.
+    fn waited(
+        &self,
+        step: &Step,
+        t0: Instant,
+        result: Result<Option<String>, WaitEnd>,
+        blocked_in: &str,
+    ) -> Observed {
+        let mut ev = self.event(step, op_of(&step.action), t0);
+        let observed = match result {
+            Ok(detail) => {
+                ev.detail = detail;
+                Observed::Done
+            }
+            Err(WaitEnd::Deadline) => {
+                ev.timeout = true;
+                Observed::Timeout {
+                    user: false,
+                    blocked_in: blocked_in.to_string(),
+                }
+            }
+            Err(WaitEnd::Aborted) => {
+                ev.detail = Some("stopped: another actor was blocked".to_string());
+                Observed::Aborted
+            }
+            Err(WaitEnd::Interrupted) => call::interrupted(&mut ev, blocked_in),
+        };
+        self.record(ev, None, None);
+        observed
+    }
+}
+
+/// An event of `step`, begun at `t0` and ending now.
+fn new_event(
+    start: Instant,
+    actor: &str,
+    rounds: &[u32],
+    step: &Step,
+    op: Op,
+    t0: Instant,
+) -> Event {
+    Event {
+        rounds: rounds.to_vec(),
+        t: t0.saturating_duration_since(start),
+        dur: t0.elapsed(),
+        actor: actor.to_string(),
+        line: step.line,
+        op,
+        verb: op_of(&step.action),
+        call: step.text.clone(),
+        ..Event::default()
+    }
+}
