@@ -4,12 +4,14 @@
 //! sink that keeps everything. Nothing here runs or prints anything.
 
 pub mod aggregate;
+mod excerpt;
 mod op;
 mod sink;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use excerpt::Excerpt;
 pub use op::Op;
 pub use sink::{RunEnd, RunStart, Sink};
 

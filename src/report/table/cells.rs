@@ -168,10 +168,30 @@ pub(super) fn others_table(others: &[&Event], options: &ReportOptions) -> comfy_
     grid(&OTHER_COLS, rows, options)
 }
 
+/// How many expectation rows a table shows: every failure first (up to this many), then
+/// as many of the ones that held, in file order; one more row counts the rest.
+const SHOWN_EXPECTATIONS: usize = 1000;
+
 pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> comfy_table::Table {
-    let rows = record
-        .expectations
+    let all = &record.expectations;
+    let failed = all
         .iter()
+        .filter(|x| !x.passed)
+        .count()
+        .min(SHOWN_EXPECTATIONS);
+    let mut held_room = SHOWN_EXPECTATIONS - failed;
+    let mut failed_room = failed;
+    let shown = all.iter().filter(|x| {
+        let room = if x.passed {
+            &mut held_room
+        } else {
+            &mut failed_room
+        };
+        let keep = *room > 0;
+        *room = room.saturating_sub(1);
+        keep
+    });
+    let mut rows: Vec<Vec<String>> = shown
         .map(|x| {
             vec![
                 if x.passed { "✓" } else { "✗" }.to_owned(),
@@ -182,6 +202,21 @@ pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> co
             ]
         })
         .collect();
+    if all.len() > rows.len() {
+        let held = all.iter().filter(|x| x.passed).count();
+        let more_held = held - rows.iter().filter(|r| r[0] == "✓").count();
+        let more_failed = all.len() - held - failed;
+        rows.push(vec![
+            "…".to_owned(),
+            String::new(),
+            String::new(),
+            format!(
+                "{} more: {more_held} held, {more_failed} failed",
+                all.len() - rows.len()
+            ),
+            String::new(),
+        ]);
+    }
     grid(&EXPECT_COLS, rows, options)
 }
 

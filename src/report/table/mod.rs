@@ -16,7 +16,7 @@ mod wrap;
 use std::io::{self, Write};
 
 use crate::record::aggregate::{Fold, Summary};
-use crate::record::{Event, Record, RunEnd, RunStart, Sink};
+use crate::record::{Event, Excerpt, Record, RunEnd, RunStart, Sink};
 use crate::report::{Checked, Listed, RepeatReport, ReportOptions, Reporter};
 use crate::scenario::Scenario;
 
@@ -36,7 +36,7 @@ impl Reporter for TableReporter {
         Box::new(TableRun {
             scenario,
             options: &self.options,
-            record: Record::default(),
+            kept: excerpt(),
             out,
         })
     }
@@ -52,7 +52,7 @@ impl Reporter for TableReporter {
             reporter: self,
             scenario,
             fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
-            run: Record::default(),
+            run: excerpt(),
             first_failure: None,
             in_catalog,
             out,
@@ -76,26 +76,37 @@ impl Reporter for TableReporter {
     }
 }
 
-/// One run's table: the events are kept until the end, where the columns can be sized.
+/// How many of a run's first and last events a table shows: a class reads a few dozen
+/// rows, and a run of a million steps must not hold a million rows in memory.
+const SHOWN_FIRST: usize = 1000;
+const SHOWN_LAST: usize = 1000;
+
+fn excerpt() -> Excerpt {
+    Excerpt::new(SHOWN_FIRST, SHOWN_LAST)
+}
+
+/// One run's table: the events are kept until the end, where the columns can be sized
+/// (the first and last ones only, in a long run).
 struct TableRun<'a> {
     scenario: &'a Scenario,
     options: &'a ReportOptions,
-    record: Record,
+    kept: Excerpt,
     out: &'a mut dyn Write,
 }
 
 impl Sink for TableRun<'_> {
     fn begin(&mut self, start: &RunStart) {
-        self.record.begin(start);
+        self.kept.begin(start);
     }
 
     fn event(&mut self, event: &Event) {
-        self.record.event(event);
+        self.kept.event(event);
     }
 
     fn end(&mut self, end: &RunEnd) {
-        self.record.end(end);
-        let text = run::render(self.scenario, &self.record, self.options);
+        self.kept.end(end);
+        let (record, left_out) = std::mem::replace(&mut self.kept, excerpt()).finish();
+        let text = run::render(self.scenario, &record, left_out, self.options);
         // A closed pipe (`| head`) is not worth more than stopping to write.
         let _ = self.out.write_all(text.as_bytes());
     }
@@ -108,9 +119,10 @@ struct TableRepeat<'a> {
     reporter: &'a TableReporter,
     scenario: &'a Scenario,
     fold: Fold,
-    /// The run in progress, kept whole in case it is the first to fail.
-    run: Record,
-    first_failure: Option<Record>,
+    /// The run in progress, kept (in part, if long) in case it is the first to fail.
+    run: Excerpt,
+    /// The first failed run, and how many of its events were left out.
+    first_failure: Option<(Record, u64)>,
     in_catalog: bool,
     out: &'a mut dyn Write,
 }
@@ -134,8 +146,9 @@ impl Sink for TableRepeat<'_> {
         self.fold.end(end);
         if self.first_failure.is_none() {
             self.run.end(end);
-            if !end.interrupted && !self.run.passed() {
-                self.first_failure = Some(std::mem::take(&mut self.run));
+            let (run, left_out) = std::mem::replace(&mut self.run, excerpt()).finish();
+            if !end.interrupted && !run.passed() {
+                self.first_failure = Some((run, left_out));
             }
         }
     }
@@ -144,12 +157,13 @@ impl Sink for TableRepeat<'_> {
 impl RepeatReport for TableRepeat<'_> {
     fn finish(self: Box<Self>) -> Summary {
         let mut text = String::new();
-        if let Some(record) = &self.first_failure {
+        if let Some((record, left_out)) = &self.first_failure {
             text.push_str(&format!(
                 "First failed run of {} (seed {}):\n",
                 self.scenario.name, record.seed
             ));
-            text.push_str(&run::render(self.scenario, record, &self.reporter.options));
+            let options = &self.reporter.options;
+            text.push_str(&run::render(self.scenario, record, *left_out, options));
         }
         let _ = self.out.write_all(text.as_bytes());
         let summary = self.fold.into_summary();

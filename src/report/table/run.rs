@@ -32,11 +32,26 @@ use crate::text::fmt_duration as human;
 /// The width `about` is wrapped to when the terminal width is unknown.
 const TEXT_WIDTH: usize = 80;
 
-/// The whole report of one run, ending with a newline.
-pub(super) fn render(scenario: &Scenario, record: &Record, options: &ReportOptions) -> String {
+/// The whole report of one run, ending with a newline. `left_out` events of a long run
+/// were not kept (between its first and its last ones): the report says so.
+pub(super) fn render(
+    scenario: &Scenario,
+    record: &Record,
+    left_out: u64,
+    options: &ReportOptions,
+) -> String {
     let paint = Paint(options.color);
     let mut out = String::new();
     header(&mut out, scenario, record, options, paint);
+    if left_out > 0 {
+        let _ = writeln!(
+            out,
+            "\n{left_out} events of this run are left out between its first {} and its last {};\n\
+             `--format json` lists every event.",
+            super::SHOWN_FIRST,
+            super::SHOWN_LAST,
+        );
+    }
 
     let sends: Vec<&Event> = record.events.iter().filter(|e| is_send(e)).collect();
     if !sends.is_empty() {
@@ -449,5 +464,48 @@ FAIL (2 of 4 expectations failed)
             ),
             "{out}"
         );
+    }
+
+    /// A run of thousands of steps shows its first and last events and says how many
+    /// it left out; expectations likewise, failures first.
+    #[test]
+    fn a_long_run_is_shown_in_part() {
+        let (scenario, mut record) = fixtures::hello_world();
+        let recv = record.events.iter().find(|e| e.op.is_recv()).cloned();
+        let recv = recv.expect("hello-world has a recv");
+        let expectation = record.expectations[0].clone();
+        let first_seq = record.events.iter().map(|e| e.seq).max().unwrap_or(0) + 1;
+        for k in 0..2500 {
+            let mut e = recv.clone();
+            e.seq = first_seq + k;
+            record.events.push(e);
+            let mut x = expectation.clone();
+            x.passed = k % 1000 != 7;
+            record.expectations.push(x);
+        }
+        let text = table(&scenario, &record, ReportOptions::default());
+        let events = record.events.len();
+        assert!(
+            text.contains(&format!(
+                "{} events of this run are left out between its first 1000 and its last 1000;",
+                events - 2000
+            )),
+            "{}",
+            &text[..600]
+        );
+        assert!(
+            text.contains(&format!("│ {first_seq} ")) || text.contains(&format!(" {first_seq} ┆"))
+        );
+        let held = record.expectations.iter().filter(|x| x.passed).count();
+        let failed = record.expectations.len() - held;
+        assert_eq!(failed, 3);
+        // 1000 rows: the 3 failures and 997 that held; the rest counted in one row.
+        let rest = record.expectations.len() - 1000;
+        assert!(
+            text.contains(&format!("{rest} more: {rest} held, 0 failed")),
+            "{}",
+            &text[text.len().saturating_sub(600)..]
+        );
+        assert_eq!(text.matches("│ ✗ ").count(), 3);
     }
 }
