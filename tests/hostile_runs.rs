@@ -354,3 +354,15 @@ fn the_largest_file_of_strings_stays_bounded() {
     assert_bounded("largest-strings", &e);
     assert_eq!(e.code, Some(0), "{}", String::from_utf8_lossy(&e.stderr));
 }
+
+/// A million steps that make no system call: the actor records faster than the report
+/// reads, and waits for it rather than piling up events (the table keeps the first and
+/// last of them).
+#[test]
+fn a_million_quick_steps_stay_bounded() {
+    let source = connected("repeat 999990 {\n  server: recv exactly 0\n}");
+    let e = run("million-steps", &source, &["run"], &[]);
+    assert_bounded("million-steps", &e);
+    assert_eq!(e.code, Some(0), "{}", String::from_utf8_lossy(&e.stderr));
+    assert!(String::from_utf8_lossy(&e.stdout).contains("events of this run are left out"));
+}
