@@ -28,6 +28,8 @@ mod fixed;
 mod json_header;
 mod len32;
 mod line;
+#[cfg(test)]
+mod props;
 
 use std::ops::Range;
 

@@ -8,6 +8,8 @@ pub(crate) mod escape;
 pub(crate) mod lexer;
 pub(crate) mod limits;
 pub(crate) mod parser;
+#[cfg(test)]
+mod props;
 pub(crate) mod value;
 
 pub use ast::Scenario;
