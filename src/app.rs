@@ -1,7 +1,7 @@
 //! The commands behind the command line: find a scenario, parse it, run it, and hand
 //! what it observed to the reporter that `--format` picked. `main` only maps what these
 //! return to an exit status. What the terminal says (language, colour, width) is in
-//! [`terminal`], Ctrl-C in [`interrupt`].
+//! `terminal`, Ctrl-C in `interrupt`.
 
 mod interrupt;
 mod terminal;

@@ -3,9 +3,9 @@
 //! The pipeline, one module per stage, arrows one way:
 //!
 //! - [`scenario`]: text -> [`scenario::Scenario`] (lexer, parser, diagnostics);
-//! - [`run`]: scenario -> [`run::Record`] (actors on threads, real sockets from [`net`],
-//!   framing from [`frame`]);
-//! - [`report`]: record -> bytes (table, json); reports never run anything, the runner
+//! - `run`: scenario -> `run::Record` (actors on threads, real sockets from `net`,
+//!   framing from `frame`);
+//! - `report`: record -> bytes (table, json); reports never run anything, the runner
 //!   never prints.
 
 pub mod app;

@@ -335,14 +335,45 @@ fn output_to_a_pipe_has_no_colour() {
     assert!(!text.contains('\x1b'), "an escape sequence in:\n{text}");
 }
 
-#[test]
-fn no_color_means_no_colour() {
-    let text = stdout_of(
-        stickylab()
-            .env("NO_COLOR", "1")
-            .args(["run", "hello-world", "--seed", "1"]),
-        0,
+/// Runs `stickylab ARGS` with its stdout on a pseudo-terminal, as in a terminal window,
+/// through script(1) (util-linux, Debian's essential bsdutils package), and returns what
+/// it printed. `no_color`: the value of NO_COLOR, or `None` to leave it unset.
+fn on_a_terminal(args: &str, no_color: Option<&str>) -> String {
+    let binary = env!("CARGO_BIN_EXE_stickylab");
+    assert!(
+        !binary.contains('\''),
+        "a quote in the binary's path: {binary}"
     );
-    assert!(text.ends_with("PASS\n"), "{text}");
-    assert!(!text.contains('\x1b'), "an escape sequence in:\n{text}");
+    let mut cmd = Command::new("script");
+    // -q: no "Script started" lines; -e: the command's exit status; -c: the command.
+    cmd.args(["-qec", &format!("'{binary}' {args}"), "/dev/null"])
+        .env("LANG", "C")
+        .env_remove("NO_COLOR")
+        .timeout(common::HANG_GUARD);
+    if let Some(value) = no_color {
+        cmd.env("NO_COLOR", value);
+    }
+    let out = cmd.output().expect("script(1) runs (from util-linux)");
+    let text = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{:?}\n{text}", out.status);
+    text
+}
+
+#[test]
+fn output_to_a_terminal_has_colour_unless_no_color_is_set() {
+    let args = "run hello-world --seed 1";
+    let coloured = on_a_terminal(args, None);
+    assert!(coloured.contains("PASS"), "{coloured}");
+    assert!(
+        coloured.contains("\x1b["),
+        "no escape sequence on a terminal without NO_COLOR:\n{coloured}"
+    );
+    // An empty NO_COLOR is no request (no-color.org).
+    assert!(on_a_terminal(args, Some("")).contains("\x1b["));
+    let plain = on_a_terminal(args, Some("1"));
+    assert!(plain.contains("PASS"), "{plain}");
+    assert!(
+        !plain.contains('\x1b'),
+        "an escape sequence with NO_COLOR=1:\n{plain}"
+    );
 }

@@ -49,8 +49,8 @@ pub fn pressed(flag: &AtomicBool) -> bool {
 
 /// Starts a thread that only waits with SIGINT unblocked, then blocks SIGINT in the
 /// calling thread (and so in every thread it starts from now on). The kernel delivers
-/// a process-directed signal to a thread that does not block it: that thread.
-#[cfg(unix)]
+/// a process-directed signal to a thread that does not block it: that thread
+/// (signal(7)).
 fn receive_on_a_thread_of_its_own() {
     let receiver = std::thread::Builder::new()
         .name("ctrl-c".to_owned())
@@ -72,6 +72,3 @@ fn receive_on_a_thread_of_its_own() {
         libc::pthread_sigmask(libc::SIG_BLOCK, &set, std::ptr::null_mut());
     }
 }
-
-#[cfg(not(unix))]
-fn receive_on_a_thread_of_its_own() {}

@@ -29,6 +29,8 @@ mod fixed;
 mod json_header;
 mod len32;
 mod line;
+#[cfg(test)]
+mod props;
 
 use std::ops::Range;
 

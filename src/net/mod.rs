@@ -1,8 +1,9 @@
 //! Sockets through socket2, options, and the kernel's own view of a socket (FIONREAD,
-//! SIOCOUTQ). Everything Linux-only sits behind `cfg(target_os = "linux")` and says
-//! "not supported on this OS" elsewhere, so the crate still builds on other platforms.
+//! SIOCOUTQ). Linux only: abstract Unix addresses (unix(7)), SIOCOUTQNSD, TCP_CORK and
+//! TCP_QUICKACK (tcp(7)) are Linux features, and Linux is the one target.
 
 pub(crate) mod errno;
+mod ioctl;
 mod kind;
 mod option;
 
@@ -14,15 +15,6 @@ use socket2::{Domain, SockAddr, Socket, Type};
 
 pub use kind::{DgramKind, StreamKind};
 pub use option::SockOpt;
-
-/// The error of a Linux-only feature on another OS.
-#[allow(dead_code)]
-fn unsupported(what: &str) -> io::Error {
-    io::Error::new(
-        io::ErrorKind::Unsupported,
-        format!("{what} is not supported on this OS (stickylab needs Linux for it)"),
-    )
-}
 
 /// A new stream socket of this kind (close-on-exec, blocking).
 pub(crate) fn stream_socket(kind: StreamKind) -> io::Result<Socket> {
@@ -48,11 +40,7 @@ pub(crate) fn loopback_any_port() -> SockAddr {
 /// An abstract Unix address (Linux: a name starting with a NUL byte, no file on disk,
 /// gone when the socket closes; see unix(7)). `tag` makes it unique in this process.
 pub(crate) fn abstract_unix_addr(tag: &str) -> io::Result<SockAddr> {
-    if cfg!(target_os = "linux") {
-        SockAddr::unix(format!("\0stickylab-{}-{tag}", std::process::id()))
-    } else {
-        Err(unsupported("an abstract Unix address"))
-    }
+    SockAddr::unix(format!("\0stickylab-{}-{tag}", std::process::id()))
 }
 
 /// A printable key for an address: `127.0.0.1:41235`, `@stickylab-...`.
@@ -60,71 +48,30 @@ pub(crate) fn addr_key(addr: &SockAddr) -> String {
     if let Some(inet) = addr.as_socket() {
         return inet.to_string();
     }
-    #[cfg(unix)]
     if let Some(name) = addr.as_abstract_namespace() {
         return format!("@{}", String::from_utf8_lossy(name));
     }
-    #[cfg(unix)]
     if let Some(path) = addr.as_pathname() {
         return path.display().to_string();
     }
     String::from("(unnamed)")
 }
 
-/// Bytes waiting in the receive queue (FIONREAD, see tcp(7) and udp(7): for UDP it is
-/// the size of the next datagram).
-#[cfg(target_os = "linux")]
+/// Bytes waiting in the receive queue (FIONREAD; for UDP the size of the next
+/// datagram, udp(7)).
 pub(crate) fn queued_in(sock: &Socket) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let mut n: libc::c_int = 0;
-    // SAFETY: FIONREAD writes one c_int through the pointer, which is valid for it.
-    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::FIONREAD, &mut n) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(usize::try_from(n).unwrap_or(0))
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn queued_in(_sock: &Socket) -> io::Result<usize> {
-    Err(unsupported("FIONREAD (bytes queued)"))
+    ioctl::queued(sock, ioctl::Queue::Received)
 }
 
 /// Bytes in the send queue not yet acknowledged by the peer (SIOCOUTQ, tcp(7)).
-#[cfg(target_os = "linux")]
 pub(crate) fn queued_out(sock: &Socket) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let mut n: libc::c_int = 0;
-    // SAFETY: SIOCOUTQ (== TIOCOUTQ) writes one c_int through the pointer.
-    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::TIOCOUTQ, &mut n) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(usize::try_from(n).unwrap_or(0))
+    ioctl::queued(sock, ioctl::Queue::Unacknowledged)
 }
 
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn queued_out(_sock: &Socket) -> io::Result<usize> {
-    Err(unsupported("SIOCOUTQ (bytes not yet acknowledged)"))
-}
-
-/// Bytes in the send queue not yet sent (SIOCOUTQNSD, tcp(7)): held back by the peer's
-/// window, by Nagle, or by cork.
-#[cfg(target_os = "linux")]
+/// Bytes in the send queue not yet sent (SIOCOUTQNSD): held back by the peer's window,
+/// by Nagle, or by cork.
 pub(crate) fn unsent(sock: &Socket) -> io::Result<usize> {
-    use std::os::fd::AsRawFd;
-    let mut n: libc::c_int = 0;
-    // SAFETY: SIOCOUTQNSD writes one c_int through the pointer.
-    let rc = unsafe { libc::ioctl(sock.as_raw_fd(), libc::SIOCOUTQNSD as _, &mut n) };
-    if rc < 0 {
-        return Err(io::Error::last_os_error());
-    }
-    Ok(usize::try_from(n).unwrap_or(0))
-}
-
-#[cfg(not(target_os = "linux"))]
-pub(crate) fn unsent(_sock: &Socket) -> io::Result<usize> {
-    Err(unsupported("SIOCOUTQNSD (bytes not yet sent)"))
+    ioctl::queued(sock, ioctl::Queue::Unsent)
 }
 
 /// Waits until the socket is readable (or has an error or hang-up), at most `timeout`.
@@ -138,8 +85,9 @@ pub(crate) fn poll_readable(sock: &Socket, timeout: Duration) -> io::Result<bool
     };
     // Round up so that a wait of 300us is not a busy poll of 0ms.
     let ms = timeout.as_micros().div_ceil(1000).min(i32::MAX as u128) as libc::c_int;
-    // SAFETY: one valid pollfd.
-    let rc = unsafe { libc::poll(&mut pfd, 1, ms) };
+    // SAFETY: poll(2) reads and writes `nfds` pollfd structs from the pointer; it points
+    // at `pfd`, one live, initialised pollfd, and nfds is 1.
+    let rc = unsafe { libc::poll(&raw mut pfd, 1, ms) };
     if rc < 0 {
         let err = io::Error::last_os_error();
         if err.kind() == io::ErrorKind::Interrupted {
@@ -225,7 +173,6 @@ fn describe_timeo(d: Option<Duration>) -> String {
     }
 }
 
-#[cfg(target_os = "linux")]
 fn apply_linux_option(sock: &Socket, opt: SockOpt) -> io::Result<String> {
     let switch = |b: bool| if b { "on" } else { "off" };
     match opt {
@@ -259,16 +206,11 @@ fn apply_linux_option(sock: &Socket, opt: SockOpt) -> io::Result<String> {
     }
 }
 
-#[cfg(not(target_os = "linux"))]
-fn apply_linux_option(_sock: &Socket, opt: SockOpt) -> io::Result<String> {
-    Err(unsupported(opt.name()))
-}
-
-#[cfg(target_os = "linux")]
 fn set_int_opt(sock: &Socket, level: i32, name: i32, value: usize) -> io::Result<()> {
     use std::os::fd::AsRawFd;
     let v = libc::c_int::try_from(value).map_err(|_| io::Error::from_raw_os_error(libc::EINVAL))?;
-    // SAFETY: the option value is one c_int, passed with its size.
+    // SAFETY: setsockopt(2) reads `optlen` bytes from `optval`; it points at `v`, one
+    // live c_int, and optlen is the size of a c_int.
     let rc = unsafe {
         libc::setsockopt(
             sock.as_raw_fd(),
@@ -284,12 +226,13 @@ fn set_int_opt(sock: &Socket, level: i32, name: i32, value: usize) -> io::Result
     Ok(())
 }
 
-#[cfg(target_os = "linux")]
 fn get_int_opt(sock: &Socket, level: i32, name: i32) -> io::Result<i64> {
     use std::os::fd::AsRawFd;
     let mut v: libc::c_int = 0;
     let mut len = std::mem::size_of::<libc::c_int>() as libc::socklen_t;
-    // SAFETY: the kernel writes at most `len` bytes into `v`.
+    // SAFETY: getsockopt(2) writes at most `*optlen` bytes to `optval` and the length it
+    // wrote to `optlen`; they point at `v`, a live c_int, and at `len`, which holds the
+    // size of a c_int.
     let rc = unsafe {
         libc::getsockopt(
             sock.as_raw_fd(),
@@ -312,7 +255,9 @@ pub(crate) fn recv_once(sock: &Socket, buf: &mut Vec<u8>, n: usize) -> io::Resul
     // Exactly n bytes of room: the spare capacity can be larger, and recv(n) must never
     // return more than n.
     let got = sock.recv(&mut buf.spare_capacity_mut()[..n])?;
-    // SAFETY: recv initialised the first `got` bytes of the spare capacity.
+    // SAFETY: recv(2) wrote the first `got` bytes of the slice it was given, which is
+    // the start of the spare capacity (the buffer was cleared), and `got <= n <=
+    // capacity`: the first `got` bytes of `buf` are initialised.
     unsafe { buf.set_len(got) };
     Ok(got)
 }
@@ -331,7 +276,9 @@ pub(crate) fn recv_from_once(
         &mut buf.spare_capacity_mut()[..n],
     )];
     let (got, flags, addr) = sock.recv_from_vectored(&mut slices)?;
-    // SAFETY: recvfrom initialised the first `got` bytes of the spare capacity.
+    // SAFETY: recvfrom(2) wrote the first `got` bytes of the one slice it was given,
+    // which is the start of the spare capacity (the buffer was cleared), and
+    // `got <= n <= capacity`: the first `got` bytes of `buf` are initialised.
     unsafe { buf.set_len(got) };
     Ok((got, flags.is_truncated(), addr))
 }

@@ -8,6 +8,8 @@ pub mod diagnostic;
 pub(crate) mod lexer;
 pub mod limits;
 pub(crate) mod parser;
+#[cfg(test)]
+mod props;
 pub(crate) mod value;
 pub(crate) mod vocab;
 

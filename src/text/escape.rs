@@ -339,7 +339,7 @@ mod tests {
             let n = rng.next() % 12;
             for _ in 0..n {
                 let r = rng.next();
-                if r % 3 == 0 {
+                if r.is_multiple_of(3) {
                     bytes.push((r >> 8) as u8);
                 } else {
                     bytes.extend_from_slice(pieces[(r >> 8) as usize % pieces.len()]);

@@ -70,11 +70,13 @@ fn words(text: &str) -> Vec<Word> {
                     | '』'
                     | '》'
             );
-            if closing && word.is_empty() && !space {
-                if let Some(last) = words.last_mut() {
-                    last.text.push(c);
-                    continue;
-                }
+            if closing
+                && word.is_empty()
+                && !space
+                && let Some(last) = words.last_mut()
+            {
+                last.text.push(c);
+                continue;
             }
             if char_width(c) == 2 && !closing {
                 if !word.is_empty() {

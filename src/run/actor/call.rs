@@ -14,10 +14,7 @@ use crate::run::world::{POLL_SLICE, World};
 
 /// Flags of every send(): no SIGPIPE when the peer is gone, an EPIPE error instead
 /// (send(2)).
-#[cfg(target_os = "linux")]
 pub(super) const SEND_FLAGS: libc::c_int = libc::MSG_NOSIGNAL;
-#[cfg(not(target_os = "linux"))]
-pub(super) const SEND_FLAGS: libc::c_int = 0;
 
 /// Why a call did not return a result.
 pub(super) enum CallError {
