@@ -366,3 +366,14 @@ fn a_million_quick_steps_stay_bounded() {
     assert_eq!(e.code, Some(0), "{}", String::from_utf8_lossy(&e.stderr));
     assert!(String::from_utf8_lossy(&e.stdout).contains("events of this run are left out"));
 }
+
+/// `bytes 1000000M * 0` is empty, but its part alone is a terabyte: refused, and never
+/// made (the run used to abort allocating it).
+#[test]
+fn a_huge_part_repeated_zero_times_is_refused() {
+    refused(
+        "huge-part-zero-times",
+        &connected("client: send bytes 1000000M * 0"),
+        &["part of this value"],
+    );
+}

@@ -166,7 +166,18 @@ fn oversized(step: &Step) -> Option<String> {
     };
     let value_len = |v: &Value| {
         let (_, max) = value::len_range(v);
-        (max > MAX_BYTES).then(|| format!("this value can be {max} bytes long, which is too large"))
+        let part = value::largest_part(v);
+        if max > MAX_BYTES {
+            Some(format!(
+                "this value can be {max} bytes long, which is too large"
+            ))
+        } else if part > MAX_BYTES {
+            Some(format!(
+                "a part of this value is {part} bytes long, which is too large"
+            ))
+        } else {
+            None
+        }
     };
     match &step.action {
         Action::Recv(RecvMode::Once(n) | RecvMode::Exactly(n)) => buffer(*n, "recv"),

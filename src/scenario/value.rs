@@ -40,6 +40,9 @@ fn eval_into(value: &Value, rng: &mut StdRng, out: &mut Vec<u8>) {
             };
             out.extend((0..len).map(|_| rng.random_range(RANDOM_BYTES)));
         }
+        // A part repeated zero times is not made at all: `bytes 1000000M * 0` is empty,
+        // and must not cost a terabyte on its way there.
+        Value::Times(_, 0) => {}
         Value::Times(inner, n) => {
             if has_random(inner) {
                 for _ in 0..*n {
@@ -51,9 +54,6 @@ fn eval_into(value: &Value, rng: &mut StdRng, out: &mut Vec<u8>) {
                 let unit = out[start..].to_vec();
                 for _ in 1..*n {
                     out.extend_from_slice(&unit);
-                }
-                if *n == 0 {
-                    out.truncate(start);
                 }
             }
         }
@@ -71,6 +71,19 @@ fn has_random(value: &Value) -> bool {
         Value::Random { .. } => true,
         Value::Times(inner, _) => has_random(inner),
         Value::Concat(parts) => parts.iter().any(has_random),
+    }
+}
+
+/// The longest single part of `value` (a string, `bytes N`, `random N`), however often
+/// it is repeated: what making the value allocates at once, even for a part repeated
+/// zero times.
+pub fn largest_part(value: &Value) -> usize {
+    match value {
+        Value::Literal(bytes) => bytes.len(),
+        Value::Pattern(n) => *n,
+        Value::Random { min, max } => *max.max(min),
+        Value::Times(inner, _) => largest_part(inner),
+        Value::Concat(parts) => parts.iter().map(largest_part).max().unwrap_or(0),
     }
 }
 
