@@ -10,6 +10,8 @@ pub mod limits;
 pub(crate) mod parser;
 #[cfg(test)]
 mod props;
+#[cfg(test)]
+mod round_trip;
 pub(crate) mod value;
 pub(crate) mod vocab;
 
