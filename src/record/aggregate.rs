@@ -79,7 +79,7 @@ impl Summary {
     /// Counts a run that ended: its verdict, its wall time, its expectations.
     fn count_run(&mut self, seed: u64, end: &RunEnd) {
         self.runs += 1;
-        if passed(end) {
+        if end.passed() {
             self.passed_runs += 1;
         } else if self.failed_seeds.len() < MAX_FAILED_SEEDS {
             self.failed_seeds.push(seed);
@@ -159,13 +159,6 @@ impl Summary {
     }
 }
 
-/// Whether a run passed, from what its end says: every expectation held and no step was
-/// blocked (the rule of [`Record::passed`](super::Record::passed), for sinks that keep
-/// no record).
-pub fn passed(end: &RunEnd) -> bool {
-    end.blocked.is_empty() && end.expectations.iter().all(|e| e.passed)
-}
-
 /// Folds runs into a [`Summary`] as a sink. Of the run in progress it keeps only the
 /// outcome of each recv (a short text, not the data) until the run's end, where they
 /// are counted, unless the run was cut short: an interrupted run is left out whole.
@@ -235,7 +228,7 @@ impl Sink for Verdict {
     fn event(&mut self, _event: &Event) {}
 
     fn end(&mut self, end: &RunEnd) {
-        self.passed = passed(end);
+        self.passed = end.passed();
         self.interrupted = end.interrupted;
     }
 }

@@ -37,7 +37,7 @@ pub struct Record {
 impl Record {
     /// True when every expectation held and no step was blocked.
     pub fn passed(&self) -> bool {
-        self.blocked.is_empty() && self.expectations.iter().all(|e| e.passed)
+        sink::passed(&self.expectations, &self.blocked)
     }
 
     /// How many expectations failed (a blocked step counts as one failure).

@@ -30,6 +30,19 @@ pub struct RunEnd {
     pub interrupted: bool,
 }
 
+impl RunEnd {
+    /// True when every expectation held and no step was blocked: the verdict of a run,
+    /// for sinks that keep no record.
+    pub fn passed(&self) -> bool {
+        passed(&self.expectations, &self.blocked)
+    }
+}
+
+/// The one rule of a run's verdict, for [`RunEnd`] and [`Record`] alike.
+pub(super) fn passed(expectations: &[ExpectationResult], blocked: &[Blocked]) -> bool {
+    blocked.is_empty() && expectations.iter().all(|e| e.passed)
+}
+
 /// Receives one run: `begin`, then every event in `seq` order, then `end`.
 pub trait Sink {
     fn begin(&mut self, start: &RunStart);

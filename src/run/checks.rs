@@ -36,7 +36,7 @@ pub(crate) fn evaluate(
                     (stats.count > 0 && check.op.holds(v, *bound), shown(v))
                 }
             };
-            let label = format!("{name} {}", stat_name(*stat));
+            let label = format!("{name} {}", stat.name());
             if stats.count == 0 {
                 (passed, format!("{label}: no samples"))
             } else {
@@ -59,17 +59,5 @@ pub(crate) fn evaluate(
         expected: check.text.clone(),
         observed,
         passed,
-    }
-}
-
-fn stat_name(stat: Stat) -> &'static str {
-    match stat {
-        Stat::Count => "count",
-        Stat::Min => "min",
-        Stat::P50 => "p50",
-        Stat::P90 => "p90",
-        Stat::P99 => "p99",
-        Stat::Max => "max",
-        Stat::Mean => "mean",
     }
 }

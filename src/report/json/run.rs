@@ -16,7 +16,6 @@ use std::time::Duration;
 use serde::Serialize;
 use serde_json::value::RawValue;
 
-use crate::record::aggregate::passed;
 use crate::record::{Blocked, Event, ExpectationResult, Provenance, RunEnd, RunStart, TimerStats};
 use crate::text::escape_bytes;
 
@@ -59,7 +58,7 @@ impl RunDoc {
             scenario: &self.scenario,
             file: &self.file,
             seed: self.seed,
-            passed: passed(end),
+            passed: end.passed(),
             events: &self.events,
             expectations: end.expectations.iter().map(JsonExpectation::from).collect(),
             timers: end
