@@ -97,9 +97,11 @@ impl Runner {
     /// Runs a scenario once, handing what it observed to `sink` as the run goes:
     /// `begin`, every event in `seq` order, then `end` with the verdicts.
     ///
-    /// Every actor runs on a worker thread of its own; the calling thread collects
-    /// what they record every [`COLLECT_EVERY`] and hands the sink each event whose
-    /// turn has come (see [`release`]), so a sink never runs on an actor's time and the
+    /// The calling thread plays the first actor, every other actor runs on a worker
+    /// thread of its own (a two-actor run keeps two threads busy, not three, and one
+    /// hand-off less). The calling thread hands the sink each event whose turn has
+    /// come (see [`release`]): while it plays, after each event its actor records; once
+    /// its actor has ended, every [`COLLECT_EVERY`] until the others have. So the
     /// events of a long run do not pile up until its end.
     pub fn run_into(
         &mut self,
@@ -122,10 +124,10 @@ impl Runner {
             seed: options.seed,
         });
         let mut release = Release::new();
-        // Every actor gets a worker, made before any actor starts, so that no actor
-        // waits at the gate for one that can't.
-        while self.workers.len() < actors {
-            let index = self.workers.len();
+        // Every actor but the first gets a worker, made before any actor starts, so
+        // that no actor waits at the gate for one that can't.
+        while self.workers.len() + 1 < actors {
+            let index = self.workers.len() + 1;
             match pool::Worker::spawn(index) {
                 Ok(worker) => self.workers.push(worker),
                 Err(err) => {
@@ -144,8 +146,9 @@ impl Runner {
         let gate = Arc::new(pool::StartGate::new(actors));
         let ends = Arc::new(pool::EndGate::new(actors));
         let mut lost = Vec::new();
-        for ((index, name), worker) in scenario.actors.iter().enumerate().zip(&self.workers) {
-            let job = actor_job(ActorJob {
+        let mut first = None;
+        for (index, name) in scenario.actors.iter().enumerate() {
+            let job = ActorJob {
                 name: name.clone(),
                 scenario: Arc::clone(scenario),
                 world: Arc::clone(&world),
@@ -153,8 +156,12 @@ impl Runner {
                 ends: Arc::clone(&ends),
                 timeout,
                 rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
-            });
-            if worker.submit(job).is_err() {
+            };
+            let Some(worker) = index.checked_sub(1).and_then(|k| self.workers.get(k)) else {
+                first = Some(job);
+                continue;
+            };
+            if worker.submit(Box::new(move || play(job, None))).is_err() {
                 // The job, and its clones of the gates and the world, are gone with it.
                 world.blocked(record::Blocked::outside_steps(
                     name,
@@ -168,9 +175,15 @@ impl Runner {
         // A worker that lost its thread is replaced for the next run.
         for index in lost {
             if let Ok(worker) = pool::Worker::spawn(index) {
-                self.workers[index] = worker;
+                self.workers[index - 1] = worker;
             }
         }
+        if let Some(job) = first {
+            let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
+            let mut collect = || release.take(world.take_events(), &conns, sink);
+            play(job, Some(&mut collect));
+        }
+        world.collect_only();
         let leftovers = loop {
             if let Some(leftovers) = ends.wait(COLLECT_EVERY) {
                 break leftovers;
@@ -198,9 +211,10 @@ struct ActorJob {
     rng: StdRng,
 }
 
-/// The job of one actor on its worker: wait at the gate, run the actor's steps, and
-/// hand back the sockets it left open (a panic becomes a blocked step).
-fn actor_job(job: ActorJob) -> pool::Job {
+/// One actor's part of a run, on its worker or on the calling thread (which passes
+/// `collect`): wait at the gate, run the actor's steps, and hand back the sockets it
+/// left open (a panic becomes a blocked step).
+fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
     let ActorJob {
         name,
         scenario,
@@ -210,11 +224,14 @@ fn actor_job(job: ActorJob) -> pool::Job {
         timeout,
         rng,
     } = job;
-    Box::new(move || {
+    {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
         let outcome = pool::catch_actor_panic(|| {
             let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
+            if let Some(collect) = collect {
+                actor = actor.collecting_with(collect);
+            }
             actor.run_items(&scenario.body);
             actor.leftovers()
         });
@@ -228,7 +245,7 @@ fn actor_job(job: ActorJob) -> pool::Job {
         // take the world back for itself.
         drop(world);
         ends.leave(outcome.ok());
-    })
+    }
 }
 
 /// How often the calling thread collects the events of a run in progress. A run shorter

@@ -189,13 +189,21 @@ impl Worker {
     }
 }
 
-/// The worker's next job, or None once the Worker is gone. The worker sleeps at once:
-/// every actor of a run is a worker, and the calling thread has to wake and hand the
-/// sink the run's end before the next run's jobs come, so a worker spinning for them
-/// would only keep the calling thread from a core (measured: `--repeat 2000` of
-/// hello-world runs about a fifth slower with a 50 µs spin here on two cores).
+/// The worker's next job, or None once the Worker is gone. Under `--repeat` the next run's
+/// job comes a few tens of microseconds after the last one ended: the worker spins for
+/// it a moment (see [`Spin`]) before it sleeps, as a wake-up costs about as much again.
+/// (The calling thread plays the first actor, so a two-actor run keeps two threads busy,
+/// not three: the spin takes no core that the run needs.)
 fn next_job(jobs: &mpsc::Receiver<Job>) -> Option<Job> {
-    jobs.recv().ok()
+    let mut spin = Spin::default();
+    loop {
+        match jobs.try_recv() {
+            Ok(job) => return Some(job),
+            Err(mpsc::TryRecvError::Disconnected) => return None,
+            Err(mpsc::TryRecvError::Empty) if spin.again() => {}
+            Err(mpsc::TryRecvError::Empty) => return jobs.recv().ok(),
+        }
+    }
 }
 
 impl Drop for Worker {

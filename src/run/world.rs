@@ -121,6 +121,9 @@ pub(crate) struct World {
     events: Mutex<Vec<RawEvent>>,
     /// Signalled when the collector took the events: an actor far ahead of it waits.
     drained: Condvar,
+    /// Set once the calling thread only collects (its own actor has ended): from then
+    /// on an actor far ahead waits for it, as it is sure to come.
+    collecting: AtomicBool,
     expectations: Mutex<Vec<ExpectationResult>>,
     blocked: Mutex<Vec<Blocked>>,
     /// How long the whole run may take from the start of its clock.
@@ -141,6 +144,7 @@ impl World {
             changed: Condvar::new(),
             events: Mutex::new(Vec::new()),
             drained: Condvar::new(),
+            collecting: AtomicBool::new(false),
             expectations: Mutex::new(Vec::new()),
             blocked: Mutex::new(Vec::new()),
             run_limit,
@@ -268,10 +272,14 @@ impl World {
     /// Hands an event to the collector. An actor whose steps make no system call
     /// (`recv exactly 0`, a million times) records faster than the collector reports;
     /// past [`MAX_PENDING`] events it waits for the collector to take them, so memory
-    /// does not grow with the run.
+    /// does not grow with the run. (Only once the calling thread does nothing but
+    /// collect: while it plays the first actor, that actor may be waiting for this one.)
     pub(crate) fn record(&self, event: Event, link: Option<Link>) {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        while events.len() >= MAX_PENDING && !self.is_cancelled() {
+        while events.len() >= MAX_PENDING
+            && self.collecting.load(Ordering::Acquire)
+            && !self.is_cancelled()
+        {
             events = self
                 .drained
                 .wait_timeout(events, POLL_SLICE)
@@ -281,9 +289,16 @@ impl World {
         events.push(RawEvent { event, link });
     }
 
+    /// The calling thread's own actor has ended: from now on it only collects.
+    pub(crate) fn collect_only(&self) {
+        self.collecting.store(true, Ordering::Release);
+    }
+
     /// The events recorded since the last call, in the order they were recorded.
     pub(crate) fn take_events(&self) -> Vec<RawEvent> {
-        let taken = std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner()));
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let taken = std::mem::take(&mut *events);
+        drop(events);
         self.drained.notify_all();
         taken
     }

@@ -139,14 +139,16 @@ fn limits_accept(value: &Value) -> bool {
 }
 
 /// About how much work `eval` does for `value`: bytes made plus loop turns. A part
-/// repeated zero times is not made; a repeat turns its loop `n` times even when the
-/// part is empty. This bounds time and memory, not only the result.
+/// repeated zero times is not made, nor is a repeat of a part that is always empty;
+/// any other repeat turns its loop `n` times. This bounds time and memory, not only
+/// the result.
 fn eval_work(value: &Value) -> usize {
     match value {
         Value::Literal(bytes) => bytes.len(),
         Value::Pattern(n) => *n,
         Value::Random { min, max } => *min.max(max),
         Value::Times(_, 0) => 0,
+        Value::Times(inner, _) if len_range(inner).1 == 0 => 0,
         Value::Times(inner, n) => {
             let once = eval_work(inner);
             once.saturating_mul(*n)

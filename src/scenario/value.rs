@@ -43,6 +43,8 @@ fn eval_into(value: &Value, rng: &mut StdRng, out: &mut Vec<u8>) {
         // A part repeated zero times is not made at all: `bytes 1000000M * 0` is empty,
         // and must not cost a terabyte on its way there.
         Value::Times(_, 0) => {}
+        // Nothing repeated is nothing, however often: `"" * 1000000000000` costs no loop.
+        Value::Times(inner, _) if len_range(inner).1 == 0 => {}
         Value::Times(inner, n) => {
             if has_random(inner) {
                 for _ in 0..*n {

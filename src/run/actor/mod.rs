@@ -17,6 +17,7 @@ mod stream;
 mod values;
 mod wait;
 
+use std::cell::RefCell;
 use std::collections::{HashMap, HashSet};
 use std::io;
 use std::sync::Arc;
@@ -100,6 +101,9 @@ pub(crate) struct Actor<'w> {
     buf: Vec<u8>,
     /// The round of each `repeat` block the actor is inside, outermost first.
     rounds: Vec<u32>,
+    /// For the actor the calling thread plays: hands what has been recorded so far to
+    /// the sink, so that a long run's events do not wait for this actor's end.
+    collect: Option<RefCell<&'w mut (dyn FnMut() + 'w)>>,
 }
 
 impl<'w> Actor<'w> {
@@ -127,7 +131,17 @@ impl<'w> Actor<'w> {
             unix_names: 0,
             buf: Vec::new(),
             rounds: Vec::new(),
+            collect: None,
         }
+    }
+
+    /// This actor runs on the calling thread, which also reports the run: after each
+    /// event it records, it calls `collect` to hand over what has come so far (its own
+    /// events, and the others' that their turn allows), so a class sees its steps as
+    /// they happen.
+    pub(crate) fn collecting_with(mut self, collect: &'w mut (dyn FnMut() + 'w)) -> Self {
+        self.collect = Some(RefCell::new(collect));
+        self
     }
 
     /// The sockets still open, to be closed when the whole run is over.
@@ -151,6 +165,11 @@ impl<'w> Actor<'w> {
     fn record(&self, mut event: Event, seq: Option<u64>, link: Option<Link>) {
         event.seq = seq.unwrap_or_else(|| self.world.next_seq());
         self.world.record(event, link);
+        if let Some(collect) = &self.collect
+            && let Ok(mut collect) = collect.try_borrow_mut()
+        {
+            collect();
+        }
     }
 
     /// Records a step that only succeeds or fails (setup, sync), and what it observed;
