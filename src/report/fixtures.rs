@@ -3,6 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
 use crate::record::{Blocked, Event, ExpectationResult, Op, Provenance, Record, TimerStats};
 use crate::scenario::ast::{LangText, Param, Scenario};
 
@@ -548,4 +549,42 @@ pub(crate) fn all() -> Vec<(Scenario, Record)> {
         udp_truncated(),
         blocked_and_failed(),
     ]
+}
+
+/// A thousand runs of hello-world, two of which saw the sends in two recvs.
+pub(crate) fn thousand_runs() -> Summary {
+    Summary {
+        scenario: "hello-world".into(),
+        file: "scenarios/hello-world.lab".into(),
+        first_seed: 100,
+        runs: 1000,
+        passed_runs: 998,
+        failed_seeds: vec![117, 533],
+        steps: vec![StepOutcomes {
+            actor: "server".into(),
+            line: 15,
+            call: "recv 1024              => \"helloworld\"".into(),
+            outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
+            other: 0,
+        }],
+        expectations: vec![
+            ExpectationRate {
+                line: 15,
+                actor: Some("server".into()),
+                expected: "\"helloworld\"".into(),
+                passed: 998,
+                total: 1000,
+            },
+            ExpectationRate {
+                line: 22,
+                actor: None,
+                expected: "rtt p50 >= 30ms".into(),
+                passed: 1000,
+                total: 1000,
+            },
+        ],
+        wall_total: Duration::from_millis(250),
+        wall_min: Duration::from_micros(180),
+        wall_max: Duration::from_micros(900),
+    }
 }

@@ -7,51 +7,14 @@ use std::time::Duration;
 use super::json::JsonReporter;
 use super::table::TableReporter;
 use super::{Format, ReportOptions, fixtures, reporter, run_bytes};
-use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
+use crate::record::aggregate::Summary;
+use crate::report::fixtures::thousand_runs;
 
 fn options(color: bool, width: Option<u16>) -> ReportOptions {
     ReportOptions {
         lang: "en".to_owned(),
         color,
         width,
-    }
-}
-
-/// A thousand runs of hello-world, two of which saw the sends in two recvs.
-fn thousand_runs() -> Summary {
-    Summary {
-        scenario: "hello-world".into(),
-        file: "scenarios/hello-world.lab".into(),
-        first_seed: 100,
-        runs: 1000,
-        passed_runs: 998,
-        failed_seeds: vec![117, 533],
-        steps: vec![StepOutcomes {
-            actor: "server".into(),
-            line: 15,
-            call: "recv 1024              => \"helloworld\"".into(),
-            outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
-            other: 0,
-        }],
-        expectations: vec![
-            ExpectationRate {
-                line: 15,
-                actor: Some("server".into()),
-                expected: "\"helloworld\"".into(),
-                passed: 998,
-                total: 1000,
-            },
-            ExpectationRate {
-                line: 22,
-                actor: None,
-                expected: "rtt p50 >= 30ms".into(),
-                passed: 1000,
-                total: 1000,
-            },
-        ],
-        wall_total: Duration::from_millis(250),
-        wall_min: Duration::from_micros(180),
-        wall_max: Duration::from_micros(900),
     }
 }
 

@@ -105,43 +105,13 @@ pub(super) fn write_summary(summary: &Summary, out: &mut dyn Write) -> io::Resul
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::write_summary;
-    use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
-
-    fn summary() -> Summary {
-        Summary {
-            scenario: "hello-world".into(),
-            file: "scenarios/hello-world.lab".into(),
-            first_seed: 100,
-            runs: 1000,
-            passed_runs: 998,
-            failed_seeds: vec![117, 533],
-            steps: vec![StepOutcomes {
-                actor: "server".into(),
-                line: 15,
-                call: "recv 1024".into(),
-                outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
-                other: 0,
-            }],
-            expectations: vec![ExpectationRate {
-                line: 15,
-                actor: Some("server".into()),
-                expected: "\"helloworld\"".into(),
-                passed: 998,
-                total: 1000,
-            }],
-            wall_total: Duration::from_millis(250),
-            wall_min: Duration::from_micros(180),
-            wall_max: Duration::from_micros(900),
-        }
-    }
+    use crate::report::fixtures::thousand_runs;
 
     #[test]
     fn the_json_is_one_line_marked_as_a_summary() {
         let mut out = Vec::new();
-        write_summary(&summary(), &mut out).unwrap();
+        write_summary(&thousand_runs(), &mut out).unwrap();
         let text = String::from_utf8(out).unwrap();
         assert_eq!(text.matches('\n').count(), 1, "{text}");
         assert!(text.ends_with("}\n"), "{text}");

@@ -134,44 +134,14 @@ fn percent(passed: u64, total: u64) -> String {
 
 #[cfg(test)]
 mod tests {
-    use std::time::Duration;
-
     use super::render_table;
-    use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
     use crate::report::ReportOptions;
-
-    fn summary() -> Summary {
-        Summary {
-            scenario: "hello-world".into(),
-            file: "scenarios/hello-world.lab".into(),
-            first_seed: 100,
-            runs: 1000,
-            passed_runs: 998,
-            failed_seeds: vec![117, 533],
-            steps: vec![StepOutcomes {
-                actor: "server".into(),
-                line: 15,
-                call: "recv 1024".into(),
-                outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
-                other: 0,
-            }],
-            expectations: vec![ExpectationRate {
-                line: 15,
-                actor: Some("server".into()),
-                expected: "\"helloworld\"".into(),
-                passed: 998,
-                total: 1000,
-            }],
-            wall_total: Duration::from_millis(250),
-            wall_min: Duration::from_micros(180),
-            wall_max: Duration::from_micros(900),
-        }
-    }
+    use crate::report::fixtures::thousand_runs;
 
     #[test]
     fn the_table_counts_outcomes_and_names_failed_seeds() {
         let text = render_table(
-            &summary(),
+            &thousand_runs(),
             &ReportOptions {
                 lang: "en".into(),
                 color: false,
