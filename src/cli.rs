@@ -51,8 +51,9 @@ pub struct ListArgs {
     /// Only scenarios with this tag
     #[arg(long)]
     pub tag: Option<String>,
-    /// Language of the titles (en, zh); default from $LANG
-    #[arg(long)]
+    /// Language of the titles (en, zh; zh_CN and the like are zh); default from $LANG,
+    /// else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -84,8 +85,9 @@ pub struct RunArgs {
     /// Limit of a whole run, whatever its steps' deadlines (e.g. 30s, 1h); default 10m
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
     pub run_limit: Option<Duration>,
-    /// Language of the title and about text (en, zh); default from $LANG
-    #[arg(long)]
+    /// Language of the title and about text (en, zh; zh_CN and the like are zh);
+    /// default from $LANG, else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
     /// Run N times and summarise the outcomes of every recv (run k uses seed+k)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
@@ -99,6 +101,18 @@ fn parse_param(text: &str) -> Result<(String, String), String> {
         }
         _ => Err(format!("expected NAME=VALUE, got `{text}`")),
     }
+}
+
+/// `--lang`: a language the reports speak, from its code or a locale name.
+fn parse_lang(text: &str) -> Result<String, String> {
+    crate::report::language_of(text)
+        .map(str::to_owned)
+        .ok_or_else(|| {
+            format!(
+                "stickylab speaks {}; `{text}` is none of them",
+                crate::report::LANGUAGES.join(" and ")
+            )
+        })
 }
 
 fn parse_deadline(text: &str) -> Result<Duration, String> {

@@ -377,3 +377,23 @@ fn output_to_a_terminal_has_colour_unless_no_color_is_set() {
         "an escape sequence with NO_COLOR=1:\n{plain}"
     );
 }
+
+/// `--lang` takes the languages stickylab speaks, by code or locale name; anything else
+/// is an error that names them. An unknown `LANG` in the environment quietly means
+/// English: it describes the machine, it asks for nothing.
+#[test]
+fn languages_by_code_or_locale_and_an_unknown_one_refused() {
+    let zh = stdout_of(stickylab().args(["list", "--lang", "zh_CN"]), 0);
+    assert!(zh.contains("两次发送，一次接收"), "{zh}");
+    let zh_tw = stdout_of(stickylab().args(["list", "--lang", "zh_TW.UTF-8"]), 0);
+    assert_eq!(zh_tw, zh);
+    stickylab()
+        .args(["run", "hello-world", "--lang", "fr"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("stickylab speaks en and zh"));
+    let en = stdout_of(stickylab().args(["list"]).env("LANG", "fr_FR.UTF-8"), 0);
+    assert!(en.contains("Two sends, one recv"), "{en}");
+    let from_env = stdout_of(stickylab().args(["list"]).env("LANG", "zh_CN.UTF-8"), 0);
+    assert_eq!(from_env, zh);
+}

@@ -3,7 +3,7 @@
 
 use std::io::IsTerminal;
 
-use crate::report::ReportOptions;
+use crate::report::{ReportOptions, language_of};
 
 /// The report options for stdout: the language of `--lang` (else `$LANG`), colour and
 /// width only when stdout is a terminal.
@@ -15,18 +15,15 @@ pub(super) fn report_options(lang: Option<&str>) -> ReportOptions {
     }
 }
 
-/// The language of titles: `--lang`, else `$LANG` (`zh_CN.UTF-8` -> `zh`), else English.
+/// The language of titles: `--lang` (already checked), else `$LANG` when the reports
+/// speak it (`zh_CN.UTF-8` -> `zh`), else English: a `LANG` of `C` or `fr_FR.UTF-8` is
+/// the machine's, not a request, so it quietly means English.
 pub(super) fn language(flag: Option<&str>) -> String {
     if let Some(lang) = flag {
         return lang.to_string();
     }
     let env = std::env::var("LANG").unwrap_or_default();
-    match env.get(..2) {
-        Some(code) if code.chars().all(|c| c.is_ascii_lowercase()) && code != "c." => {
-            code.to_string()
-        }
-        _ => "en".to_string(),
-    }
+    language_of(&env).unwrap_or("en").to_string()
 }
 
 /// Colour only on a terminal, and never with NO_COLOR set (no-color.org).
@@ -54,5 +51,17 @@ mod tests {
     #[test]
     fn the_flag_wins_over_the_environment() {
         assert_eq!(language(Some("zh")), "zh");
+    }
+
+    #[test]
+    fn locale_names_map_to_the_languages_spoken() {
+        use crate::report::language_of;
+        for tag in ["zh", "zh_CN", "zh-CN", "zh_TW.UTF-8", "ZH"] {
+            assert_eq!(language_of(tag), Some("zh"), "{tag}");
+        }
+        assert_eq!(language_of("en_US.UTF-8"), Some("en"));
+        for tag in ["fr", "fr_FR.UTF-8", "C", "C.UTF-8", "POSIX", ""] {
+            assert_eq!(language_of(tag), None, "{tag}");
+        }
     }
 }

@@ -44,6 +44,20 @@ pub fn reporter(format: Format, options: ReportOptions) -> Box<dyn Reporter> {
     }
 }
 
+/// The languages the reports speak: the titles and about texts of the catalog are
+/// written in these.
+pub const LANGUAGES: &[&str] = &["en", "zh"];
+
+/// The language a locale or language tag names, if the reports speak it: `zh`,
+/// `zh_CN`, `zh-CN` and `zh_TW.UTF-8` are `zh`; `en_US.UTF-8` is `en`.
+pub fn language_of(tag: &str) -> Option<&'static str> {
+    let code = tag.split(['_', '-', '.', '@']).next().unwrap_or_default();
+    LANGUAGES
+        .iter()
+        .copied()
+        .find(|lang| lang.eq_ignore_ascii_case(code))
+}
+
 /// How a report should look.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ReportOptions {
