@@ -164,19 +164,14 @@ fn check(
     let reporter = report::reporter(format, terminal::report_options(None));
     let mut errors = Vec::new();
     for path in files {
-        let arg = path.display().to_string();
-        let source = match std::fs::read(path) {
-            Ok(s) => s,
+        // A file, or a built-in scenario by name (as `run` and `show` take them).
+        let (name, arg, source) = match locate(&path.display().to_string()) {
+            Ok(found) => found,
             Err(e) => {
-                errors.push(format!("cannot read scenario file `{arg}`: {e}"));
+                errors.push(e.0);
                 continue;
             }
         };
-        let name = path
-            .file_stem()
-            .and_then(|s| s.to_str())
-            .unwrap_or(&arg)
-            .to_string();
         match parse(&name, &arg, &source, &[], run_limit) {
             Ok(s) => {
                 let checked = Checked {

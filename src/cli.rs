@@ -32,10 +32,10 @@ pub enum Command {
         /// A built-in scenario's name, or the path of a .lab file
         scenario: String,
     },
-    /// Parse and check scenario files without running them
+    /// Parse and check scenario files (or built-in scenarios) without running them
     Check {
-        /// The .lab files to check
-        #[arg(required = true, value_name = "FILE")]
+        /// The .lab files to check, or built-in scenarios by name
+        #[arg(required = true, value_name = "FILE|NAME")]
         files: Vec<PathBuf>,
         /// Output format
         #[arg(long, value_enum, default_value_t = Format::Table)]
@@ -90,7 +90,7 @@ pub struct RunArgs {
     #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
     /// Run N times and summarise the outcomes of every recv (run k uses seed+k)
-    #[arg(long, value_name = "N", default_value_t = 1, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
     pub repeat: u64,
 }
 
@@ -113,6 +113,17 @@ fn parse_lang(text: &str) -> Result<String, String> {
                 crate::report::LANGUAGES.join(" and ")
             )
         })
+}
+
+/// `--repeat N`: how many runs, at least one.
+fn parse_repeat(text: &str) -> Result<u64, String> {
+    match text.parse::<u64>() {
+        Ok(0) => Err("a scenario runs at least once: give 1 or more, or leave --repeat out".into()),
+        Ok(n) => Ok(n),
+        Err(_) => Err(format!(
+            "`{text}` is not a count of runs (e.g. --repeat 200)"
+        )),
+    }
 }
 
 fn parse_deadline(text: &str) -> Result<Duration, String> {

@@ -397,3 +397,20 @@ fn languages_by_code_or_locale_and_an_unknown_one_refused() {
     let from_env = stdout_of(stickylab().args(["list"]).env("LANG", "zh_CN.UTF-8"), 0);
     assert_eq!(from_env, zh);
 }
+
+/// `check` takes built-in names as `run` and `show` do; `--repeat 0` says what to give.
+#[test]
+fn check_takes_built_in_names_and_repeat_zero_says_why_not() {
+    let out = stdout_of(stickylab().args(["check", "hello-world"]), 0);
+    assert_eq!(out, "scenarios/hello-world.lab: ok (2 actors, 9 steps)\n");
+    stickylab()
+        .args(["check", "hello-wrld"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("did you mean `hello-world`?"));
+    stickylab()
+        .args(["run", "hello-world", "--repeat", "0"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("a scenario runs at least once"));
+}

@@ -328,6 +328,22 @@ impl<'t, 'a> Cursor<'t, 'a> {
             Exp::Desc(_) => None,
         });
         let help = match self.peek() {
+            // Python writes 'hello' and b'hello'; this language has one kind of quotes.
+            Some(t) if t.text.starts_with('\'') && self.expected.contains(&Exp::Desc("a string")) => {
+                Some("strings are written in double quotes: `\"hello\"` (Python's 'hello' or b'hello')".into())
+            }
+            Some(t) if t.text == "udp" && self.expected.contains(&Exp::Lit("again")) => Some(
+                "UDP has no listen and no connections: `bind udp`, then `sendto ACTOR VALUE` \
+                 and `recvfrom N`"
+                    .into(),
+            ),
+            Some(_) if self.after_brace() && self.expected.contains(&Exp::Desc("end of line")) => {
+                Some(
+                    "a repeat block's steps go on lines of their own: `repeat 3 {`, one step a \
+                     line, then `}` on a line of its own"
+                        .into(),
+                )
+            }
             Some(t) if t.kind == TokenKind::Word => did_you_mean(t.text, lits),
             Some(t) if t.kind == TokenKind::Eq && self.expected.contains(&Exp::Lit("==")) => {
                 Some("did you mean `==`?".into())
@@ -343,6 +359,14 @@ impl<'t, 'a> Cursor<'t, 'a> {
     pub(crate) fn fail_expecting(&mut self, what: Exp) -> Error {
         self.expect(what);
         self.fail()
+    }
+
+    /// Whether the token taken last is a `{`.
+    fn after_brace(&self) -> bool {
+        self.pos
+            .checked_sub(1)
+            .and_then(|i| self.toks.get(i))
+            .is_some_and(|t| t.kind == TokenKind::LBrace)
     }
 
     /// Nothing may follow.
