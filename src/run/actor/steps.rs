@@ -162,6 +162,17 @@ impl Actor<'_> {
                 observed: seen,
                 passed,
             });
+        } else if let Observed::Error(name) = &observed {
+            // A call that fails where the file expects nothing fails the run: an
+            // implicit `=> ok`. Where the failure is the lesson, the file says
+            // `=> error NAME`.
+            self.world.expectation(ExpectationResult {
+                line: step.line,
+                actor: Some(self.name.clone()),
+                expected: "ok".to_string(),
+                observed: format!("unexpected {name}"),
+                passed: false,
+            });
         }
         if matches!(observed, Observed::Aborted) {
             return Flow::Stop;
