@@ -17,7 +17,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 use crate::catalog;
 use crate::cli::{Cli, Command, ListArgs, RunArgs};
 use crate::record::aggregate::{Summary, Verdict};
-use crate::report::{self, Checked, Format, Listed, Reporter, Tee};
+use crate::report::{self, Checked, Format, Listed, ReportOptions, Reporter, Tee};
 use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 
@@ -202,7 +202,11 @@ fn count_steps(items: &[scenario::ast::Item]) -> usize {
 }
 
 fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
-    let reporter = report::reporter(args.format, terminal::report_options(args.lang.as_deref()));
+    let options = ReportOptions {
+        max_data: args.max_data,
+        ..terminal::report_options(args.lang.as_deref())
+    };
+    let reporter = report::reporter(args.format, options);
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Every scenario is parsed before anything runs: a file with an error runs nothing.
     let mut scenarios: Vec<Scenario> = match &args.scenario {

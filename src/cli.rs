@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// default from $LANG, else en
     #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
+    /// With --format json, the largest `data` an event holds whole (e.g. 64K, 1M, 0);
+    /// longer data keeps its first and last halves, and `data_elided` counts the rest
+    #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_size)]
+    pub max_data: usize,
     /// Run N times and summarise the outcomes of every recv (run k uses seed+k)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
     pub repeat: u64,
@@ -113,6 +117,23 @@ fn parse_lang(text: &str) -> Result<String, String> {
                 crate::report::LANGUAGES.join(" and ")
             )
         })
+}
+
+/// A byte count with an optional `K` or `M` (1024-based), as sizes are written in a
+/// scenario: `65536`, `64K`, `1M`.
+fn parse_size(text: &str) -> Result<usize, String> {
+    let (digits, unit) = match text.strip_suffix(['K', 'k']) {
+        Some(d) => (d, 1024),
+        None => match text.strip_suffix(['M', 'm']) {
+            Some(d) => (d, 1024 * 1024),
+            None => (text, 1),
+        },
+    };
+    digits
+        .parse::<usize>()
+        .ok()
+        .and_then(|n| n.checked_mul(unit))
+        .ok_or_else(|| format!("`{text}` is not a size (e.g. 65536, 64K, 1M)"))
 }
 
 /// `--repeat N`: how many runs, at least one.

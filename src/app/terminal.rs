@@ -12,6 +12,7 @@ pub(super) fn report_options(lang: Option<&str>) -> ReportOptions {
         lang: language(lang),
         color: use_colour(),
         width: terminal_width(),
+        max_data: crate::report::DEFAULT_MAX_DATA,
     }
 }
 

@@ -40,7 +40,9 @@ pub enum Format {
 pub fn reporter(format: Format, options: ReportOptions) -> Box<dyn Reporter> {
     match format {
         Format::Table => Box::new(table::TableReporter::new(options)),
-        Format::Json => Box::new(json::JsonReporter),
+        Format::Json => Box::new(json::JsonReporter {
+            max_data: options.max_data,
+        }),
     }
 }
 
@@ -67,7 +69,12 @@ pub struct ReportOptions {
     pub color: bool,
     /// Terminal width for tables, if known.
     pub width: Option<u16>,
+    /// The largest `data` a JSON event holds whole (`--max-data`), in raw bytes.
+    pub max_data: usize,
 }
+
+/// The default of `--max-data`: 64 KiB of raw bytes per event.
+pub const DEFAULT_MAX_DATA: usize = 64 * 1024;
 
 impl Default for ReportOptions {
     /// English, no colour, width unknown: what a pipe or a test gets.
@@ -76,6 +83,7 @@ impl Default for ReportOptions {
             lang: "en".to_owned(),
             color: false,
             width: None,
+            max_data: DEFAULT_MAX_DATA,
         }
     }
 }

@@ -15,6 +15,7 @@ fn options(color: bool, width: Option<u16>) -> ReportOptions {
         lang: "en".to_owned(),
         color,
         width,
+        max_data: crate::report::DEFAULT_MAX_DATA,
     }
 }
 
@@ -50,7 +51,13 @@ fn table_of_every_fixture() {
 #[test]
 fn json_of_every_fixture() {
     for (scenario, record) in fixtures::all() {
-        let out = run_bytes(&JsonReporter, &scenario, &record);
+        let out = run_bytes(
+            &JsonReporter {
+                max_data: crate::report::DEFAULT_MAX_DATA,
+            },
+            &scenario,
+            &record,
+        );
         insta::assert_snapshot!(format!("json-{}", record.scenario), out);
     }
 }

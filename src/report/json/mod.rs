@@ -16,12 +16,15 @@ use crate::scenario::Scenario;
 use run::RunDoc;
 
 /// The JSON reporter.
-pub struct JsonReporter;
+pub struct JsonReporter {
+    /// The largest `data` of an event written whole (`--max-data`).
+    pub max_data: usize,
+}
 
 impl Reporter for JsonReporter {
     fn run<'a>(&'a self, _scenario: &'a Scenario, out: &'a mut dyn Write) -> Box<dyn Sink + 'a> {
         Box::new(JsonRun {
-            doc: RunDoc::default(),
+            doc: RunDoc::new(self.max_data),
             out,
         })
     }
@@ -34,7 +37,7 @@ impl Reporter for JsonReporter {
         out: &'a mut dyn Write,
     ) -> Box<dyn RepeatReport + 'a> {
         Box::new(JsonRepeat {
-            doc: RunDoc::default(),
+            doc: RunDoc::new(self.max_data),
             fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
             out,
         })
@@ -83,7 +86,7 @@ fn write_line(out: &mut dyn Write, value: &impl Serialize) -> io::Result<()> {
     out.write_all(&line)
 }
 
-/// One run: its line is written when the run ends.
+/// One run: its line is written as the run goes.
 struct JsonRun<'a> {
     doc: RunDoc,
     out: &'a mut dyn Write,
@@ -91,11 +94,11 @@ struct JsonRun<'a> {
 
 impl Sink for JsonRun<'_> {
     fn begin(&mut self, start: &RunStart) {
-        self.doc.begin(start);
+        self.doc.begin(start, self.out);
     }
 
     fn event(&mut self, event: &Event) {
-        self.doc.event(event);
+        self.doc.event(event, self.out);
     }
 
     fn end(&mut self, end: &RunEnd) {
@@ -113,12 +116,12 @@ struct JsonRepeat<'a> {
 
 impl Sink for JsonRepeat<'_> {
     fn begin(&mut self, start: &RunStart) {
-        self.doc.begin(start);
+        self.doc.begin(start, self.out);
         self.fold.begin(start);
     }
 
     fn event(&mut self, event: &Event) {
-        self.doc.event(event);
+        self.doc.event(event, self.out);
         self.fold.event(event);
     }
 
@@ -131,7 +134,7 @@ impl Sink for JsonRepeat<'_> {
 impl RepeatReport for JsonRepeat<'_> {
     fn finish(self: Box<Self>) -> Summary {
         let summary = self.fold.into_summary();
-        let _ = JsonReporter.summary(&summary, self.out);
+        let _ = summary::write_summary(&summary, self.out);
         summary
     }
 }
@@ -176,33 +179,77 @@ mod tests {
         }
     }
 
+    /// The line streams: the head at `begin`, events as they come (handed to the
+    /// writer every 64 KiB), the verdict after the events at `end`; one valid line.
     #[test]
-    fn a_run_is_written_at_its_end_and_not_before() {
+    fn a_long_run_is_written_as_it_goes() {
         let (scenario, record) = fixtures::hello_world();
         let seen = Shared::default();
         let mut out = seen.clone();
-        let mut sink = JsonReporter.run(&scenario, &mut out);
+        let reporter = JsonReporter {
+            max_data: crate::report::DEFAULT_MAX_DATA,
+        };
+        let mut sink = reporter.run(&scenario, &mut out);
         sink.begin(&RunStart {
             scenario: record.scenario.clone(),
             file: record.file.clone(),
             seed: record.seed,
         });
-        for event in &record.events {
-            sink.event(event);
+        let recv = record.events.iter().find(|e| e.op.is_recv()).cloned();
+        let mut recv = recv.expect("hello-world has a recv");
+        recv.data = Some(vec![b'x'; 1000]);
+        for seq in 1..=200 {
+            recv.seq = seq;
+            sink.event(&recv);
         }
-        // `"passed"` comes before `"events"` in the contract: nothing can go out yet.
-        assert!(seen.0.borrow().is_empty());
+        let early = seen.0.borrow().len();
+        assert!(early >= 64 * 1024, "{early} bytes went out before the end");
         sink.end(&RunEnd {
             expectations: record.expectations.clone(),
             wall: record.wall,
             ..RunEnd::default()
         });
         let text = String::from_utf8(seen.0.borrow().clone()).unwrap();
-        assert_eq!(text.lines().count(), 1, "{text}");
+        assert_eq!(text.lines().count(), 1);
         assert!(
-            text.starts_with(r#"{"scenario":"hello-world","file":"scenarios/hello-world.lab","seed":1234,"passed":true,"events":[{"seq":1,"#),
-            "{text}"
+            text.ends_with("\"wall_us\":212}\n"),
+            "{}",
+            &text[text.len() - 100..]
         );
-        assert!(text.ends_with("\"wall_us\":212}\n"), "{text}");
+        let run: serde_json::Value = serde_json::from_str(&text).expect("one JSON object");
+        assert_eq!(run["events"].as_array().map(Vec::len), Some(200));
+        assert_eq!(run["passed"], true);
+    }
+
+    /// A `data` over the data limit keeps its first and last halves, and says how many
+    /// bytes it left out between them.
+    #[test]
+    fn long_data_is_elided_in_the_middle() {
+        let (scenario, record) = fixtures::hello_world();
+        let mut recv = record
+            .events
+            .iter()
+            .find(|e| e.op.is_recv())
+            .cloned()
+            .unwrap();
+        let mut bytes = vec![b'a'; 5];
+        bytes.extend(vec![b'm'; 90]);
+        bytes.extend(vec![b'z'; 5]);
+        recv.data = Some(bytes);
+        let mut out = Vec::new();
+        {
+            let reporter = JsonReporter { max_data: 10 };
+            let mut sink = reporter.run(&scenario, &mut out);
+            sink.begin(&RunStart {
+                scenario: "s".into(),
+                file: "s.lab".into(),
+                seed: 1,
+            });
+            sink.event(&recv);
+            sink.end(&RunEnd::default());
+        }
+        let run: serde_json::Value = serde_json::from_slice(&out).expect("one JSON object");
+        assert_eq!(run["events"][0]["data"], "aaaaazzzzz");
+        assert_eq!(run["events"][0]["data_elided"], 90);
     }
 }

@@ -2,64 +2,78 @@
 //! ("What a run prints"). Other tools parse it, so the field names and their order are
 //! fixed by the private mirror structs below, not by `Record`'s layout.
 //!
-//! The object begins with `"passed"`, which only the end of the run knows, and its
-//! `"events"` come after it: so the line cannot be written before the run ends without
-//! changing the bytes the contract fixes. What streams is the encoding: each event is
-//! turned into its JSON text the moment it arrives, and only that text is kept (no
-//! `Event`), then the line is written at `end`. Should the contract ever put `passed`
-//! after `events`, [`RunDoc::end`] is where the head would move to `begin`.
+//! The line streams (the language's v2: "events may be written as they happen"): the
+//! head (`scenario`, `file`, `seed`, `"events":[`) is written when the run begins, each
+//! event as it arrives, and the verdict (`passed`, `expectations`, `timers`, ...) after
+//! the events, when the run ends. So a run of a million events holds none of them, and
+//! a `data` over the run's data limit keeps only its first and last halves, with
+//! `data_elided` counting the bytes left out between them.
 
 use std::collections::BTreeMap;
 use std::io::{self, Write};
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::value::RawValue;
 
 use crate::record::{Blocked, Event, ExpectationResult, Provenance, RunEnd, RunStart, TimerStats};
 use crate::text::escape_bytes;
 
-/// One run's JSON line in the making: the head, and the events encoded so far.
-#[derive(Debug, Default)]
+/// How much of the line is gathered before it is handed to the writer.
+const CHUNK: usize = 64 * 1024;
+
+/// One run's JSON line as it is written.
+#[derive(Debug)]
 pub(super) struct RunDoc {
-    scenario: String,
-    file: String,
-    seed: u64,
-    events: Vec<Box<RawValue>>,
-    /// The first event that could not be encoded (never expected: strings and numbers).
-    error: Option<serde_json::Error>,
+    /// The largest `data` written whole, in raw bytes.
+    max_data: usize,
+    /// What is not yet handed to the writer.
+    buf: Vec<u8>,
+    /// No event is written yet (no comma before the next one).
+    first: bool,
+    /// The first error of the line (encoding or writing); the rest is not written.
+    error: Option<io::Error>,
 }
 
 impl RunDoc {
-    pub(super) fn begin(&mut self, start: &RunStart) {
-        self.scenario.clone_from(&start.scenario);
-        self.file.clone_from(&start.file);
-        self.seed = start.seed;
-        self.events.clear();
+    pub(super) fn new(max_data: usize) -> RunDoc {
+        RunDoc {
+            max_data,
+            buf: Vec::new(),
+            first: true,
+            error: None,
+        }
+    }
+
+    pub(super) fn begin(&mut self, start: &RunStart, out: &mut dyn Write) {
+        self.buf.clear();
+        self.first = true;
         self.error = None;
+        let head = Head {
+            scenario: &start.scenario,
+            file: &start.file,
+            seed: start.seed,
+        };
+        self.encode(&head);
+        // `{"scenario":...,"seed":N}` becomes `{"scenario":...,"seed":N,"events":[`.
+        self.buf.pop();
+        self.buf.extend_from_slice(b",\"events\":[");
+        self.flush_if_full(out);
     }
 
-    /// Encodes one event; the `Event` itself is not kept.
-    pub(super) fn event(&mut self, event: &Event) {
-        match serde_json::value::to_raw_value(&JsonEvent::from(event)) {
-            Ok(raw) => self.events.push(raw),
-            Err(e) => {
-                self.error.get_or_insert(e);
-            }
+    /// Writes one event; the `Event` itself is not kept.
+    pub(super) fn event(&mut self, event: &Event, out: &mut dyn Write) {
+        if !self.first {
+            self.buf.push(b',');
         }
+        self.first = false;
+        self.encode(&JsonEvent::new(event, self.max_data));
+        self.flush_if_full(out);
     }
 
-    /// Writes the whole line, newline included.
+    /// Writes the rest of the line, newline included.
     pub(super) fn end(&mut self, end: &RunEnd, out: &mut dyn Write) -> io::Result<()> {
-        if let Some(e) = self.error.take() {
-            return Err(e.into());
-        }
-        let doc = Doc {
-            scenario: &self.scenario,
-            file: &self.file,
-            seed: self.seed,
+        let tail = Tail {
             passed: end.passed(),
-            events: &self.events,
             expectations: end.expectations.iter().map(JsonExpectation::from).collect(),
             timers: end
                 .timers
@@ -70,10 +84,35 @@ impl RunDoc {
             wall_us: micros(end.wall),
             interrupted: end.interrupted,
         };
-        let mut line = serde_json::to_vec(&doc)?;
-        line.push(b'\n');
-        self.events.clear();
-        out.write_all(&line)
+        // `],` then the tail's fields: `{"passed":...}` without its opening brace.
+        self.buf.extend_from_slice(b"],");
+        let at = self.buf.len();
+        self.encode(&tail);
+        self.buf.remove(at);
+        self.buf.push(b'\n');
+        let written = match self.error.take() {
+            Some(e) => Err(e),
+            None => out.write_all(&self.buf),
+        };
+        self.buf.clear();
+        written
+    }
+
+    fn encode(&mut self, value: &impl Serialize) {
+        if self.error.is_none()
+            && let Err(e) = serde_json::to_writer(&mut self.buf, value)
+        {
+            self.error = Some(e.into());
+        }
+    }
+
+    fn flush_if_full(&mut self, out: &mut dyn Write) {
+        if self.buf.len() >= CHUNK && self.error.is_none() {
+            if let Err(e) = out.write_all(&self.buf) {
+                self.error = Some(e);
+            }
+            self.buf.clear();
+        }
     }
 }
 
@@ -87,12 +126,15 @@ fn is_false(b: &bool) -> bool {
 }
 
 #[derive(Serialize)]
-struct Doc<'a> {
+struct Head<'a> {
     scenario: &'a str,
     file: &'a str,
     seed: u64,
+}
+
+#[derive(Serialize)]
+struct Tail<'a> {
     passed: bool,
-    events: &'a [Box<RawValue>],
     expectations: Vec<JsonExpectation<'a>>,
     timers: BTreeMap<&'a str, JsonTimer>,
     blocked: Vec<JsonBlocked<'a>>,
@@ -131,6 +173,10 @@ struct JsonEvent<'a> {
     /// the text between the quotes can be pasted into a scenario file.
     #[serde(skip_serializing_if = "Option::is_none")]
     data: Option<String>,
+    /// How many bytes of a `data` over the run's data limit were left out between its
+    /// first and its last halves.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    data_elided: Option<u64>,
     #[serde(skip_serializing_if = "Option::is_none")]
     conn: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
@@ -147,8 +193,15 @@ struct JsonEvent<'a> {
     queued_after: Option<u64>,
 }
 
-impl<'a> From<&'a Event> for JsonEvent<'a> {
-    fn from(e: &'a Event) -> Self {
+impl<'a> JsonEvent<'a> {
+    fn new(e: &'a Event, max_data: usize) -> Self {
+        let (data, data_elided) = match e.data.as_deref() {
+            Some(bytes) => {
+                let (text, elided) = elide(bytes, max_data);
+                (Some(text), elided)
+            }
+            None => (None, None),
+        };
         JsonEvent {
             seq: e.seq,
             t_us: micros(e.t),
@@ -165,7 +218,8 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
             timeout: e.timeout,
             eof: e.eof,
             truncated: e.truncated,
-            data: e.data.as_deref().map(escape_bytes),
+            data,
+            data_elided,
             conn: e.conn.as_deref(),
             stream: e.stream.map(|(a, b)| [a, b]),
             from: e.from.iter().map(JsonProvenance::from).collect(),
@@ -175,6 +229,18 @@ impl<'a> From<&'a Event> for JsonEvent<'a> {
             queued_after: e.queued_after,
         }
     }
+}
+
+/// The bytes in the language's escapes; over `max` bytes, only the first and the last
+/// `max / 2`, and how many were left out between them.
+fn elide(bytes: &[u8], max: usize) -> (String, Option<u64>) {
+    if bytes.len() <= max {
+        return (escape_bytes(bytes), None);
+    }
+    let half = max / 2;
+    let mut text = escape_bytes(&bytes[..half]);
+    text.push_str(&escape_bytes(&bytes[bytes.len() - half..]));
+    (text, Some((bytes.len() - 2 * half) as u64))
 }
 
 #[derive(Serialize)]
@@ -269,7 +335,13 @@ mod tests {
 
     /// The line as the runner would have made it write, event by event.
     fn render((scenario, record): &(Scenario, Record)) -> String {
-        run_bytes(&JsonReporter, scenario, record)
+        run_bytes(
+            &JsonReporter {
+                max_data: crate::report::DEFAULT_MAX_DATA,
+            },
+            scenario,
+            record,
+        )
     }
 
     #[test]
@@ -280,7 +352,7 @@ mod tests {
         assert_eq!(
             out,
             concat!(
-                r#"{"scenario":"hello-world","file":"scenarios/hello-world.lab","seed":1234,"passed":true,"events":["#,
+                r#"{"scenario":"hello-world","file":"scenarios/hello-world.lab","seed":1234,"events":["#,
                 r#"{"seq":1,"t_us":0,"dur_us":35,"actor":"server","line":8,"op":"listen","call":"listen","detail":"listen 127.0.0.1:41235"},"#,
                 r#"{"seq":2,"t_us":12,"dur_us":60,"actor":"client","line":9,"op":"connect","call":"connect"},"#,
                 r#"{"seq":3,"t_us":40,"dur_us":45,"actor":"server","line":10,"op":"accept","call":"accept                 => from client","peer":"client"},"#,
@@ -290,7 +362,7 @@ mod tests {
                 r#"{"seq":7,"t_us":160,"dur_us":7,"actor":"server","line":14,"op":"recv","call":"recv 1024              => \"helloworld\"","requested":1024,"queued_before":10,"result":10,"data":"helloworld","conn":"client>server","stream":[0,10],"from":[{"send":4,"bytes":[0,5]},{"send":5,"bytes":[0,5]}],"queued_after":0},"#,
                 r#"{"seq":8,"t_us":170,"dur_us":20,"actor":"client","line":15,"op":"close","call":"close"},"#,
                 r#"{"seq":9,"t_us":175,"dur_us":30,"actor":"server","line":16,"op":"recv","call":"recv 1024              => eof","requested":1024,"queued_before":0,"result":0,"eof":true,"data":"","conn":"client>server","stream":[10,10],"queued_after":0}"#,
-                r#"],"expectations":["#,
+                r#"],"passed":true,"expectations":["#,
                 r#"{"line":10,"actor":"server","expected":"from client","observed":"from client","passed":true},"#,
                 r#"{"line":14,"actor":"server","expected":"\"helloworld\"","observed":"\"helloworld\"","passed":true},"#,
                 r#"{"line":16,"actor":"server","expected":"eof","observed":"eof","passed":true}"#,

@@ -206,6 +206,7 @@ mod tests {
             lang: lang.to_owned(),
             color,
             width,
+            max_data: crate::report::DEFAULT_MAX_DATA,
         }
     }
 

@@ -146,6 +146,7 @@ mod tests {
                 lang: "en".into(),
                 color: false,
                 width: None,
+                max_data: crate::report::DEFAULT_MAX_DATA,
             },
         );
         assert!(text.contains("\"helloworld\" ×998"), "{text}");
