@@ -21,6 +21,7 @@ pub(super) fn sends_table(sends: &[&Event], options: &ReportOptions) -> comfy_ta
             vec![
                 e.seq.to_string(),
                 millis(e.t),
+                human(e.dur),
                 e.actor.clone(),
                 e.line.to_string(),
                 call_text(&e.call),
@@ -75,6 +76,7 @@ pub(super) fn recvs_table(
             vec![
                 e.seq.to_string(),
                 millis(e.t),
+                human(e.dur),
                 e.actor.clone(),
                 e.line.to_string(),
                 call_text(&e.call),
@@ -158,6 +160,7 @@ pub(super) fn others_table(others: &[&Event], options: &ReportOptions) -> comfy_
             vec![
                 e.seq.to_string(),
                 millis(e.t),
+                human(e.dur),
                 e.actor.clone(),
                 e.line.to_string(),
                 call_text(&e.call),

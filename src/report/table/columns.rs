@@ -28,9 +28,10 @@ const fn col(header: &'static str, right: bool, drop: u8) -> Col {
     }
 }
 
-pub(super) const SEND_COLS: [Col; 7] = [
+pub(super) const SEND_COLS: [Col; 8] = [
     col("#", true, 0),
-    col("t ms", true, 2),
+    col("t ms", true, 3),
+    col("took", true, 2),
     col("actor", false, 0),
     col("line", true, 0),
     col("call", false, 0),
@@ -38,9 +39,10 @@ pub(super) const SEND_COLS: [Col; 7] = [
     col("stream", false, 1),
 ];
 
-pub(super) const RECV_COLS: [Col; 10] = [
+pub(super) const RECV_COLS: [Col; 11] = [
     col("#", true, 0),
-    col("t ms", true, 3),
+    col("t ms", true, 4),
+    col("took", true, 3),
     col("actor", false, 0),
     col("line", true, 0),
     col("call", false, 0),
@@ -50,11 +52,12 @@ pub(super) const RECV_COLS: [Col; 10] = [
     col("from\nsends", false, 0),
     col("queued\nafter", true, 2),
 ];
-pub(super) const RECV_DATA: usize = 7;
+pub(super) const RECV_DATA: usize = 8;
 
-pub(super) const OTHER_COLS: [Col; 6] = [
+pub(super) const OTHER_COLS: [Col; 7] = [
     col("#", true, 0),
-    col("t ms", true, 1),
+    col("t ms", true, 2),
+    col("took", true, 1),
     col("actor", false, 0),
     col("line", true, 0),
     col("call", false, 0),
