@@ -6,7 +6,6 @@
 //! The small cases are files in `tests/hostile/`; the big ones are generated here at run
 //! time into a temporary directory, so the repository holds no multi-MB files.
 
-#[allow(dead_code)]
 mod common;
 
 use std::fs;

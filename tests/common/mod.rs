@@ -1,5 +1,9 @@
 //! What the integration tests share: the binary with a plain environment and a hang
 //! guard, and the paths of the fixtures.
+#![allow(
+    dead_code,
+    reason = "each test binary compiles this module and uses only its part of it"
+)]
 
 use std::time::Duration;
 
