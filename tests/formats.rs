@@ -35,7 +35,10 @@ fn list_as_json_has_one_object_per_scenario() {
         .args(["list", "--tag", "coalescing"])
         .output()
         .expect("stickylab runs");
-    let names = String::from_utf8_lossy(&table.stdout).lines().count();
+    let names = String::from_utf8_lossy(&table.stdout)
+        .lines()
+        .filter(|l| !l.starts_with(' '))
+        .count();
     assert_eq!(lines.len(), names, "the same scenarios in both formats");
 }
 

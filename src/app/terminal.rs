@@ -33,12 +33,17 @@ fn use_colour() -> bool {
 }
 
 /// The width of the terminal on stdout (the `terminal_size` crate asks the kernel:
-/// TIOCGWINSZ, tty_ioctl(4)); none when stdout is not a terminal, so what a pipe or a
-/// file gets does not depend on the window it was typed in, even when stderr is one.
+/// TIOCGWINSZ, tty_ioctl(4)). When stdout is not a terminal, `COLUMNS` if it is set
+/// (shells set it but do not export it, so a pipe gets it only when asked for:
+/// `COLUMNS=80 stickylab run ... | less`), else none, so what a pipe or a file gets
+/// does not depend on the window it was typed in, even when stderr is one.
 fn terminal_width() -> Option<u16> {
     let stdout = std::io::stdout();
     if !stdout.is_terminal() {
-        return None;
+        return std::env::var("COLUMNS")
+            .ok()
+            .and_then(|c| c.trim().parse::<u16>().ok())
+            .filter(|&c| c >= 20);
     }
     terminal_size::terminal_size_of(stdout)
         .map(|(terminal_size::Width(columns), _)| columns)

@@ -68,7 +68,7 @@ impl Reporter for TableReporter {
     }
 
     fn list(&self, entries: &[Listed], out: &mut dyn Write) -> io::Result<()> {
-        list::write_list(entries, out)
+        list::write_list(entries, self.options.width, out)
     }
 
     fn checked(&self, checked: &Checked, out: &mut dyn Write) -> io::Result<()> {
