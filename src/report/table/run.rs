@@ -28,6 +28,7 @@ use crate::record::{Event, Record};
 use crate::report::ReportOptions;
 use crate::scenario::Scenario;
 use crate::text::fmt_duration as human;
+use crate::text::width::str_width;
 
 /// The width `about` is wrapped to when the terminal width is unknown.
 const TEXT_WIDTH: usize = 80;
@@ -152,13 +153,30 @@ fn header(
             }
         }
     }
-    // The seed (and the parameters) are what it takes to replay this very run.
-    let mut line = format!(
-        "scenario {} · {} · seed {}",
-        record.scenario, record.file, record.seed
+    // The seed (and the parameters) are what it takes to replay this very run. On a
+    // narrow terminal the line breaks between its parts, never inside one.
+    let mut parts = vec![
+        format!("scenario {}", record.scenario),
+        record.file.clone(),
+        format!("seed {}", record.seed),
+    ];
+    parts.extend(
+        scenario
+            .params
+            .iter()
+            .map(|p| format!("{}={}", p.name, p.value)),
     );
-    for p in &scenario.params {
-        let _ = write!(line, " · {}={}", p.name, p.value);
+    let width = options.width.map_or(usize::MAX, usize::from);
+    let mut line = String::new();
+    for part in parts {
+        if line.is_empty() {
+            line = part;
+        } else if str_width(&line) + 3 + str_width(&part) <= width {
+            let _ = write!(line, " · {part}");
+        } else {
+            let _ = writeln!(out, "{}", paint.dim(&line));
+            line = format!("· {part}");
+        }
     }
     let _ = writeln!(out, "{}", paint.dim(&line));
 }
@@ -445,7 +463,8 @@ FAIL (2 of 4 expectations failed)
                  TCP 是字节流。内核不记录一次发送在哪里结\n\
                  束，所以晚到的 recv 会把排队的所有数据粘\n\
                  在一起返回。\n\
-                 scenario hello-world · scenarios/hello-world.lab · seed 1234\n"
+                 scenario hello-world\n\
+                 · scenarios/hello-world.lab · seed 1234\n"
             ),
             "{out}"
         );
