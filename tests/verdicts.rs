@@ -45,3 +45,24 @@ fn an_error_nobody_expected_fails_the_run() {
         .code(0);
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+/// `recv 0` is a real recv() of a zero-length buffer: it returns 0 once the bytes are
+/// queued (not after the deadline), and its row says that 0 is not eof.
+#[test]
+fn a_recv_of_zero_bytes_says_it_is_not_eof() {
+    let started = std::time::Instant::now();
+    let out = stickylab()
+        .args(["run", &fixture("recv-zero")])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    assert!(started.elapsed() < std::time::Duration::from_secs(2));
+    let text = String::from_utf8_lossy(&out);
+    let row = text
+        .lines()
+        .find(|l| l.contains("recv 0 "))
+        .unwrap_or_else(|| panic!("no recv 0 row in:\n{text}"));
+    assert!(row.contains("0, not eof"), "{row}");
+}

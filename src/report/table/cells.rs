@@ -119,6 +119,9 @@ fn got(e: &Event) -> String {
         return "eof".to_owned();
     }
     match e.result {
+        // recv(0) returns 0 once data or a FIN is queued: from its return value alone a
+        // program cannot tell that from eof (recv(2)). The row says which it was.
+        Some(0) if e.requested == Some(0) && !e.op.is_send() => "0, not eof".to_owned(),
         Some(n) if e.truncated => format!("{n} truncated"),
         Some(n) => n.to_string(),
         None => failure(e),
