@@ -359,10 +359,13 @@ fn outcomes(summary: &Value, line: u64) -> BTreeMap<String, u64> {
         .expect("outcomes")
         .iter()
         .map(|o| {
-            (
-                o["outcome"].as_str().unwrap().to_string(),
-                o["count"].as_u64().unwrap(),
-            )
+            // The chunk sizes, and the bytes where there are any: `buffered "xy"`.
+            let sizes = o["outcome"].as_str().unwrap();
+            let key = match o["data"].as_str().unwrap() {
+                "\"\"" => sizes.to_string(),
+                data => format!("{sizes} {data}"),
+            };
+            (key, o["count"].as_u64().unwrap())
         })
         .collect();
     if step["other"] != 0 {
@@ -394,15 +397,18 @@ fn repeat_counts_every_outcome_the_seeds_chose() {
     let third = outcomes(&summary, 13);
     assert_eq!(
         second.keys().collect::<Vec<_>>(),
-        ["\"xy\"", "\"yz\""],
+        ["buffered \"xy\"", "buffered \"yz\""],
         "both lengths were drawn in 40 runs: {second:?}"
     );
     assert_eq!(
         third.keys().collect::<Vec<_>>(),
-        ["eof", "error truncated-frame"]
+        ["eof", "eof+error truncated-frame"]
     );
-    assert_eq!(second["\"xy\""], third["error truncated-frame"]);
-    assert_eq!(second["\"yz\""], third["eof"]);
+    assert_eq!(
+        second["buffered \"xy\""],
+        third["eof+error truncated-frame"]
+    );
+    assert_eq!(second["buffered \"yz\""], third["eof"]);
 }
 
 #[test]

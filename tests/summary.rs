@@ -46,8 +46,14 @@ fn recv_frame_with_extra_spaces_summarises_frames() {
     assert_eq!(
         single,
         vec![
-            (9, r#"[{"count":3,"outcome":"\"hello\""}]"#.to_owned()),
-            (10, r#"[{"count":3,"outcome":"\"stickylab\""}]"#.to_owned()),
+            (
+                9,
+                r#"[{"count":3,"data":"\"hello\"","outcome":"3+3+3"}]"#.to_owned()
+            ),
+            (
+                10,
+                r#"[{"count":3,"data":"\"stickylab\"","outcome":"3×4+1"}]"#.to_owned()
+            ),
         ]
     );
     assert_eq!(spaced, single);

@@ -41,11 +41,54 @@ pub struct StepOutcomes {
     pub actor: String,
     pub line: u32,
     pub call: String,
-    /// Distinct outcomes (`"helloworld"`, `eof`, `error ECONNRESET`) and their counts,
-    /// in the order first seen.
-    pub outcomes: Vec<(String, u64)>,
+    /// Distinct outcomes of the step and how often each came, in the order first seen.
+    pub outcomes: Vec<Outcome>,
     /// Outcomes past [`MAX_OUTCOMES`] distinct ones.
     pub other: u64,
+}
+
+/// How one execution of a recv-like step went: the chunks its recv() calls returned,
+/// and the bytes it got.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Outcome {
+    /// The byte count of each recv() call, joined by `+`, runs of more than three of
+    /// one size folded (`10`; `5+5` for two sends read apart; `1000+1000+1004` for a
+    /// frame that came in three reads; `1024×61440+613+eof`), and `eof`, `timeout`,
+    /// `error NAME`, `N truncated` where a call ended so; `buffered` for a frame decoded
+    /// from bytes an earlier step read, with no recv() call of its own.
+    pub sizes: String,
+    /// The bytes the step got (the decoded body, for `recv frame`), as the language
+    /// writes them, shortened in the middle past 40 bytes.
+    pub data: String,
+    pub count: u64,
+}
+
+impl StepOutcomes {
+    /// Each outcome as a person reads it, with its count: its sizes, and its data too
+    /// where another outcome has the same sizes (random bytes, or a race that changes
+    /// what, not how much).
+    pub fn shown(&self) -> Vec<(String, u64)> {
+        self.outcomes
+            .iter()
+            .map(|o| {
+                let twin = self
+                    .outcomes
+                    .iter()
+                    .any(|other| other.sizes == o.sizes && other.data != o.data);
+                let text = if twin || o.data == BYTES_VARY {
+                    format!("{} {}", o.sizes, o.data)
+                } else {
+                    o.sizes.clone()
+                };
+                (text, o.count)
+            })
+            .collect()
+    }
+
+    /// How many executions of the step were counted.
+    pub fn total(&self) -> u64 {
+        self.outcomes.iter().map(|o| o.count).sum::<u64>() + self.other
+    }
 }
 
 #[derive(Debug, Clone, Default, PartialEq)]
@@ -133,14 +176,41 @@ impl Summary {
         })
     }
 
-    fn count_outcome(&mut self, step: usize, outcome: String) {
+    /// Counts one execution of a step. Outcomes of the same sizes are told apart by
+    /// their bytes while there are two of them (`"xy"` or `"yz"`: which frame came
+    /// second); a third set of bytes for the same sizes (random data) folds them all
+    /// into one outcome whose bytes vary.
+    fn count_outcome(&mut self, step: usize, sizes: String, data: String) {
         let Some(step) = self.steps.get_mut(step) else {
             return;
         };
-        if let Some(entry) = step.outcomes.iter_mut().find(|(o, _)| *o == outcome) {
-            entry.1 += 1;
+        if let Some(entry) = step
+            .outcomes
+            .iter_mut()
+            .find(|o| o.sizes == sizes && o.data == data)
+        {
+            entry.count += 1;
+            return;
+        }
+        let same: Vec<usize> = (0..step.outcomes.len())
+            .filter(|&i| step.outcomes[i].sizes == sizes)
+            .collect();
+        if let Some((&first, rest)) = same.split_first()
+            && (!rest.is_empty() || step.outcomes[first].data == BYTES_VARY)
+        {
+            let mut count = 1;
+            for &i in rest.iter().rev() {
+                count += step.outcomes.remove(i).count;
+            }
+            let entry = &mut step.outcomes[first];
+            entry.count += count;
+            entry.data = BYTES_VARY.to_string();
         } else if step.outcomes.len() < MAX_OUTCOMES {
-            step.outcomes.push((outcome, 1));
+            step.outcomes.push(Outcome {
+                sizes,
+                data,
+                count: 1,
+            });
         } else {
             step.other += 1;
         }
@@ -160,14 +230,86 @@ impl Summary {
 }
 
 /// Folds runs into a [`Summary`] as a sink. Of the run in progress it keeps only the
-/// outcome of each recv (a short text, not the data) until the run's end, where they
-/// are counted, unless the run was cut short: an interrupted run is left out whole.
+/// outcome of each execution of a recv-like step (its chunk sizes, folded, and the head
+/// and tail of its bytes) until the run's end, where they are counted, unless the run
+/// was cut short: an interrupted run is left out whole.
 #[derive(Debug, Clone, Default)]
 pub struct Fold {
     summary: Summary,
     seed: u64,
-    /// The run's recv outcomes so far, by index into `summary.steps`.
-    pending: Vec<(usize, String)>,
+    /// Each actor's recv-like step in progress: its events come one after the other.
+    open: Vec<StepRun>,
+    /// The run's finished step executions: (index into `summary.steps`, sizes, data).
+    pending: Vec<(usize, String, String)>,
+}
+
+/// One execution of a recv-like step, as its events come.
+#[derive(Debug, Clone)]
+struct StepRun {
+    step: usize,
+    actor: String,
+    line: u32,
+    rounds: Vec<u32>,
+    /// The recv() calls so far, a run of equal ones as one entry with its count.
+    sizes: Vec<(String, u64)>,
+    /// The first [`SHOW`] bytes, the last `SHOW / 2`, and how many in all.
+    head: Vec<u8>,
+    tail: Vec<u8>,
+    len: usize,
+}
+
+impl StepRun {
+    fn push_size(&mut self, part: String) {
+        match self.sizes.last_mut() {
+            Some((last, n)) if *last == part => *n += 1,
+            _ => self.sizes.push((part, 1)),
+        }
+    }
+
+    fn push_data(&mut self, bytes: &[u8]) {
+        let room = SHOW.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&bytes[..room.min(bytes.len())]);
+        self.tail
+            .extend_from_slice(&bytes[bytes.len().saturating_sub(SHOW / 2)..]);
+        let extra = self.tail.len().saturating_sub(SHOW / 2);
+        self.tail.drain(..extra);
+        self.len += bytes.len();
+    }
+
+    /// (sizes, data) as counted.
+    fn outcome(&self) -> (String, String) {
+        let sizes: Vec<String> = self
+            .sizes
+            .iter()
+            .map(|(part, n)| {
+                // Three alike stay readable as they are; more fold: 1024×61440.
+                if *n > 3 {
+                    format!("{part}×{n}")
+                } else if *n > 1 {
+                    vec![part.as_str(); usize::try_from(*n).unwrap_or(3)].join("+")
+                } else {
+                    part.clone()
+                }
+            })
+            .collect();
+        let data = if self.len <= SHOW {
+            escape::quote(&self.head)
+        } else {
+            format!(
+                "\"{}…{}\" ({} bytes)",
+                escape::escape_bytes(&self.head[..SHOW / 2]),
+                escape::escape_bytes(&self.tail),
+                self.len
+            )
+        };
+        // A frame decoded from bytes an earlier step read makes no recv() call.
+        let sizes = if sizes.is_empty() {
+            "buffered".to_string()
+        } else {
+            sizes.join("+")
+        };
+        (sizes, data)
+    }
 }
 
 impl Fold {
@@ -175,7 +317,17 @@ impl Fold {
         Fold {
             summary,
             seed: 0,
+            open: Vec::new(),
             pending: Vec::new(),
+        }
+    }
+
+    /// Ends the step `actor` had in progress, if any.
+    fn close(&mut self, actor: &str) {
+        if let Some(i) = self.open.iter().position(|r| r.actor == actor) {
+            let run = self.open.swap_remove(i);
+            let (sizes, data) = run.outcome();
+            self.pending.push((run.step, sizes, data));
         }
     }
 
@@ -187,17 +339,51 @@ impl Fold {
 impl Sink for Fold {
     fn begin(&mut self, start: &RunStart) {
         self.seed = start.seed;
+        self.open.clear();
         self.pending.clear();
     }
 
     fn event(&mut self, event: &Event) {
-        if let Some(outcome) = recv_outcome(event) {
+        let same = |r: &StepRun| {
+            r.actor == event.actor && r.line == event.line && r.rounds == event.rounds
+        };
+        if !self.open.iter().any(same) {
+            self.close(&event.actor);
+            if !event.verb.is_recv() {
+                return;
+            }
             let step = self.summary.step_of(event);
-            self.pending.push((step, outcome));
+            self.open.push(StepRun {
+                step,
+                actor: event.actor.clone(),
+                line: event.line,
+                rounds: event.rounds.clone(),
+                sizes: Vec::new(),
+                head: Vec::new(),
+                tail: Vec::new(),
+                len: 0,
+            });
+        }
+        let Some(run) = self.open.iter_mut().find(|r| same(r)) else {
+            return;
+        };
+        // The recv() calls of a `recv frame` step make its sizes; its frame event
+        // brings the body (or a framing error).
+        let frame = event.op == Op::RecvFrame;
+        if let Some(part) = call_end(event).filter(|_| !frame || event.error.is_some()) {
+            run.push_size(part);
+        }
+        let data = event.data.as_deref().unwrap_or_default();
+        if frame == (event.verb == Op::RecvFrame) {
+            run.push_data(data);
         }
     }
 
     fn end(&mut self, end: &RunEnd) {
+        let actors: Vec<String> = self.open.iter().map(|r| r.actor.clone()).collect();
+        for actor in actors {
+            self.close(&actor);
+        }
         if end.interrupted {
             self.pending.clear();
             // Steps first seen in this run have no outcome counted: they go too.
@@ -206,8 +392,8 @@ impl Sink for Fold {
                 .retain(|s| !s.outcomes.is_empty() || s.other > 0);
             return;
         }
-        for (step, outcome) in std::mem::take(&mut self.pending) {
-            self.summary.count_outcome(step, outcome);
+        for (step, sizes, data) in std::mem::take(&mut self.pending) {
+            self.summary.count_outcome(step, sizes, data);
         }
         self.summary.count_run(self.seed, end);
     }
@@ -250,30 +436,32 @@ fn find_or_push<T>(
     &mut list[i]
 }
 
+/// The data of an outcome that stands for several sets of bytes of the same sizes.
+pub const BYTES_VARY: &str = "(bytes vary)";
+
 /// How long an outcome's data may be before its middle is left out.
 const SHOW: usize = 40;
 
-/// The outcome of one recv()-like call, or None for other events (and for the recv()
-/// calls inside `recv frame`, whose frame is the outcome).
-fn recv_outcome(event: &Event) -> Option<String> {
-    if !event.op.is_recv() || (event.verb == Op::RecvFrame && event.op == Op::Recv) {
+/// How one recv()-like call ended, as a part of its step's sizes: the byte count, or
+/// `eof`, `timeout`, `error NAME`, `N truncated`.
+fn call_end(event: &Event) -> Option<String> {
+    if !event.op.is_recv() {
         return None;
     }
-    let text = if let Some(err) = &event.error {
+    Some(if let Some(err) = &event.error {
         format!("error {err}")
     } else if event.timeout {
         "timeout".to_string()
     } else if event.eof {
         "eof".to_string()
     } else {
-        let data = event.data.as_deref().unwrap_or_default();
-        let mut t = escape::quote_short(data, SHOW);
+        let n = event.result.unwrap_or(0);
         if event.truncated {
-            t.push_str(" truncated");
+            format!("{n} truncated")
+        } else {
+            n.to_string()
         }
-        t
-    };
-    Some(text)
+    })
 }
 
 #[cfg(test)]
@@ -314,12 +502,10 @@ mod tests {
         assert_eq!(s.passed_runs, 2);
         assert_eq!(s.failed_seeds, vec![11]);
         assert_eq!(
-            s.steps[0].outcomes,
-            vec![
-                ("\"helloworld\"".to_string(), 2),
-                ("\"hello\"".to_string(), 1)
-            ]
+            s.steps[0].shown(),
+            vec![("10".to_string(), 2), ("5".to_string(), 1)]
         );
+        assert_eq!(s.steps[0].outcomes[1].data, "\"hello\"");
         assert_eq!((s.expectations[0].passed, s.expectations[0].total), (2, 3));
         assert_eq!(s.held(), (2, 3));
         assert!(!s.passed());
@@ -328,11 +514,24 @@ mod tests {
     #[test]
     fn distinct_outcomes_are_capped() {
         let mut s = Summary::new("x", "x.lab", 0);
+        // Every run's recv a size of its own: as many distinct outcomes as runs.
         for i in 0..(MAX_OUTCOMES as u64 + 5) {
-            s.add(&record(i, i.to_string().as_bytes(), true));
+            let data = vec![b'x'; i as usize + 1];
+            s.add(&record(i, &data, true));
         }
         assert_eq!(s.steps[0].outcomes.len(), MAX_OUTCOMES);
         assert_eq!(s.steps[0].other, 5);
+    }
+
+    /// Random bytes of one size: after two sets of bytes, a third folds them into one
+    /// outcome whose bytes vary, counted whole.
+    #[test]
+    fn many_sets_of_bytes_of_one_size_fold() {
+        let mut s = Summary::new("x", "x.lab", 0);
+        for i in 0..10u8 {
+            s.add(&record(u64::from(i), &[b'a' + i, b'!'], true));
+        }
+        assert_eq!(s.steps[0].shown(), vec![("2 (bytes vary)".to_string(), 10)]);
     }
 
     #[test]
@@ -344,7 +543,7 @@ mod tests {
         cut.replay(&mut fold);
         let s = fold.into_summary();
         assert_eq!((s.runs, s.passed_runs), (1, 1));
-        assert_eq!(s.steps[0].outcomes, vec![("\"helloworld\"".to_string(), 1)]);
+        assert_eq!(s.steps[0].shown(), vec![("10".to_string(), 1)]);
     }
 
     #[test]
@@ -366,5 +565,95 @@ mod tests {
             ..RunEnd::default()
         });
         assert!(verdict.passed && verdict.interrupted);
+    }
+
+    /// The events of one run of a step's recv() calls, on one line and round.
+    fn chunks(verb: Op, sizes: &[&[u8]], frame: Option<&[u8]>) -> Record {
+        let mut events: Vec<Event> = sizes
+            .iter()
+            .enumerate()
+            .map(|(k, data)| Event {
+                seq: k as u64 + 1,
+                actor: "server".into(),
+                line: 9,
+                op: Op::Recv,
+                verb,
+                data: Some(data.to_vec()),
+                result: Some(data.len() as u64),
+                eof: data.is_empty(),
+                ..Event::default()
+            })
+            .collect();
+        if let Some(body) = frame {
+            events.push(Event {
+                seq: events.len() as u64 + 1,
+                actor: "server".into(),
+                line: 9,
+                op: Op::RecvFrame,
+                verb,
+                data: Some(body.to_vec()),
+                result: Some(body.len() as u64),
+                ..Event::default()
+            });
+        }
+        Record {
+            events,
+            ..Record::default()
+        }
+    }
+
+    /// A step's outcome is the sizes its recv() calls got, in order: a frame that came
+    /// in three reads is `3+3+3`, whatever the reads' bytes; its data is the body.
+    #[test]
+    fn a_frame_is_counted_by_the_chunks_it_came_in() {
+        let mut s = Summary::new("x", "x.lab", 1);
+        s.add(&chunks(
+            Op::RecvFrame,
+            &[b"\0\0\0", b"\x05he", b"llo"],
+            Some(b"hello"),
+        ));
+        s.add(&chunks(
+            Op::RecvFrame,
+            &[b"\0\0\0\x05hello"],
+            Some(b"hello"),
+        ));
+        assert_eq!(
+            s.steps[0].shown(),
+            vec![("3+3+3".to_string(), 1), ("9".to_string(), 1)]
+        );
+        assert_eq!(s.steps[0].outcomes[0].data, "\"hello\"");
+    }
+
+    /// Long runs of one size fold; eof ends the pattern.
+    #[test]
+    fn a_long_read_folds_its_equal_chunks() {
+        let mut s = Summary::new("x", "x.lab", 1);
+        let big = [b'x'; 4];
+        let mut parts: Vec<&[u8]> = vec![&big; 6];
+        parts.push(b"yz");
+        parts.push(b"");
+        s.add(&chunks(Op::Recv, &parts, None));
+        assert_eq!(s.steps[0].shown(), vec![("4×6+2+eof".to_string(), 1)]);
+        assert_eq!(
+            s.steps[0].outcomes[0].data,
+            "\"xxxxxxxxxxxxxxxxxxxxxxxxyz\""
+        );
+    }
+
+    /// Outcomes of the same sizes but other bytes show their data, to tell them apart.
+    #[test]
+    fn twins_by_size_show_their_data() {
+        let mut s = Summary::new("x", "x.lab", 1);
+        s.add(&chunks(Op::Recv, &[b"ab"], None));
+        s.add(&chunks(Op::Recv, &[b"cd"], None));
+        s.add(&chunks(Op::Recv, &[b"abc"], None));
+        assert_eq!(
+            s.steps[0].shown(),
+            vec![
+                ("2 \"ab\"".to_string(), 1),
+                ("2 \"cd\"".to_string(), 1),
+                ("3".to_string(), 1)
+            ]
+        );
     }
 }

@@ -3,7 +3,7 @@
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-use crate::record::aggregate::{ExpectationRate, StepOutcomes, Summary};
+use crate::record::aggregate::{ExpectationRate, Outcome, StepOutcomes, Summary};
 use crate::record::{Blocked, Event, ExpectationResult, Op, Provenance, Record, TimerStats};
 use crate::scenario::ast::{LangText, Param, Scenario};
 
@@ -564,7 +564,18 @@ pub(crate) fn thousand_runs() -> Summary {
             actor: "server".into(),
             line: 15,
             call: "recv 1024              => \"helloworld\"".into(),
-            outcomes: vec![("\"helloworld\"".into(), 998), ("\"hello\"".into(), 2)],
+            outcomes: vec![
+                Outcome {
+                    sizes: "10".into(),
+                    data: "\"helloworld\"".into(),
+                    count: 998,
+                },
+                Outcome {
+                    sizes: "5".into(),
+                    data: "\"hello\"".into(),
+                    count: 2,
+                },
+            ],
             other: 0,
         }],
         expectations: vec![

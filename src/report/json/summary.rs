@@ -35,7 +35,10 @@ struct JsonStep<'a> {
 
 #[derive(Serialize)]
 struct JsonOutcome<'a> {
+    /// The chunk sizes of the step's recv() calls (`5+5`), as `Outcome::sizes`.
     outcome: &'a str,
+    /// The bytes it got, in the language's escapes, shortened past 40 bytes.
+    data: &'a str,
     count: u64,
 }
 
@@ -71,9 +74,10 @@ pub(super) fn write_summary(summary: &Summary, out: &mut dyn Write) -> io::Resul
                 outcomes: s
                     .outcomes
                     .iter()
-                    .map(|(o, n)| JsonOutcome {
-                        outcome: o,
-                        count: *n,
+                    .map(|o| JsonOutcome {
+                        outcome: &o.sizes,
+                        data: &o.data,
+                        count: o.count,
                     })
                     .collect(),
                 other: s.other,
@@ -117,7 +121,8 @@ mod tests {
         assert!(text.ends_with("}\n"), "{text}");
         let v: serde_json::Value = serde_json::from_str(&text).expect("valid JSON");
         assert_eq!(v["summary"], true);
-        assert_eq!(v["steps"][0]["outcomes"][1]["outcome"], "\"hello\"");
+        assert_eq!(v["steps"][0]["outcomes"][1]["outcome"], "5");
+        assert_eq!(v["steps"][0]["outcomes"][1]["data"], "\"hello\"");
         assert_eq!(v["steps"][0]["outcomes"][1]["count"], 2);
         assert_eq!(v["passed"], false);
     }

@@ -23,15 +23,25 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
     );
     if !summary.steps.is_empty() {
         let mut table = styled(options);
-        table.set_header(vec!["actor", "line", "call", "outcomes"]);
+        table.set_header(vec![
+            "actor",
+            "line",
+            "call",
+            "chunks each recv() got: how often",
+        ]);
         for step in &summary.steps {
+            let total = step.total();
             let mut outcomes: Vec<String> = step
-                .outcomes
-                .iter()
-                .map(|(o, n)| format!("{o} ×{n}"))
+                .shown()
+                .into_iter()
+                .map(|(o, n)| format!("{o}: {n} ({})", percent(n, total)))
                 .collect();
             if step.other > 0 {
-                outcomes.push(format!("other outcomes ×{}", step.other));
+                outcomes.push(format!(
+                    "other outcomes: {} ({})",
+                    step.other,
+                    percent(step.other, total)
+                ));
             }
             table.add_row(vec![
                 step.actor.clone(),
@@ -149,8 +159,8 @@ mod tests {
                 max_data: crate::report::DEFAULT_MAX_DATA,
             },
         );
-        assert!(text.contains("\"helloworld\" ×998"), "{text}");
-        assert!(text.contains("\"hello\" ×2"), "{text}");
+        assert!(text.contains("10: 998 (99.8%)"), "{text}");
+        assert!(text.contains("5: 2 (0.2%)"), "{text}");
         assert!(text.contains("998/1000 (99.8%)"), "{text}");
         assert!(
             text.contains("failed runs' seeds (replay with --seed): 117, 533"),
