@@ -419,3 +419,29 @@ fn check_takes_built_in_names_and_repeat_zero_says_why_not() {
         .code(2)
         .stderr(predicate::str::contains("a scenario runs at least once"));
 }
+
+/// With `--lang zh` the tables speak Chinese: section names, headers, the verdict.
+#[test]
+fn chinese_tables_have_chinese_headers_and_verdict() {
+    let text = stdout_of(stickylab().args(["run", "hello-world", "--lang", "zh"]), 0);
+    for word in [
+        "发送（send）",
+        "接收（recv）",
+        "收到",
+        "数据",
+        "来自",
+        "预期",
+        "实际",
+    ] {
+        assert!(text.contains(word), "no {word} in:\n{text}");
+    }
+    assert!(text.contains("hello▏world"), "{text}");
+    assert_eq!(text.lines().last(), Some("通过（PASS）"), "{text}");
+    let failing = stickylab()
+        .args(["run", &fixture("failing-expectation"), "--lang", "zh"])
+        .output()
+        .expect("stickylab runs");
+    let text = String::from_utf8_lossy(&failing.stdout);
+    let last = text.lines().last().unwrap_or_default();
+    assert!(last.starts_with("失败（FAIL："), "{text}");
+}

@@ -13,6 +13,7 @@
 pub mod json;
 mod shared;
 pub mod table;
+mod words;
 
 #[cfg(test)]
 pub(crate) mod fixtures;

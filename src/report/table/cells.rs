@@ -94,7 +94,7 @@ pub(super) fn recvs_table(
         .max()
         .unwrap_or(0);
     let wanted = widest.clamp(RECV_COLS[RECV_DATA].header.len(), DATA_WIDTH);
-    let (shown, budget) = fit(&RECV_COLS, &rows, Some((RECV_DATA, wanted)), options.width);
+    let (shown, budget) = fit(&RECV_COLS, &rows, Some((RECV_DATA, wanted)), options);
     let rows = rows
         .into_iter()
         .zip(&runs)

@@ -5,6 +5,7 @@ use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArran
 
 use crate::report::ReportOptions;
 use crate::report::shared::styled;
+use crate::report::words::say;
 use crate::text::width::str_width;
 
 /// The width of the data column when the terminal width is unknown.
@@ -89,8 +90,9 @@ pub(super) fn fit(
     cols: &[Col],
     rows: &[Vec<String>],
     flex: Option<(usize, usize)>,
-    width: Option<u16>,
+    options: &ReportOptions,
 ) -> (Vec<usize>, usize) {
+    let (width, lang) = (options.width, options.lang.as_str());
     let mut shown: Vec<usize> = (0..cols.len()).collect();
     let Some(width) = width.map(usize::from) else {
         return (shown, DATA_WIDTH);
@@ -98,8 +100,7 @@ pub(super) fn fit(
     let natural: Vec<usize> = (0..cols.len())
         .map(|i| {
             let cells = rows.iter().flat_map(|row| row[i].lines());
-            cols[i]
-                .header
+            say(lang, cols[i].header)
                 .lines()
                 .chain(cells)
                 .map(str_width)
@@ -149,7 +150,7 @@ pub(super) fn build(
 ) -> comfy_table::Table {
     let mut table = styled(options);
     table.set_header(shown.iter().map(|&i| {
-        let cell = Cell::new(cols[i].header);
+        let cell = Cell::new(say(&options.lang, cols[i].header));
         if options.color {
             cell.add_attribute(Attribute::Bold)
         } else {
@@ -188,6 +189,6 @@ pub(super) fn grid(
     rows: Vec<Vec<String>>,
     options: &ReportOptions,
 ) -> comfy_table::Table {
-    let (shown, _) = fit(cols, &rows, None, options.width);
+    let (shown, _) = fit(cols, &rows, None, options);
     build(cols, &shown, None, rows, options)
 }

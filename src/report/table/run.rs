@@ -26,6 +26,7 @@ use super::wrap::wrap;
 
 use crate::record::{Event, Record};
 use crate::report::ReportOptions;
+use crate::report::words::{failed, say};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration as human;
 use crate::text::width::str_width;
@@ -56,13 +57,14 @@ pub(super) fn render(
 
     let sends: Vec<&Event> = record.events.iter().filter(|e| is_send(e)).collect();
     if !sends.is_empty() {
-        section(&mut out, "sends", &sends_table(&sends, options), paint);
+        let name = say(&options.lang, "sends");
+        section(&mut out, name, &sends_table(&sends, options), paint);
     }
     let recvs: Vec<&Event> = record.events.iter().filter(|e| is_recv(e)).collect();
     if !recvs.is_empty() {
         section(
             &mut out,
-            "recvs",
+            say(&options.lang, "recvs"),
             &recvs_table(&recvs, record, options),
             paint,
         );
@@ -75,13 +77,14 @@ pub(super) fn render(
     if !others.is_empty() {
         section(
             &mut out,
-            "other steps",
+            say(&options.lang, "other steps"),
             &others_table(&others, options),
             paint,
         );
     }
     if !record.expectations.is_empty() || !record.blocked.is_empty() {
-        let _ = writeln!(out, "\n{}", paint.bold("expectations"));
+        let name = say(&options.lang, "expectations");
+        let _ = writeln!(out, "\n{}", paint.bold(name));
         if !record.expectations.is_empty() {
             let table = expectations_table(record, options).to_string();
             let _ = writeln!(out, "{}", paint.table(&table, true));
@@ -106,7 +109,8 @@ pub(super) fn render(
         }
     }
     if !record.timers.is_empty() {
-        section(&mut out, "timers", &timers_table(record, options), paint);
+        let name = say(&options.lang, "timers");
+        section(&mut out, name, &timers_table(record, options), paint);
     }
 
     out.push('\n');
@@ -118,10 +122,10 @@ pub(super) fn render(
         );
     }
     if record.passed() {
-        let _ = writeln!(out, "{}", paint.green_bold("PASS"));
+        let _ = writeln!(out, "{}", paint.green_bold(say(&options.lang, "PASS")));
     } else {
         let n = record.expectations.len() + record.blocked.len();
-        let line = format!("FAIL ({} of {n} expectations failed)", record.failures());
+        let line = failed(&options.lang, record.failures(), n);
         let _ = writeln!(out, "{}", paint.red_bold(&line));
     }
     out

@@ -1,0 +1,73 @@
+//! The words of the reports in each language they speak: one table, English to
+//! Chinese, read by every report for its headers and verdicts. The Chinese follows the
+//! tutorials a class starts from (发送, 接收, 缓冲区, 粘包).
+
+/// English, then Chinese.
+const WORDS: &[(&str, &str)] = &[
+    ("sends", "发送（send）"),
+    ("recvs", "接收（recv）"),
+    ("other steps", "其他步骤"),
+    ("expectations", "预期"),
+    ("timers", "计时器"),
+    ("t ms", "时刻 ms"),
+    ("took", "耗时"),
+    ("actor", "角色"),
+    ("line", "行"),
+    ("call", "调用"),
+    ("bytes", "字节"),
+    ("stream", "流区间"),
+    ("queued\nbefore", "之前\n排队"),
+    ("got", "收到"),
+    ("data", "数据"),
+    ("from\nsends", "来自\n发送"),
+    ("queued\nafter", "之后\n排队"),
+    ("result", "结果"),
+    ("expected", "预期"),
+    ("observed", "实际"),
+    ("timer", "计时器"),
+    ("count", "次数"),
+    ("PASS", "通过（PASS）"),
+];
+
+/// `word` in `lang`: the Chinese of an English word of the reports with `zh`, else the
+/// word itself.
+pub(crate) fn say<'a>(lang: &str, word: &'a str) -> &'a str {
+    if lang != "zh" {
+        return word;
+    }
+    WORDS
+        .iter()
+        .find(|(en, _)| *en == word)
+        .map_or(word, |(_, zh)| zh)
+}
+
+/// The verdict line of a failed run: `failed` of `total` expectations failed.
+pub(crate) fn failed(lang: &str, failed: usize, total: usize) -> String {
+    if lang == "zh" {
+        format!("失败（FAIL：{total} 项预期中 {failed} 项未满足）")
+    } else {
+        format!("FAIL ({failed} of {total} expectations failed)")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{WORDS, failed, say};
+
+    #[test]
+    fn english_is_itself_and_chinese_comes_from_the_table() {
+        assert_eq!(say("en", "sends"), "sends");
+        assert_eq!(say("zh", "sends"), "发送（send）");
+        assert_eq!(say("zh", "#"), "#");
+        assert_eq!(failed("en", 2, 4), "FAIL (2 of 4 expectations failed)");
+        assert!(failed("zh", 2, 4).contains("4 项预期中 2 项未满足"));
+    }
+
+    #[test]
+    fn every_word_is_listed_once() {
+        let mut en: Vec<&str> = WORDS.iter().map(|(e, _)| *e).collect();
+        en.sort_unstable();
+        en.dedup();
+        assert_eq!(en.len(), WORDS.len());
+    }
+}
