@@ -1,6 +1,7 @@
 //! The tables of one run's report, row by row: the cells of sends, recvs, the other
 //! steps, expectations and timers.
 
+use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -9,7 +10,7 @@ use super::columns::{
     grid,
 };
 use super::data::{Atom, data_cell, data_runs, layout, width};
-use crate::record::{Event, Provenance, Record};
+use crate::record::{Event, ExpectationResult, Provenance, Record};
 use crate::report::ReportOptions;
 use crate::report::shared::call_text;
 use crate::text::fmt_duration as human;
@@ -179,46 +180,74 @@ pub(super) fn others_table(others: &[&Event], options: &ReportOptions) -> comfy_
 const SHOWN_EXPECTATIONS: usize = 1000;
 
 pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> comfy_table::Table {
-    let all = &record.expectations;
-    let failed = all
+    // The rounds of a `repeat` check the same line again and again: identical results
+    // (same line, expectation, observation and verdict) are one row, `×N`.
+    let mut index: HashMap<(u32, Option<&str>, &str, &str, bool), usize> = HashMap::new();
+    let mut groups: Vec<(&ExpectationResult, usize)> = Vec::new();
+    for x in &record.expectations {
+        let key = (
+            x.line,
+            x.actor.as_deref(),
+            x.expected.as_str(),
+            x.observed.as_str(),
+            x.passed,
+        );
+        match index.get(&key) {
+            Some(&i) => groups[i].1 += 1,
+            None => {
+                index.insert(key, groups.len());
+                groups.push((x, 1));
+            }
+        }
+    }
+    // In line order, so a line's rows stand together whatever the order they were
+    // checked in (a stable sort: within a line, the order they came).
+    groups.sort_by_key(|(x, _)| x.line);
+    let failed = groups
         .iter()
-        .filter(|x| !x.passed)
+        .filter(|(x, _)| !x.passed)
         .count()
         .min(SHOWN_EXPECTATIONS);
     let mut held_room = SHOWN_EXPECTATIONS - failed;
     let mut failed_room = failed;
-    let shown = all.iter().filter(|x| {
+    let (mut more_held, mut more_failed) = (0, 0);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for &(x, n) in &groups {
         let room = if x.passed {
             &mut held_room
         } else {
             &mut failed_room
         };
-        let keep = *room > 0;
-        *room = room.saturating_sub(1);
-        keep
-    });
-    let mut rows: Vec<Vec<String>> = shown
-        .map(|x| {
-            vec![
-                if x.passed { "✓" } else { "✗" }.to_owned(),
-                x.line.to_string(),
-                x.actor.clone().unwrap_or_default(),
-                x.expected.clone(),
-                x.observed.clone(),
-            ]
-        })
-        .collect();
-    if all.len() > rows.len() {
-        let held = all.iter().filter(|x| x.passed).count();
-        let more_held = held - rows.iter().filter(|r| r[0] == "✓").count();
-        let more_failed = all.len() - held - failed;
+        if *room == 0 {
+            *if x.passed {
+                &mut more_held
+            } else {
+                &mut more_failed
+            } += n;
+            continue;
+        }
+        *room -= 1;
+        let observed = if n > 1 {
+            format!("{} ×{n}", x.observed)
+        } else {
+            x.observed.clone()
+        };
+        rows.push(vec![
+            if x.passed { "✓" } else { "✗" }.to_owned(),
+            x.line.to_string(),
+            x.actor.clone().unwrap_or_default(),
+            x.expected.clone(),
+            observed,
+        ]);
+    }
+    if more_held + more_failed > 0 {
         rows.push(vec![
             "…".to_owned(),
             String::new(),
             String::new(),
             format!(
                 "{} more: {more_held} held, {more_failed} failed",
-                all.len() - rows.len()
+                more_held + more_failed
             ),
             String::new(),
         ]);

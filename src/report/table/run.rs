@@ -491,7 +491,7 @@ FAIL (2 of 4 expectations failed)
     }
 
     /// A run of thousands of steps shows its first and last events and says how many
-    /// it left out; expectations likewise, failures first.
+    /// it left out; expectations likewise (those that do not fold), failures first.
     #[test]
     fn a_long_run_is_shown_in_part() {
         let (scenario, mut record) = fixtures::hello_world();
@@ -505,6 +505,8 @@ FAIL (2 of 4 expectations failed)
             record.events.push(e);
             let mut x = expectation.clone();
             x.passed = k % 1000 != 7;
+            // Each round sees something else: no two rows fold into one.
+            x.observed = format!("\"{k}\"");
             record.expectations.push(x);
         }
         let text = table(&scenario, &record, ReportOptions::default());
@@ -531,5 +533,31 @@ FAIL (2 of 4 expectations failed)
             &text[text.len().saturating_sub(600)..]
         );
         assert_eq!(text.matches("│ ✗ ").count(), 3);
+    }
+
+    /// The rounds of a `repeat` that saw the same thing are one row, with their count;
+    /// a round that saw something else keeps a row of its own.
+    #[test]
+    fn identical_expectation_rows_fold() {
+        let (scenario, mut record) = fixtures::hello_world();
+        let first = record.expectations[1].clone();
+        for _ in 0..39 {
+            record.expectations.push(first.clone());
+        }
+        let mut odd = first.clone();
+        odd.observed = "\"hello\"".into();
+        odd.passed = false;
+        record.expectations.push(odd);
+        let text = table(&scenario, &record, ReportOptions::default());
+        assert!(text.contains("\"helloworld\" ×40"), "{text}");
+        assert_eq!(text.matches("│ ✗ ").count(), 1, "{text}");
+        assert!(
+            text.contains("FAIL (1 of 43 expectations failed)"),
+            "{text}"
+        );
+        // In line order: the odd round stands under its line's other rows.
+        let odd = text.find("┆ \"hello\" ").expect("the odd round's row");
+        let eof = text.rfind("┆ eof ").expect("line 16's row");
+        assert!(odd < eof, "{text}");
     }
 }
