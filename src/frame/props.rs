@@ -85,7 +85,10 @@ fn frames_then_error(
 ) -> (Vec<Vec<u8>>, Option<FrameError>) {
     let mut decoder = Decoder::new(codec, max_frame);
     let mut frames = Vec::new();
-    for chunk in chunks {
+    // Asked before any byte too, as a `recv frame` step asks its decoder before its
+    // first recv(): `fixed 3` over a `max-frame` of 0 is refused then, bytes or none.
+    let first: &[u8] = &[];
+    for chunk in std::iter::once(&first).chain(chunks) {
         decoder.push(chunk);
         loop {
             match decoder.next_frame() {
