@@ -10,7 +10,7 @@ use super::columns::{
     grid,
 };
 use super::data::{Atom, data_cell, data_runs, layout, width};
-use crate::record::{Event, ExpectationResult, Provenance, Record};
+use crate::record::{Event, ExpectationResult, Op, Provenance, Record};
 use crate::report::ReportOptions;
 use crate::report::shared::call_text;
 use crate::text::fmt_duration as human;
@@ -84,7 +84,11 @@ pub(super) fn recvs_table(
                 opt(e.queued_before),
                 got(e),
                 String::new(), // the data, once the width of its column is known
-                from_sends(&e.from, record),
+                if e.eof {
+                    eof_cause(e, record)
+                } else {
+                    from_sends(&e.from, record)
+                },
                 opt(e.queued_after),
             ]
         })
@@ -107,6 +111,22 @@ pub(super) fn recvs_table(
         })
         .collect();
     build(&RECV_COLS, &shown, Some(RECV_DATA), rows, options)
+}
+
+/// What an eof came from: the sender's last `close` or `shutdown` before it
+/// (`client close, line 19`), where the report still has it.
+fn eof_cause(e: &Event, record: &Record) -> String {
+    let Some(sender) = e.conn.as_deref().and_then(|c| c.split('>').next()) else {
+        return String::new();
+    };
+    record
+        .events
+        .iter()
+        .rev()
+        .filter(|c| c.seq < e.seq && c.actor == sender)
+        .find(|c| matches!(c.op, Op::Close | Op::Shutdown))
+        .map(|c| format!("{sender} {}, line {}", c.op, c.line))
+        .unwrap_or_default()
 }
 
 fn opt(n: Option<u64>) -> String {
