@@ -204,6 +204,7 @@ fn count_steps(items: &[scenario::ast::Item]) -> usize {
 fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     let options = ReportOptions {
         max_data: args.max_data,
+        full: args.full,
         ..terminal::report_options(args.lang.as_deref())
     };
     let reporter = report::reporter(args.format, options);

@@ -89,6 +89,10 @@ pub struct RunArgs {
     /// default from $LANG, else en
     #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
+    /// Show everything in the tables: every event of a long run (not only its first and
+    /// last 1000) and every expectation row (rounds that saw the same are not folded)
+    #[arg(long)]
+    pub full: bool,
     /// With --format json, the largest `data` an event holds whole (e.g. 64K, 1M, 0);
     /// longer data keeps its first and last halves, and `data_elided` counts the rest
     #[arg(long, value_name = "SIZE", default_value = "64K", value_parser = parse_size)]

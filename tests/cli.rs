@@ -445,3 +445,15 @@ fn chinese_tables_have_chinese_headers_and_verdict() {
     let last = text.lines().last().unwrap_or_default();
     assert!(last.starts_with("失败（FAIL："), "{text}");
 }
+
+/// By default the rounds of a `repeat` that saw the same thing are one row; `--full`
+/// shows every row.
+#[test]
+fn full_unfolds_the_rounds() {
+    let args = ["run", "nagle-stall", "--param", "rounds=3", "--seed", "1"];
+    let folded = stdout_of(stickylab().args(args), 0);
+    assert!(folded.contains("\"abcd\" ×3"), "{folded}");
+    let full = stdout_of(stickylab().args(args).arg("--full"), 0);
+    assert!(!full.contains("×3"), "{full}");
+    assert_eq!(full.matches("┆ \"abcd\"").count(), 2 * 3, "{full}");
+}

@@ -13,6 +13,7 @@ pub(super) fn report_options(lang: Option<&str>) -> ReportOptions {
         color: use_colour(),
         width: terminal_width(),
         max_data: crate::report::DEFAULT_MAX_DATA,
+        full: false,
     }
 }
 

@@ -72,6 +72,8 @@ pub struct ReportOptions {
     pub width: Option<u16>,
     /// The largest `data` a JSON event holds whole (`--max-data`), in raw bytes.
     pub max_data: usize,
+    /// `--full`: every event of a long run and every expectation row, nothing folded.
+    pub full: bool,
 }
 
 /// The default of `--max-data`: 64 KiB of raw bytes per event.
@@ -85,6 +87,7 @@ impl Default for ReportOptions {
             color: false,
             width: None,
             max_data: DEFAULT_MAX_DATA,
+            full: false,
         }
     }
 }

@@ -16,6 +16,7 @@ fn options(color: bool, width: Option<u16>) -> ReportOptions {
         color,
         width,
         max_data: crate::report::DEFAULT_MAX_DATA,
+        full: false,
     }
 }
 

@@ -212,7 +212,7 @@ pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> co
             x.observed.as_str(),
             x.passed,
         );
-        match index.get(&key) {
+        match index.get(&key).filter(|_| !options.full) {
             Some(&i) => groups[i].1 += 1,
             None => {
                 index.insert(key, groups.len());
@@ -238,7 +238,7 @@ pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> co
         } else {
             &mut failed_room
         };
-        if *room == 0 {
+        if *room == 0 && !options.full {
             *if x.passed {
                 &mut more_held
             } else {
@@ -246,7 +246,7 @@ pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> co
             } += n;
             continue;
         }
-        *room -= 1;
+        *room = room.saturating_sub(1);
         let observed = if n > 1 {
             format!("{} ×{n}", x.observed)
         } else {

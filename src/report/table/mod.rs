@@ -36,7 +36,7 @@ impl Reporter for TableReporter {
         Box::new(TableRun {
             scenario,
             options: &self.options,
-            kept: excerpt(),
+            kept: excerpt(self.options.full),
             out,
         })
     }
@@ -52,7 +52,7 @@ impl Reporter for TableReporter {
             reporter: self,
             scenario,
             fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
-            run: excerpt(),
+            run: excerpt(self.options.full),
             first_failure: None,
             in_catalog,
             out,
@@ -81,8 +81,12 @@ impl Reporter for TableReporter {
 const SHOWN_FIRST: usize = 1000;
 const SHOWN_LAST: usize = 1000;
 
-fn excerpt() -> Excerpt {
-    Excerpt::new(SHOWN_FIRST, SHOWN_LAST)
+fn excerpt(full: bool) -> Excerpt {
+    if full {
+        Excerpt::new(usize::MAX, 0)
+    } else {
+        Excerpt::new(SHOWN_FIRST, SHOWN_LAST)
+    }
 }
 
 /// One run's table: the events are kept until the end, where the columns can be sized
@@ -105,7 +109,8 @@ impl Sink for TableRun<'_> {
 
     fn end(&mut self, end: &RunEnd) {
         self.kept.end(end);
-        let (record, left_out) = std::mem::replace(&mut self.kept, excerpt()).finish();
+        let (record, left_out) =
+            std::mem::replace(&mut self.kept, excerpt(self.options.full)).finish();
         let text = run::render(self.scenario, &record, left_out, self.options);
         // A closed pipe (`| head`) is not worth more than stopping to write.
         let _ = self.out.write_all(text.as_bytes());
@@ -146,7 +151,8 @@ impl Sink for TableRepeat<'_> {
         self.fold.end(end);
         if self.first_failure.is_none() {
             self.run.end(end);
-            let (run, left_out) = std::mem::replace(&mut self.run, excerpt()).finish();
+            let (run, left_out) =
+                std::mem::replace(&mut self.run, excerpt(self.reporter.options.full)).finish();
             if !end.interrupted && !run.passed() {
                 self.first_failure = Some((run, left_out));
             }

@@ -229,6 +229,7 @@ mod tests {
             color,
             width,
             max_data: crate::report::DEFAULT_MAX_DATA,
+            full: false,
         }
     }
 

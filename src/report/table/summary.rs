@@ -157,6 +157,7 @@ mod tests {
                 color: false,
                 width: None,
                 max_data: crate::report::DEFAULT_MAX_DATA,
+                full: false,
             },
         );
         assert!(text.contains("10: 998 (99.8%)"), "{text}");
