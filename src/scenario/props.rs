@@ -140,8 +140,8 @@ fn limits_accept(value: &Value) -> bool {
 
 /// About how much work `eval` does for `value`: bytes made plus loop turns. A part
 /// repeated zero times is not made, nor is a repeat of a part that is always empty;
-/// any other repeat turns its loop `n` times. This bounds time and memory, not only
-/// the result.
+/// a part repeated once is made once; any other repeat turns its loop `n` times. This
+/// bounds time and memory, not only the result.
 fn eval_work(value: &Value) -> usize {
     match value {
         Value::Literal(bytes) => bytes.len(),
@@ -149,6 +149,7 @@ fn eval_work(value: &Value) -> usize {
         Value::Random { min, max } => *min.max(max),
         Value::Times(_, 0) => 0,
         Value::Times(inner, _) if len_range(inner).1 == 0 => 0,
+        Value::Times(inner, 1) => eval_work(inner),
         Value::Times(inner, n) => {
             let once = eval_work(inner);
             once.saturating_mul(*n)

@@ -45,6 +45,8 @@ fn eval_into(value: &Value, rng: &mut StdRng, out: &mut Vec<u8>) {
         Value::Times(_, 0) => {}
         // Nothing repeated is nothing, however often: `"" * 1000000000000` costs no loop.
         Value::Times(inner, _) if len_range(inner).1 == 0 => {}
+        // Once is the part itself: no copy of it to repeat.
+        Value::Times(inner, 1) => eval_into(inner, rng, out),
         Value::Times(inner, n) => {
             if has_random(inner) {
                 for _ in 0..*n {
