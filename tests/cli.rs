@@ -457,3 +457,18 @@ fn full_unfolds_the_rounds() {
     assert!(!full.contains("×3"), "{full}");
     assert_eq!(full.matches("┆ \"abcd\"").count(), 2 * 3, "{full}");
 }
+
+/// The `--repeat` summary speaks Chinese too.
+#[test]
+fn a_chinese_summary() {
+    let text = stdout_of(
+        stickylab().args(["run", "hello-world", "--repeat", "3", "--lang", "zh"]),
+        0,
+    );
+    assert!(text.contains("每次 recv() 收到的块"), "{text}");
+    assert_eq!(
+        text.lines().last(),
+        Some("通过（PASS：3 次运行全部通过）"),
+        "{text}"
+    );
+}

@@ -27,6 +27,17 @@ const WORDS: &[(&str, &str)] = &[
     ("timer", "计时器"),
     ("count", "次数"),
     ("PASS", "通过（PASS）"),
+    (
+        "chunks each recv() got: how often",
+        "每次 recv() 收到的块：次数",
+    ),
+    ("held", "满足"),
+    ("wall per run", "每次运行耗时"),
+    (
+        "failed runs' seeds (replay with --seed)",
+        "失败运行的种子（用 --seed 重放）",
+    ),
+    ("other outcomes", "其他结果"),
 ];
 
 /// `word` in `lang`: the Chinese of an English word of the reports with `zh`, else the
@@ -39,6 +50,16 @@ pub(crate) fn say<'a>(lang: &str, word: &'a str) -> &'a str {
         .iter()
         .find(|(en, _)| *en == word)
         .map_or(word, |(_, zh)| zh)
+}
+
+/// The verdict line of many runs: all `runs` passed, or `failed` of them failed.
+pub(crate) fn runs_verdict(lang: &str, failed: u64, runs: u64) -> String {
+    match (lang, failed) {
+        ("zh", 0) => format!("通过（PASS：{runs} 次运行全部通过）"),
+        ("zh", _) => format!("失败（FAIL：{runs} 次运行中 {failed} 次失败）"),
+        (_, 0) => format!("PASS ({runs} of {runs} runs)"),
+        (_, _) => format!("FAIL ({failed} of {runs} runs failed)"),
+    }
 }
 
 /// The verdict line of a failed run: `failed` of `total` expectations failed.

@@ -6,6 +6,7 @@ use std::time::Duration;
 use crate::record::aggregate::Summary;
 use crate::report::ReportOptions;
 use crate::report::shared::{call_text, styled};
+use crate::report::words::{runs_verdict, say};
 use crate::text::fmt_duration;
 
 /// The summary of one scenario's runs, for people.
@@ -23,12 +24,10 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
     );
     if !summary.steps.is_empty() {
         let mut table = styled(options);
-        table.set_header(vec![
-            "actor",
-            "line",
-            "call",
-            "chunks each recv() got: how often",
-        ]);
+        table.set_header(
+            ["actor", "line", "call", "chunks each recv() got: how often"]
+                .map(|w| say(&options.lang, w)),
+        );
         for step in &summary.steps {
             let total = step.total();
             let mut outcomes: Vec<String> = step
@@ -38,7 +37,8 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
                 .collect();
             if step.other > 0 {
                 outcomes.push(format!(
-                    "other outcomes: {} ({})",
+                    "{}: {} ({})",
+                    say(&options.lang, "other outcomes"),
                     step.other,
                     percent(step.other, total)
                 ));
@@ -54,7 +54,7 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
     }
     if !summary.expectations.is_empty() {
         let mut table = styled(options);
-        table.set_header(vec!["", "line", "expected", "held"]);
+        table.set_header(["", "line", "expected", "held"].map(|w| say(&options.lang, w)));
         for e in &summary.expectations {
             let mark = if e.passed == e.total { "✓" } else { "✗" };
             table.add_row(vec![
@@ -68,7 +68,8 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
     }
     if summary.runs > 0 {
         out.push_str(&format!(
-            "wall per run: min {} · mean {} · max {}\n",
+            "{}: min {} · mean {} · max {}\n",
+            say(&options.lang, "wall per run"),
             fmt_duration(summary.wall_min),
             fmt_duration(mean(summary.wall_total, summary.runs)),
             fmt_duration(summary.wall_max),
@@ -77,25 +78,18 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
     if !summary.failed_seeds.is_empty() {
         let seeds: Vec<String> = summary.failed_seeds.iter().map(u64::to_string).collect();
         out.push_str(&format!(
-            "failed runs' seeds (replay with --seed): {}\n",
+            "{}: {}\n",
+            say(&options.lang, "failed runs' seeds (replay with --seed)"),
             seeds.join(", ")
         ));
     }
-    out.push_str(&verdict(summary));
+    out.push_str(&runs_verdict(
+        &options.lang,
+        summary.runs - summary.passed_runs,
+        summary.runs,
+    ));
     out.push('\n');
     out
-}
-
-fn verdict(summary: &Summary) -> String {
-    if summary.passed() {
-        format!("PASS ({} of {} runs)", summary.passed_runs, summary.runs)
-    } else {
-        format!(
-            "FAIL ({} of {} runs failed)",
-            summary.runs - summary.passed_runs,
-            summary.runs
-        )
-    }
 }
 
 /// The table at the end of `run --all`: scenario · runs passed · expectations held · wall.
