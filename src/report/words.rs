@@ -38,6 +38,10 @@ const WORDS: &[(&str, &str)] = &[
         "失败运行的种子（用 --seed 重放）",
     ),
     ("other outcomes", "其他结果"),
+    (
+        "INTERRUPTED (Ctrl-C): what is above is what happened until then",
+        "已中断（Ctrl-C）：上面是中断前发生的一切",
+    ),
 ];
 
 /// `word` in `lang`: the Chinese of an English word of the reports with `zh`, else the

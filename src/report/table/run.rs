@@ -46,13 +46,20 @@ pub(super) fn render(
     let mut out = String::new();
     header(&mut out, scenario, record, options, paint);
     if left_out > 0 {
-        let _ = writeln!(
-            out,
-            "\n{left_out} events of this run are left out between its first {} and its last {};\n\
-             `--format json` lists every event.",
-            super::SHOWN_FIRST,
-            super::SHOWN_LAST,
-        );
+        let (first, last) = (super::SHOWN_FIRST, super::SHOWN_LAST);
+        let _ = if options.lang == "zh" {
+            writeln!(
+                out,
+                "\n本次运行在前 {first} 个和后 {last} 个事件之间省略了 {left_out} 个事件；\n\
+                 `--full` 或 `--format json` 列出全部事件。"
+            )
+        } else {
+            writeln!(
+                out,
+                "\n{left_out} events of this run are left out between its first {first} and its last {last};\n\
+                 `--full` or `--format json` lists every event."
+            )
+        };
     }
 
     let sends: Vec<&Event> = record.events.iter().filter(|e| is_send(e)).collect();
@@ -118,7 +125,10 @@ pub(super) fn render(
         let _ = writeln!(
             out,
             "{}",
-            paint.red("INTERRUPTED (Ctrl-C): what is above is what happened until then")
+            paint.red(say(
+                &options.lang,
+                "INTERRUPTED (Ctrl-C): what is above is what happened until then"
+            ))
         );
     }
     if record.passed() {
