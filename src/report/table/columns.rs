@@ -1,7 +1,7 @@
 //! Which columns each table of the report has, which of them give way on a narrow
 //! terminal, and how the table is laid out with comfy-table.
 
-use comfy_table::{Attribute, Cell, CellAlignment, ColumnConstraint, ContentArrangement};
+use comfy_table::{Attribute, Cell, CellAlignment, Color, ColumnConstraint, ContentArrangement};
 
 use crate::report::ReportOptions;
 use crate::report::shared::styled;
@@ -158,12 +158,19 @@ pub(super) fn build(
         }
     }));
     for mut row in rows {
-        table.add_row(
-            shown
-                .iter()
-                .map(|&i| std::mem::take(&mut row[i]))
-                .collect::<Vec<_>>(),
-        );
+        table.add_row(shown.iter().map(|&i| {
+            let text = std::mem::take(&mut row[i]);
+            // A call that waited a millisecond or more (its time is not in µs) is
+            // what a class should look at: Nagle's 40 ms, a recv that blocked.
+            let waited = cols[i].header == "took" && !text.is_empty() && !text.ends_with("µs");
+            if options.color && waited {
+                Cell::new(text)
+                    .fg(Color::Yellow)
+                    .add_attribute(Attribute::Bold)
+            } else {
+                Cell::new(text)
+            }
+        }));
     }
     for (j, &i) in shown.iter().enumerate() {
         if let Some(column) = table.column_mut(j) {
