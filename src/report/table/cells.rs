@@ -19,21 +19,29 @@ pub(super) fn sends_table(sends: &[&Event], options: &ReportOptions) -> comfy_ta
     let rows = sends
         .iter()
         .map(|e| {
-            vec![
-                e.seq.to_string(),
-                millis(e.t),
-                human(e.dur),
-                e.actor.clone(),
-                e.line.to_string(),
-                call_text(&e.call),
+            let mut row = lead(e);
+            row.extend([
                 sent(e),
                 e.stream
                     .map(|(a, b)| format!("{a}..{b}"))
                     .unwrap_or_default(),
-            ]
+            ]);
+            row
         })
         .collect();
     grid(&SEND_COLS, rows, options)
+}
+
+/// The cells every event table begins with: `#`, `t ms`, `took`, actor, line, call.
+fn lead(e: &Event) -> Vec<String> {
+    vec![
+        e.seq.to_string(),
+        millis(e.t),
+        human(e.dur),
+        e.actor.clone(),
+        e.line.to_string(),
+        call_text(&e.call),
+    ]
 }
 
 /// What a send did: the count the kernel took (`3 of 5` when it took less than
@@ -74,13 +82,8 @@ pub(super) fn recvs_table(
     let rows: Vec<Vec<String>> = recvs
         .iter()
         .map(|e| {
-            vec![
-                e.seq.to_string(),
-                millis(e.t),
-                human(e.dur),
-                e.actor.clone(),
-                e.line.to_string(),
-                call_text(&e.call),
+            let mut row = lead(e);
+            row.extend([
                 opt(e.queued_before),
                 got(e),
                 String::new(), // the data, once the width of its column is known
@@ -90,7 +93,8 @@ pub(super) fn recvs_table(
                     from_sends(&e.from, record)
                 },
                 opt(e.queued_after),
-            ]
+            ]);
+            row
         })
         .collect();
     let widest = runs
@@ -181,15 +185,9 @@ pub(super) fn others_table(others: &[&Event], options: &ReportOptions) -> comfy_
                 (None, _, Some(detail)) => detail.clone(),
                 (None, _, None) => String::new(),
             };
-            vec![
-                e.seq.to_string(),
-                millis(e.t),
-                human(e.dur),
-                e.actor.clone(),
-                e.line.to_string(),
-                call_text(&e.call),
-                result,
-            ]
+            let mut row = lead(e);
+            row.extend([result]);
+            row
         })
         .collect();
     grid(&OTHER_COLS, rows, options)
