@@ -25,45 +25,19 @@ impl Actor<'_> {
     }
 
     /// Until at least `n` bytes sit in the receive queue (FIONREAD). The kernel's own
-    /// count, not a sleep, is what makes "the bytes are all queued" certain.
+    /// count, not a sleep, is what makes "the bytes are all queued" certain. While the
+    /// queue is empty, poll(2) sleeps in the kernel until the first byte (or a FIN).
     pub(super) fn wait_readable(&mut self, step: &Step, n: usize, deadline: Instant) -> Observed {
-        let t0 = Instant::now();
-        let sock = match self.watched(step) {
-            Ok(s) => s,
-            Err(e) => return self.done(step, t0, None, Err(e)),
-        };
-        let mut backoff = Backoff::default();
-        let result = loop {
-            match net::queued_in(sock) {
-                Ok(q) if q >= n => break Ok(Some(format!("{q} bytes queued"))),
-                Ok(q) => {
-                    if let Some(end) = self.world.interruption() {
-                        break Err(end);
-                    }
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break Err(WaitEnd::Deadline);
-                    }
-                    if q == 0 {
-                        // Sleep in the kernel until the first byte (or a FIN) arrives.
-                        match net::poll_readable(
-                            sock,
-                            (deadline - now).min(Duration::from_millis(20)),
-                        ) {
-                            Ok(true) if net::queued_in(sock).ok() == Some(0) => {
-                                backoff.pause(deadline - now);
-                            }
-                            Ok(_) => {}
-                            Err(e) => return self.done(step, t0, None, Err(e)),
-                        }
-                    } else {
-                        backoff.pause(deadline - now);
-                    }
-                }
-                Err(e) => return self.done(step, t0, None, Err(e)),
-            }
-        };
-        self.waited(step, t0, result, &format!("wait readable {n} (FIONREAD)"))
+        self.wait_on_kernel(
+            step,
+            deadline,
+            &format!("wait readable {n} (FIONREAD)"),
+            |sock| {
+                let q = net::queued_in(sock)?;
+                Ok((q >= n).then(|| format!("{q} bytes queued")))
+            },
+            |sock| Ok(net::queued_in(sock)? == 0),
+        )
     }
 
     /// Until every byte that has left is acknowledged: SIOCOUTQ (unacknowledged + unsent)
@@ -78,25 +52,32 @@ impl Actor<'_> {
                 let (queued, unsent) = (net::queued_out(sock)?, net::unsent(sock)?);
                 Ok((queued <= unsent).then(|| format!("{unsent} bytes unsent, none in flight")))
             },
+            |_| Ok(false),
         )
     }
 
     /// Until the send queue is empty: every byte sent and acknowledged (SIOCOUTQ = 0).
     pub(super) fn wait_drained(&mut self, step: &Step, deadline: Instant) -> Observed {
-        self.wait_on_kernel(step, deadline, "wait drained (SIOCOUTQ)", |sock| {
-            Ok((net::queued_out(sock)? == 0).then(String::new))
-        })
+        self.wait_on_kernel(
+            step,
+            deadline,
+            "wait drained (SIOCOUTQ)",
+            |sock| Ok((net::queued_out(sock)? == 0).then(String::new)),
+            |_| Ok(false),
+        )
     }
 
     /// Looks at a kernel count of the watched socket until `ready` says it is there
     /// (with a detail for the event; empty for none), the deadline passes, or the run is
-    /// aborted or cancelled.
+    /// aborted or cancelled. Between two looks it pauses ([`Backoff`]), or, while
+    /// `idle` says nothing at all has come, sleeps in poll(2) until something does.
     pub(super) fn wait_on_kernel(
         &mut self,
         step: &Step,
         deadline: Instant,
         blocked_in: &str,
         ready: impl Fn(&Socket) -> io::Result<Option<String>>,
+        idle: impl Fn(&Socket) -> io::Result<bool>,
     ) -> Observed {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
@@ -115,7 +96,22 @@ impl Actor<'_> {
                     if now >= deadline {
                         break Err(WaitEnd::Deadline);
                     }
-                    backoff.pause(deadline - now);
+                    match idle(sock) {
+                        // poll(2) in slices, so the run's end or Ctrl-C is seen; a
+                        // wake-up with still nothing queued (a FIN) must not spin.
+                        Ok(true) => match net::poll_readable(
+                            sock,
+                            (deadline - now).min(Duration::from_millis(20)),
+                        ) {
+                            Ok(true) if idle(sock).ok() == Some(true) => {
+                                backoff.pause(deadline - now);
+                            }
+                            Ok(_) => {}
+                            Err(e) => return self.done(step, t0, None, Err(e)),
+                        },
+                        Ok(false) => backoff.pause(deadline - now),
+                        Err(e) => return self.done(step, t0, None, Err(e)),
+                    }
                 }
                 Err(e) => return self.done(step, t0, None, Err(e)),
             }
