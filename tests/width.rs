@@ -49,6 +49,28 @@ fn run_fits_the_window_and_keeps_the_lesson() {
     }
 }
 
+/// The whole lesson of nagle-stall (20 rounds at its defaults) on one screen: the first
+/// round in full, the others folded one row per line, and the stall in the `took` cells.
+#[test]
+fn nagle_stall_fits_one_screen_at_a_hundred_columns() {
+    let text = in_a_window(100, "run nagle-stall --seed 1");
+    assert!(widest(&text) <= 100, "{text}");
+    assert!(
+        text.lines().count() <= 60,
+        "{} lines:\n{text}",
+        text.lines().count()
+    );
+    // Every step of a later round is one row `×N` whose duration is a range.
+    let folded: Vec<&str> = text.lines().filter(|l| l.contains(" ×")).collect();
+    assert!(
+        folded
+            .iter()
+            .any(|l| l.contains("recv exactly 4") && l.contains("ms ┆")),
+        "{text}"
+    );
+    assert!(text.contains("timer start rtt"), "{text}");
+}
+
 #[test]
 fn list_fits_eighty_columns() {
     let text = in_a_window(80, "list");

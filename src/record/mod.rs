@@ -4,14 +4,12 @@
 //! sink that keeps everything. Nothing here runs or prints anything.
 
 pub mod aggregate;
-mod excerpt;
 mod op;
 mod sink;
 
 use std::collections::BTreeMap;
 use std::time::Duration;
 
-pub use excerpt::Excerpt;
 pub use op::Op;
 pub use sink::{RunEnd, RunStart, Sink};
 

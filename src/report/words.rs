@@ -4,9 +4,9 @@
 
 /// English, then Chinese.
 const WORDS: &[(&str, &str)] = &[
+    ("timeline", "时间线"),
     ("sends", "发送（send）"),
     ("recvs", "接收（recv）"),
-    ("other steps", "其他步骤"),
     ("expectations", "预期"),
     ("timers", "计时器"),
     ("t ms", "时刻 ms"),
@@ -20,6 +20,8 @@ const WORDS: &[(&str, &str)] = &[
     ("got", "收到"),
     ("data", "数据"),
     ("from\nsends", "来自\n发送"),
+    ("from / note", "来源 / 说明"),
+    ("conn", "连接"),
     ("queued\nafter", "之后\n排队"),
     ("result", "结果"),
     ("expected", "预期"),

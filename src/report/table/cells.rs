@@ -1,47 +1,224 @@
-//! The tables of one run's report, row by row: the cells of sends, recvs, the other
-//! steps, expectations and timers.
+//! The tables of one run's report, row by row: the cells of the timeline, the
+//! expectations and the timers.
 
 use std::collections::HashMap;
 use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::columns::{
-    DATA_WIDTH, EXPECT_COLS, OTHER_COLS, RECV_COLS, RECV_DATA, SEND_COLS, TIMER_COLS, build, fit,
-    grid,
+    Col, DATA_WIDTH, EXPECT_COLS, TIMELINE_COLS, TIMELINE_CONN, TIMER_COLS, build, fit, grid,
 };
 use super::data::{Atom, data_cell, data_runs, layout, width};
-use crate::record::{Event, ExpectationResult, Op, Provenance, Record};
+use super::timeline::{Info, Row, thousands};
+use crate::record::{Event, ExpectationResult, Op, Record};
 use crate::report::ReportOptions;
 use crate::report::shared::call_text;
 use crate::text::fmt_duration as human;
 
-pub(super) fn sends_table(sends: &[&Event], options: &ReportOptions) -> comfy_table::Table {
-    let rows = sends
+/// The timeline: a row per step (or per fold of calls or rounds), in the order the
+/// steps completed. The data column gets what the others leave of the width.
+pub(super) fn timeline_table(
+    rows: &[Row],
+    info: &Info,
+    options: &ReportOptions,
+) -> comfy_table::Table {
+    let cols: Vec<&Col> = TIMELINE_COLS
         .iter()
-        .map(|e| {
-            let mut row = lead(e);
-            row.extend([
-                sent(e),
-                e.stream
-                    .map(|(a, b)| format!("{a}..{b}"))
-                    .unwrap_or_default(),
-            ]);
+        .filter(|c| c.header != "conn" || info.conns > 1)
+        .collect();
+    let data_at = cols.iter().position(|c| c.header == "data").unwrap_or(0);
+    let conn_at = cols.iter().position(|c| c.header == "conn");
+    let datas: Vec<Option<(Vec<Vec<Atom>>, u64)>> = rows
+        .iter()
+        .map(|r| {
+            r.data()
+                .map(|(data, from, len)| (data_runs(&data, &from), len))
+        })
+        .collect();
+    let cells: Vec<Vec<String>> = rows
+        .iter()
+        .map(|r| {
+            let mut row = row_cells(r, info);
+            if conn_at.is_none() {
+                row.remove(TIMELINE_CONN);
+            }
             row
         })
         .collect();
-    grid(&SEND_COLS, rows, options)
+    let widest = datas
+        .iter()
+        .flatten()
+        .map(|(runs, _)| width(&layout(runs, None).0))
+        .max()
+        .unwrap_or(0);
+    let wanted = widest.clamp(cols[data_at].header.len(), DATA_WIDTH);
+    let cols: Vec<Col> = cols.into_iter().copied().collect();
+    let (shown, budget) = fit(&cols, &cells, Some((data_at, wanted)), options);
+    let cells = cells
+        .into_iter()
+        .zip(&datas)
+        .map(|(mut row, data)| {
+            if let Some((runs, len)) = data {
+                let len = usize::try_from(*len).unwrap_or(usize::MAX);
+                row[data_at] = data_cell(runs, len, budget);
+            }
+            row
+        })
+        .collect();
+    build(&cols, &shown, Some(data_at), cells, options)
 }
 
-/// The cells every event table begins with: `#`, `t ms`, `took`, actor, line, call.
-fn lead(e: &Event) -> Vec<String> {
+/// The cells of one row, in the order of [`TIMELINE_COLS`] (the data cell is left
+/// empty: it is laid out once its column's width is known).
+fn row_cells(r: &Row, info: &Info) -> Vec<String> {
+    let e = &r.first;
+    let c = &r.calls;
+    let (seq, took) = match &r.rounds {
+        Some(rounds) => (
+            format!("×{}", thousands(rounds.n)),
+            span(rounds.min, rounds.max),
+        ),
+        // A fold of calls sits where its last call ended: `13–15`.
+        None if c.n > 1 => (
+            format!("{}–{}", e.seq, c.last_seq),
+            human(c.end.saturating_sub(e.t)),
+        ),
+        None => (e.seq.to_string(), human(c.end.saturating_sub(e.t))),
+    };
+    let got = if c.n > 1 {
+        r.sizes()
+    } else if e.op.is_recv() {
+        got(e)
+    } else if e.op.is_send() {
+        sent(e)
+    } else if e.error.is_some() || e.timeout {
+        failure(e)
+    } else {
+        String::new()
+    };
+    let mut note = if let Some(rounds) = &r.rounds {
+        // What one round's row said (its stream range, its timer) would be wrong
+        // for the others: the note says which rounds the row stands for.
+        format!(
+            "rounds {}–{}",
+            thousands(u64::from(rounds.first)),
+            thousands(u64::from(rounds.last))
+        )
+    } else if e.op.is_recv() {
+        if e.eof {
+            info.eof_cause(e)
+        } else if e.error.is_some() {
+            detail(e)
+        } else if e.from.is_empty()
+            && let Some(detail) = &e.detail
+        {
+            detail.clone()
+        } else {
+            info.sends_of(r)
+        }
+    } else if e.op.is_send() && e.error.is_none() && !e.timeout {
+        match (info.datagram(e.seq), e.stream) {
+            (Some(k), _) => format!("datagram {k}"),
+            (None, Some((a, _))) => format!("stream {a}..{}", a + c.bytes),
+            (None, None) => String::new(),
+        }
+    } else {
+        short_detail(e)
+    };
+    if r.rounds.as_ref().is_some_and(|r| !r.same_data) {
+        note.push_str(if note.is_empty() { "" } else { " " });
+        note.push_str("(bytes vary)");
+    }
     vec![
-        e.seq.to_string(),
+        seq,
         millis(e.t),
-        human(e.dur),
+        took,
+        e.conn.clone().unwrap_or_default(),
         e.actor.clone(),
         e.line.to_string(),
         call_text(&e.call),
+        range(c.queued_before),
+        got,
+        String::new(),
+        note,
+        range(c.queued_after),
     ]
+}
+
+/// A step's result in words: the error and why, `timeout`, or what it did (`listening
+/// on 127.0.0.1:41235`).
+fn detail(e: &Event) -> String {
+    match (&e.error, &e.error_detail, &e.detail) {
+        (Some(error), Some(why), _) => format!("{error} ({why})"),
+        (Some(error), None, _) => error.clone(),
+        (None, _, _) if e.timeout => "timeout".to_owned(),
+        (None, _, Some(detail)) => detail.clone(),
+        (None, _, None) => String::new(),
+    }
+}
+
+/// `44.1ms`, or the range of durations `43.7–44.9ms` (the unit once when both share
+/// it).
+fn span(min: Duration, max: Duration) -> String {
+    // Past 10 ms, whole milliseconds are what a reader compares: `44–49ms`.
+    let (a, b) = if min >= Duration::from_millis(10) {
+        let ms = |d: Duration| (d.as_micros() + 500) / 1000;
+        (format!("{}ms", ms(min)), format!("{}ms", ms(max)))
+    } else {
+        (human(min), human(max))
+    };
+    if a == b {
+        return a;
+    }
+    let unit = |t: &str| {
+        t.trim_start_matches(|c: char| c.is_ascii_digit() || c == '.')
+            .to_owned()
+    };
+    let low = if unit(&a) == unit(&b) {
+        a.trim_end_matches(|c: char| !c.is_ascii_digit()).to_owned()
+    } else {
+        a
+    };
+    format!("{low}–{b}")
+}
+
+/// [`detail`], shorter where the table has less room than the JSON: a listen says
+/// where it listens (`on port 41235`), a connect its own address (`from port 57088`,
+/// as the accept that answers it says); a loopback address is its port.
+fn short_detail(e: &Event) -> String {
+    let text = detail(e);
+    if e.error.is_some() || e.timeout {
+        return text;
+    }
+    // On loopback the port is what tells two sockets apart.
+    let port = |addr: &str| match addr.strip_prefix("127.0.0.1:") {
+        Some(port) => format!("port {port}"),
+        None => addr.to_owned(),
+    };
+    match e.op {
+        Op::Listen | Op::ListenAgain => match text.strip_prefix("listening on ") {
+            Some(addr) => format!("on {}", port(addr)),
+            None => text,
+        },
+        Op::Connect => match text.split_once(" -> ") {
+            Some((local, _)) => format!("from {}", port(local)),
+            None => text,
+        },
+        Op::Accept => match text.strip_prefix("from ") {
+            Some(addr) => format!("from {}", port(addr)),
+            None => text,
+        },
+        _ => text,
+    }
+}
+
+/// `7`, or `0–4096` for the calls of a fold.
+fn range(r: Option<(u64, u64)>) -> String {
+    match r {
+        Some((a, b)) if a == b => a.to_string(),
+        Some((a, b)) => format!("{a}–{b}"),
+        None => String::new(),
+    }
 }
 
 /// What a send did: the count the kernel took (`3 of 5` when it took less than
@@ -70,73 +247,6 @@ fn failure(e: &Event) -> String {
     }
 }
 
-pub(super) fn recvs_table(
-    recvs: &[&Event],
-    record: &Record,
-    options: &ReportOptions,
-) -> comfy_table::Table {
-    let runs: Vec<Vec<Vec<Atom>>> = recvs
-        .iter()
-        .map(|e| data_runs(e.data.as_deref().unwrap_or_default(), &e.from))
-        .collect();
-    let rows: Vec<Vec<String>> = recvs
-        .iter()
-        .map(|e| {
-            let mut row = lead(e);
-            row.extend([
-                opt(e.queued_before),
-                got(e),
-                String::new(), // the data, once the width of its column is known
-                if e.eof {
-                    eof_cause(e, record)
-                } else {
-                    from_sends(&e.from, record)
-                },
-                opt(e.queued_after),
-            ]);
-            row
-        })
-        .collect();
-    let widest = runs
-        .iter()
-        .map(|runs| width(&layout(runs, None).0))
-        .max()
-        .unwrap_or(0);
-    let wanted = widest.clamp(RECV_COLS[RECV_DATA].header.len(), DATA_WIDTH);
-    let (shown, budget) = fit(&RECV_COLS, &rows, Some((RECV_DATA, wanted)), options);
-    let rows = rows
-        .into_iter()
-        .zip(&runs)
-        .zip(recvs)
-        .map(|((mut row, runs), e)| {
-            let len = e.data.as_ref().map_or(0, Vec::len);
-            row[RECV_DATA] = data_cell(runs, len, budget);
-            row
-        })
-        .collect();
-    build(&RECV_COLS, &shown, Some(RECV_DATA), rows, options)
-}
-
-/// What an eof came from: the sender's last `close` or `shutdown` before it
-/// (`client close, line 19`), where the report still has it.
-fn eof_cause(e: &Event, record: &Record) -> String {
-    let Some(sender) = e.conn.as_deref().and_then(|c| c.split('>').next()) else {
-        return String::new();
-    };
-    record
-        .events
-        .iter()
-        .rev()
-        .filter(|c| c.seq < e.seq && c.actor == sender)
-        .find(|c| matches!(c.op, Op::Close | Op::Shutdown))
-        .map(|c| format!("{sender} {}, line {}", c.op, c.line))
-        .unwrap_or_default()
-}
-
-fn opt(n: Option<u64>) -> String {
-    n.map(|n| n.to_string()).unwrap_or_default()
-}
-
 /// What a recv returned: the count, `eof`, the errno name or `timeout`; a datagram cut
 /// to the buffer is `4 truncated`.
 fn got(e: &Event) -> String {
@@ -146,51 +256,14 @@ fn got(e: &Event) -> String {
     match e.result {
         // recv(0) returns 0 once data or a FIN is queued: from its return value alone a
         // program cannot tell that from eof (recv(2)). The row says which it was.
-        Some(0) if e.requested == Some(0) && !e.op.is_send() => "0, not eof".to_owned(),
+        // (`recv exactly 0` makes no call, and measures no queue.)
+        Some(0) if e.requested == Some(0) && e.queued_before.is_some() && !e.op.is_send() => {
+            "0, not eof".to_owned()
+        }
         Some(n) if e.truncated => format!("{n} truncated"),
         Some(n) => n.to_string(),
         None => failure(e),
     }
-}
-
-/// `#4 #5` when the recv took whole sends, `#4[7..9] #5` when only part of one.
-fn from_sends(from: &[Provenance], record: &Record) -> String {
-    let mut text = String::new();
-    for p in from {
-        if !text.is_empty() {
-            text.push(' ');
-        }
-        let _ = write!(text, "#{}", p.send);
-        let whole = record
-            .events
-            .iter()
-            .find(|e| e.seq == p.send)
-            .and_then(|send| send.result)
-            .is_some_and(|n| p.bytes == (0, n));
-        if !whole {
-            let _ = write!(text, "[{}..{}]", p.bytes.0, p.bytes.1);
-        }
-    }
-    text
-}
-
-pub(super) fn others_table(others: &[&Event], options: &ReportOptions) -> comfy_table::Table {
-    let rows = others
-        .iter()
-        .map(|e| {
-            let result = match (&e.error, &e.error_detail, &e.detail) {
-                (Some(error), Some(why), _) => format!("{error} ({why})"),
-                (Some(error), None, _) => error.clone(),
-                (None, _, _) if e.timeout => "timeout".to_owned(),
-                (None, _, Some(detail)) => detail.clone(),
-                (None, _, None) => String::new(),
-            };
-            let mut row = lead(e);
-            row.extend([result]);
-            row
-        })
-        .collect();
-    grid(&OTHER_COLS, rows, options)
 }
 
 /// How many expectation rows a table shows: every failure first (up to this many), then

@@ -12,13 +12,22 @@ use crate::text::width::str_width;
 pub(super) const DATA_WIDTH: usize = 40;
 /// The data column is never narrower than this, even on a narrow terminal.
 const MIN_DATA_WIDTH: usize = 16;
+/// The data column's width on a terminal too narrow for [`DATA_WIDTH`].
+const NARROW_DATA_WIDTH: usize = 24;
+/// Columns that give way at this rank or lower go only after the long notes have been
+/// made to wrap: the time and the queue sizes go first, the duration stays longer.
+const WRAP_BEFORE_DROP: u8 = 5;
 
 /// A column: its header, whether it holds numbers (aligned right), and when it gives
 /// way on a narrow terminal (0: never; the highest goes first).
+#[derive(Debug, Clone, Copy)]
 pub(super) struct Col {
     pub(super) header: &'static str,
     right: bool,
     drop: u8,
+    /// Text wider than this wraps in the cell rather than widening the table (0: the
+    /// column is as wide as its widest cell).
+    wraps_at: usize,
 }
 
 const fn col(header: &'static str, right: bool, drop: u8) -> Col {
@@ -26,44 +35,41 @@ const fn col(header: &'static str, right: bool, drop: u8) -> Col {
         header,
         right,
         drop,
+        wraps_at: 0,
     }
 }
 
-pub(super) const SEND_COLS: [Col; 8] = [
-    col("#", true, 0),
-    col("t ms", true, 3),
-    col("took", true, 2),
-    col("actor", false, 0),
-    col("line", true, 0),
-    col("call", false, 0),
-    col("bytes", true, 0),
-    col("stream", false, 1),
-];
+/// A text column that wraps past `width` columns, so a long note does not push the
+/// lesson's columns off a narrow screen.
+const fn wrapping(header: &'static str, width: usize) -> Col {
+    Col {
+        header,
+        right: false,
+        drop: 0,
+        wraps_at: width,
+    }
+}
 
-pub(super) const RECV_COLS: [Col; 11] = [
+/// The timeline's columns. On a narrow terminal the time goes first, then the queue
+/// sizes, the line number, the duration and the connection; the lesson (the step, what it got, the data
+/// with its boundaries, where the bytes came from) stays.
+pub(super) const TIMELINE_COLS: [Col; 12] = [
     col("#", true, 0),
-    col("t ms", true, 4),
-    col("took", true, 3),
+    col("t ms", true, 8),
+    col("took", true, 4),
+    col("conn", false, 3),
     col("actor", false, 0),
-    col("line", true, 0),
-    col("call", false, 0),
-    col("queued\nbefore", true, 1),
+    col("line", true, 5),
+    wrapping("call", 24),
+    col("queued\nbefore", true, 6),
     col("got", true, 0),
     col("data", false, 0),
-    col("from\nsends", false, 0),
-    col("queued\nafter", true, 2),
+    wrapping("from / note", 28),
+    col("queued\nafter", true, 7),
 ];
-pub(super) const RECV_DATA: usize = 8;
-
-pub(super) const OTHER_COLS: [Col; 7] = [
-    col("#", true, 0),
-    col("t ms", true, 2),
-    col("took", true, 1),
-    col("actor", false, 0),
-    col("line", true, 0),
-    col("call", false, 0),
-    col("result", false, 0),
-];
+/// Where the connection column is in [`TIMELINE_COLS`] (shown only when a run has more
+/// than one connection).
+pub(super) const TIMELINE_CONN: usize = 3;
 
 pub(super) const EXPECT_COLS: [Col; 5] = [
     col("", false, 0),
@@ -97,7 +103,7 @@ pub(super) fn fit(
     let Some(width) = width.map(usize::from) else {
         return (shown, DATA_WIDTH);
     };
-    let natural: Vec<usize> = (0..cols.len())
+    let mut natural: Vec<usize> = (0..cols.len())
         .map(|i| {
             let cells = rows.iter().flat_map(|row| row[i].lines());
             say(lang, cols[i].header)
@@ -111,7 +117,7 @@ pub(super) fn fit(
         .collect();
     // Each column has one space of padding on either side and a border on its left;
     // the table has one more border on the right.
-    let fixed = |shown: &[usize]| {
+    let fixed = |shown: &[usize], natural: &[usize]| {
         shown
             .iter()
             .filter(|&&i| flex.is_none_or(|(f, _)| f != i))
@@ -120,22 +126,44 @@ pub(super) fn fit(
             + 1
             + 3 * usize::from(flex.is_some())
     };
-    let wanted = flex.map_or(0, |(_, w)| w);
-    while fixed(&shown) + wanted > width {
+    let mut wanted = flex.map_or(0, |(_, w)| w);
+    while fixed(&shown, &natural) + wanted > width {
         let victim = shown
             .iter()
             .enumerate()
             .filter(|&(_, &i)| cols[i].drop > 0)
             .max_by_key(|&(_, &i)| cols[i].drop)
-            .map(|(pos, _)| pos);
+            .map(|(pos, &i)| (pos, cols[i].drop));
+        // Before a column that matters goes, long notes wrap in their cells.
+        let too_wide = shown
+            .iter()
+            .copied()
+            .filter(|&i| cols[i].wraps_at > 0 && natural[i] > cols[i].wraps_at)
+            .collect::<Vec<_>>();
         match victim {
-            Some(pos) => {
+            Some((_, rank)) if rank <= WRAP_BEFORE_DROP && !too_wide.is_empty() => {
+                for i in too_wide {
+                    natural[i] = cols[i].wraps_at;
+                }
+            }
+            // Then long data is shown shorter.
+            Some((_, rank)) if rank <= WRAP_BEFORE_DROP && wanted > NARROW_DATA_WIDTH => {
+                wanted = NARROW_DATA_WIDTH;
+            }
+            Some((pos, _)) => {
                 shown.remove(pos);
+            }
+            None if !too_wide.is_empty() => {
+                for i in too_wide {
+                    natural[i] = cols[i].wraps_at;
+                }
             }
             None => break,
         }
     }
-    let budget = width.saturating_sub(fixed(&shown)).max(MIN_DATA_WIDTH);
+    let budget = width
+        .saturating_sub(fixed(&shown, &natural))
+        .max(MIN_DATA_WIDTH);
     (shown, budget)
 }
 

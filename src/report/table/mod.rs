@@ -1,8 +1,9 @@
 //! The report for people (`--format table`, the default): borderless lists for `list`
 //! and `check`, tables for runs and summaries.
 //!
-//! A run's table groups the events by kind (sends, recvs, other steps) and sizes every
-//! column to what it holds, so it is made at the end of the run from the events it kept.
+//! A run's table is one timeline of its steps, folded as the events come (see
+//! `timeline`), and sizes every column to what it holds, so it is printed at the end
+//! of the run from the rows it kept.
 
 mod cells;
 mod columns;
@@ -11,14 +12,16 @@ mod list;
 mod paint;
 mod run;
 mod summary;
+mod timeline;
 mod wrap;
 
 use std::io::{self, Write};
 
 use crate::record::aggregate::{Fold, Summary};
-use crate::record::{Event, Excerpt, Record, RunEnd, RunStart, Sink};
+use crate::record::{Event, Record, RunEnd, RunStart, Sink};
 use crate::report::{Checked, Listed, RepeatReport, ReportOptions, Reporter};
 use crate::scenario::Scenario;
+use timeline::{Info, Row, Timeline};
 
 /// The table reporter: how wide, in which language, in colour or not.
 pub struct TableReporter {
@@ -36,7 +39,7 @@ impl Reporter for TableReporter {
         Box::new(TableRun {
             scenario,
             options: &self.options,
-            kept: excerpt(self.options.full),
+            kept: Kept::new(scenario, self.options.full),
             out,
         })
     }
@@ -52,7 +55,7 @@ impl Reporter for TableReporter {
             reporter: self,
             scenario,
             fold: Fold::new(Summary::new(&scenario.name, &scenario.file, first_seed)),
-            run: excerpt(self.options.full),
+            run: Kept::new(scenario, self.options.full),
             first_failure: None,
             in_catalog,
             out,
@@ -76,25 +79,58 @@ impl Reporter for TableReporter {
     }
 }
 
-/// How many of a run's first and last events a table shows: a class reads a few dozen
-/// rows, and a run of a million steps must not hold a million rows in memory.
-const SHOWN_FIRST: usize = 1000;
-const SHOWN_LAST: usize = 1000;
+/// What a table keeps of a run: its timeline, folded as the events come, and the rest
+/// of its record (verdicts, timers) without the events.
+struct Kept {
+    timeline: Timeline,
+    record: Record,
+}
 
-fn excerpt(full: bool) -> Excerpt {
-    if full {
-        Excerpt::new(usize::MAX, 0)
-    } else {
-        Excerpt::new(SHOWN_FIRST, SHOWN_LAST)
+impl Kept {
+    fn new(scenario: &Scenario, full: bool) -> Kept {
+        Kept {
+            timeline: Timeline::new(scenario, full),
+            record: Record::default(),
+        }
+    }
+
+    fn finish(self) -> Finished {
+        let (rows, info) = self.timeline.finish();
+        Finished {
+            record: self.record,
+            rows,
+            info,
+        }
     }
 }
 
-/// One run's table: the events are kept until the end, where the columns can be sized
+impl Sink for Kept {
+    fn begin(&mut self, start: &RunStart) {
+        self.record.begin(start);
+    }
+
+    fn event(&mut self, event: &Event) {
+        self.timeline.event(event);
+    }
+
+    fn end(&mut self, end: &RunEnd) {
+        self.record.end(end);
+    }
+}
+
+/// A run as a table shows it.
+struct Finished {
+    record: Record,
+    rows: Vec<Row>,
+    info: Info,
+}
+
+/// One run's table: the rows are kept until the end, where the columns can be sized
 /// (the first and last ones only, in a long run).
 struct TableRun<'a> {
     scenario: &'a Scenario,
     options: &'a ReportOptions,
-    kept: Excerpt,
+    kept: Kept,
     out: &'a mut dyn Write,
 }
 
@@ -109,9 +145,8 @@ impl Sink for TableRun<'_> {
 
     fn end(&mut self, end: &RunEnd) {
         self.kept.end(end);
-        let (record, left_out) =
-            std::mem::replace(&mut self.kept, excerpt(self.options.full)).finish();
-        let text = run::render(self.scenario, &record, left_out, self.options);
+        let kept = std::mem::replace(&mut self.kept, Kept::new(self.scenario, self.options.full));
+        let text = run::render(self.scenario, &kept.finish(), self.options);
         // A closed pipe (`| head`) is not worth more than stopping to write.
         let _ = self.out.write_all(text.as_bytes());
     }
@@ -125,9 +160,9 @@ struct TableRepeat<'a> {
     scenario: &'a Scenario,
     fold: Fold,
     /// The run in progress, kept (in part, if long) in case it is the first to fail.
-    run: Excerpt,
-    /// The first failed run, and how many of its events were left out.
-    first_failure: Option<(Record, u64)>,
+    run: Kept,
+    /// The first failed run.
+    first_failure: Option<Finished>,
     in_catalog: bool,
     out: &'a mut dyn Write,
 }
@@ -151,10 +186,10 @@ impl Sink for TableRepeat<'_> {
         self.fold.end(end);
         if self.first_failure.is_none() {
             self.run.end(end);
-            let (run, left_out) =
-                std::mem::replace(&mut self.run, excerpt(self.reporter.options.full)).finish();
-            if !end.interrupted && !run.passed() {
-                self.first_failure = Some((run, left_out));
+            let fresh = Kept::new(self.scenario, self.reporter.options.full);
+            let run = std::mem::replace(&mut self.run, fresh).finish();
+            if !end.interrupted && !run.record.passed() {
+                self.first_failure = Some(run);
             }
         }
     }
@@ -163,13 +198,13 @@ impl Sink for TableRepeat<'_> {
 impl RepeatReport for TableRepeat<'_> {
     fn finish(self: Box<Self>) -> Summary {
         let mut text = String::new();
-        if let Some((record, left_out)) = &self.first_failure {
+        if let Some(run) = &self.first_failure {
             text.push_str(&format!(
                 "First failed run of {} (seed {}):\n",
-                self.scenario.name, record.seed
+                self.scenario.name, run.record.seed
             ));
             let options = &self.reporter.options;
-            text.push_str(&run::render(self.scenario, record, *left_out, options));
+            text.push_str(&run::render(self.scenario, run, options));
         }
         let _ = self.out.write_all(text.as_bytes());
         let summary = self.fold.into_summary();

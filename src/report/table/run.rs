@@ -20,11 +20,13 @@
 
 use std::fmt::Write as _;
 
-use super::cells::{expectations_table, others_table, recvs_table, sends_table, timers_table};
+use super::Finished;
+use super::cells::{expectations_table, timeline_table, timers_table};
 use super::paint::Paint;
+use super::timeline::{SHOWN_FIRST, SHOWN_LAST};
 use super::wrap::wrap;
 
-use crate::record::{Event, Record};
+use crate::record::Record;
 use crate::report::ReportOptions;
 use crate::report::words::{failed, say};
 use crate::scenario::Scenario;
@@ -36,56 +38,34 @@ const TEXT_WIDTH: usize = 80;
 
 /// The whole report of one run, ending with a newline. `left_out` events of a long run
 /// were not kept (between its first and its last ones): the report says so.
-pub(super) fn render(
-    scenario: &Scenario,
-    record: &Record,
-    left_out: u64,
-    options: &ReportOptions,
-) -> String {
+pub(super) fn render(scenario: &Scenario, run: &Finished, options: &ReportOptions) -> String {
+    let (record, info) = (&run.record, &run.info);
     let paint = Paint(options.color);
     let mut out = String::new();
     header(&mut out, scenario, record, options, paint);
+    let left_out = info.left_out;
     if left_out > 0 {
-        let (first, last) = (super::SHOWN_FIRST, super::SHOWN_LAST);
+        let (first, last) = (SHOWN_FIRST, SHOWN_LAST);
         let _ = if options.lang == "zh" {
             writeln!(
                 out,
-                "\n本次运行在前 {first} 个和后 {last} 个事件之间省略了 {left_out} 个事件；\n\
+                "\n本次运行在前 {first} 行和后 {last} 行之间省略了 {left_out} 个事件；\n\
                  `--full` 或 `--format json` 列出全部事件。"
             )
         } else {
             writeln!(
                 out,
-                "\n{left_out} events of this run are left out between its first {first} and its last {last};\n\
+                "\n{left_out} events of this run are left out between its first {first} rows and its last {last};\n\
                  `--full` or `--format json` lists every event."
             )
         };
     }
-
-    let sends: Vec<&Event> = record.events.iter().filter(|e| is_send(e)).collect();
-    if !sends.is_empty() {
-        let name = say(&options.lang, "sends");
-        section(&mut out, name, &sends_table(&sends, options), paint);
-    }
-    let recvs: Vec<&Event> = record.events.iter().filter(|e| is_recv(e)).collect();
-    if !recvs.is_empty() {
+    if !run.rows.is_empty() {
+        let name = say(&options.lang, "timeline");
         section(
             &mut out,
-            say(&options.lang, "recvs"),
-            &recvs_table(&recvs, record, options),
-            paint,
-        );
-    }
-    let others: Vec<&Event> = record
-        .events
-        .iter()
-        .filter(|e| !is_send(e) && !is_recv(e) && has_news(e))
-        .collect();
-    if !others.is_empty() {
-        section(
-            &mut out,
-            say(&options.lang, "other steps"),
-            &others_table(&others, options),
+            name,
+            &timeline_table(&run.rows, info, options),
             paint,
         );
     }
@@ -203,19 +183,6 @@ fn section(out: &mut String, name: &str, table: &comfy_table::Table, paint: Pain
     let _ = writeln!(out, "{}", paint.table(&table.to_string(), false));
 }
 
-fn is_send(e: &Event) -> bool {
-    e.op.is_send()
-}
-
-fn is_recv(e: &Event) -> bool {
-    e.op.is_recv()
-}
-
-/// An event that is neither a send nor a recv is shown only when it has something to
-/// say: an error, a timeout, or a detail such as the value the kernel put in force.
-fn has_news(e: &Event) -> bool {
-    e.error.is_some() || e.timeout || e.detail.is_some()
-}
 #[cfg(test)]
 mod tests {
     use crate::record::Record;
@@ -223,6 +190,18 @@ mod tests {
     use crate::report::{ReportOptions, fixtures, run_bytes};
     use crate::scenario::Scenario;
     use crate::text::width::str_width;
+
+    /// The cells of the first table row that contains `needle`, trimmed.
+    fn cells(out: &str, needle: &str) -> Vec<String> {
+        let line = out
+            .lines()
+            .find(|l| l.contains(needle))
+            .unwrap_or_else(|| panic!("no row with {needle:?} in\n{out}"));
+        line.trim_matches(|c| c == '│' || c == ' ')
+            .split('┆')
+            .map(|c| c.trim().to_owned())
+            .collect()
+    }
 
     /// The report as the runner would have made it write, event by event.
     fn table(scenario: &Scenario, record: &Record, options: ReportOptions) -> String {
@@ -244,7 +223,7 @@ mod tests {
     }
 
     #[test]
-    fn hello_world_shows_two_sends_glued_in_one_recv() {
+    fn hello_world_shows_every_step_and_two_sends_glued_in_one_recv() {
         assert_eq!(
             render(&fixtures::hello_world()),
             r#"Two sends, one recv
@@ -252,29 +231,21 @@ TCP is a byte stream. The kernel keeps no record of where one send ended, so a
 late recv returns everything queued, glued together.
 scenario hello-world · scenarios/hello-world.lab · seed 1234
 
-sends
-╭───┬───────┬──────┬────────┬──────┬──────────────┬───────┬────────╮
-│ # ┆  t ms ┆ took ┆ actor  ┆ line ┆ call         ┆ bytes ┆ stream │
-╞═══╪═══════╪══════╪════════╪══════╪══════════════╪═══════╪════════╡
-│ 4 ┆ 0.101 ┆ 18µs ┆ client ┆   11 ┆ send "hello" ┆     5 ┆ 0..5   │
-│ 5 ┆ 0.122 ┆  9µs ┆ client ┆   12 ┆ send "world" ┆     5 ┆ 5..10  │
-╰───┴───────┴──────┴────────┴──────┴──────────────┴───────┴────────╯
-
-recvs
-╭───┬───────┬──────┬────────┬──────┬───────────┬────────┬─────┬─────────────┬───────────────────────┬────────╮
-│ # ┆  t ms ┆ took ┆ actor  ┆ line ┆ call      ┆ queued ┆ got ┆ data        ┆ from                  ┆ queued │
-│   ┆       ┆      ┆        ┆      ┆           ┆ before ┆     ┆             ┆ sends                 ┆  after │
-╞═══╪═══════╪══════╪════════╪══════╪═══════════╪════════╪═════╪═════════════╪═══════════════════════╪════════╡
-│ 7 ┆ 0.160 ┆  7µs ┆ server ┆   14 ┆ recv 1024 ┆     10 ┆  10 ┆ hello▏world ┆ #4 #5                 ┆      0 │
-│ 9 ┆ 0.175 ┆ 30µs ┆ server ┆   16 ┆ recv 1024 ┆      0 ┆ eof ┆             ┆ client close, line 15 ┆      0 │
-╰───┴───────┴──────┴────────┴──────┴───────────┴────────┴─────┴─────────────┴───────────────────────┴────────╯
-
-other steps
-╭───┬───────┬──────┬────────┬──────┬────────┬────────────────────────╮
-│ # ┆  t ms ┆ took ┆ actor  ┆ line ┆ call   ┆ result                 │
-╞═══╪═══════╪══════╪════════╪══════╪════════╪════════════════════════╡
-│ 1 ┆ 0.000 ┆ 35µs ┆ server ┆    8 ┆ listen ┆ listen 127.0.0.1:41235 │
-╰───┴───────┴──────┴────────┴──────┴────────┴────────────────────────╯
+timeline
+╭───┬───────┬──────┬────────┬──────┬──────────────────┬────────┬─────┬─────────────┬────────────────────────┬────────╮
+│ # ┆  t ms ┆ took ┆ actor  ┆ line ┆ call             ┆ queued ┆ got ┆ data        ┆ from / note            ┆ queued │
+│   ┆       ┆      ┆        ┆      ┆                  ┆ before ┆     ┆             ┆                        ┆  after │
+╞═══╪═══════╪══════╪════════╪══════╪══════════════════╪════════╪═════╪═════════════╪════════════════════════╪════════╡
+│ 1 ┆ 0.000 ┆ 35µs ┆ server ┆    8 ┆ listen           ┆        ┆     ┆             ┆ listen 127.0.0.1:41235 ┆        │
+│ 2 ┆ 0.012 ┆ 60µs ┆ client ┆    9 ┆ connect          ┆        ┆     ┆             ┆                        ┆        │
+│ 3 ┆ 0.040 ┆ 45µs ┆ server ┆   10 ┆ accept           ┆        ┆     ┆             ┆                        ┆        │
+│ 4 ┆ 0.101 ┆ 18µs ┆ client ┆   11 ┆ send "hello"     ┆        ┆   5 ┆             ┆ stream 0..5            ┆        │
+│ 5 ┆ 0.122 ┆  9µs ┆ client ┆   12 ┆ send "world"     ┆        ┆   5 ┆             ┆ stream 5..10           ┆        │
+│ 6 ┆ 0.098 ┆ 61µs ┆ server ┆   13 ┆ wait readable 10 ┆        ┆     ┆             ┆                        ┆        │
+│ 7 ┆ 0.160 ┆  7µs ┆ server ┆   14 ┆ recv 1024        ┆     10 ┆  10 ┆ hello▏world ┆ #4 #5                  ┆      0 │
+│ 8 ┆ 0.170 ┆ 20µs ┆ client ┆   15 ┆ close            ┆        ┆     ┆             ┆                        ┆        │
+│ 9 ┆ 0.175 ┆ 30µs ┆ server ┆   16 ┆ recv 1024        ┆      0 ┆ eof ┆             ┆ client close, line 15  ┆      0 │
+╰───┴───────┴──────┴────────┴──────┴──────────────────┴────────┴─────┴─────────────┴────────────────────────┴────────╯
 
 expectations
 ╭───┬──────┬────────┬──────────────┬──────────────╮
@@ -326,11 +297,26 @@ FAIL (2 of 4 expectations failed)
             "{out}"
         );
         // The recv that timed out, and the steps that have something to say.
-        assert!(out.contains("│ 8 ┆ 0.135 ┆ 1.00s ┆ server ┆   10 ┆ recv 1024 ┆      0 ┆ timeout ┆       ┆       ┆        │"), "{out}");
-        assert!(out.contains("┆ set rcvbuf 4096 ┆ rcvbuf 8192 "), "{out}");
-        assert!(
-            out.contains("┆ listen again    ┆ EADDRINUSE (Address already in use) │"),
-            "{out}"
+        assert_eq!(
+            cells(&out, "┆ recv 1024       ┆      0 ┆    timeout"),
+            [
+                "8",
+                "0.135",
+                "1.00s",
+                "server",
+                "10",
+                "recv 1024",
+                "0",
+                "timeout",
+                "",
+                "",
+                ""
+            ]
+        );
+        assert_eq!(cells(&out, "set rcvbuf")[9], "rcvbuf 8192", "{out}");
+        assert_eq!(
+            cells(&out, "listen again")[7..],
+            ["EADDRINUSE", "", "EADDRINUSE (Address already in use)", ""]
         );
     }
 
@@ -352,31 +338,43 @@ FAIL (2 of 4 expectations failed)
     #[test]
     fn an_undersized_recv_starts_in_the_middle_of_a_message() {
         let out = render(&fixtures::undersized_recv());
-        assert!(
-            out.contains(
-                "┆ recv 7    ┆     18 ┆   7 ┆ \\0\\0\\0\\x05hel      ┆ #4[0..7]    ┆     11 │"
-            ),
-            "{out}"
+        assert_eq!(
+            cells(&out, "┆ recv 7 ")[5..],
+            ["recv 7", "18", "7", "\\0\\0\\0\\x05hel", "#4[0..7]", "11"]
         );
-        assert!(
-            out.contains(
-                "┆ recv 1024 ┆     11 ┆  11 ┆ lo▏\\0\\0\\0\\x05world ┆ #4[7..9] #5 ┆      0 │"
-            ),
-            "{out}"
+        assert_eq!(
+            cells(&out, "┆ recv 1024 ")[5..],
+            [
+                "recv 1024",
+                "11",
+                "11",
+                "lo▏\\0\\0\\0\\x05world",
+                "#4[7..9] #5",
+                "0"
+            ]
         );
     }
 
     #[test]
     fn a_datagram_cut_to_the_buffer_says_truncated() {
         let out = render(&fixtures::udp_truncated());
-        assert!(
-            out.contains("┆ recvfrom 4    ┆      9 ┆ 4 truncated ┆ ping ┆ #3[0..4] ┆      0 │"),
-            "{out}"
+        // Datagrams are numbered, not placed in a stream.
+        assert_eq!(
+            cells(&out, "recvfrom 4 ")[5..],
+            [
+                "recvfrom 4",
+                "9",
+                "4 truncated",
+                "ping",
+                "#3[0..4] (datagram 1)",
+                "0"
+            ]
         );
-        assert!(
-            out.contains("┆ recvfrom 1024 ┆      2 ┆           2 ┆ hi   ┆ #5       ┆      0 │"),
-            "{out}"
+        assert_eq!(
+            cells(&out, "recvfrom 1024")[5..],
+            ["recvfrom 1024", "2", "2", "hi", "#5 (datagram 2)", "0"]
         );
+        assert_eq!(cells(&out, "sendto server \"hi\"")[9], "datagram 2");
     }
 
     #[test]
@@ -455,17 +453,22 @@ FAIL (2 of 4 expectations failed)
         let (scenario, record) = fixtures::bulk();
         let out = table(&scenario, &record, with("en", false, Some(80)));
         assert!(
-            out.contains("│ # ┆ actor  ┆ line ┆ call      ┆  got ┆ data "),
+            out.contains(
+                "│ # ┆ actor  ┆ call               ┆  got ┆ data            ┆ from / note       │"
+            ),
             "{out}"
         );
-        assert!(
-            out.contains("┆ abcdefgh…qrstuvwx ┆ #4[0..2000]       │"),
-            "{out}"
+        assert_eq!(
+            cells(&out, "recv 2000")[2..],
+            ["recv 2000", "2000", "abcdefg…rstuvwx", "#4[0..2000]"]
         );
-        assert!(
-            out.contains("┆ (2000 bytes)      ┆                   │"),
-            "{out}"
-        );
+        // The byte count is on the next line of the same row.
+        let next = out
+            .lines()
+            .skip_while(|l| !l.contains("recv 2000"))
+            .nth(1)
+            .unwrap_or_default();
+        assert!(next.contains("┆ (2000 bytes)"), "{out}");
     }
 
     #[test]
@@ -513,6 +516,8 @@ FAIL (2 of 4 expectations failed)
         for k in 0..2500 {
             let mut e = recv.clone();
             e.seq = first_seq + k;
+            // A step of its own each time: no two rows fold into one.
+            e.line = 100 + u32::try_from(k).unwrap_or(0);
             record.events.push(e);
             let mut x = expectation.clone();
             x.passed = k % 1000 != 7;
@@ -524,7 +529,7 @@ FAIL (2 of 4 expectations failed)
         let events = record.events.len();
         assert!(
             text.contains(&format!(
-                "{} events of this run are left out between its first 1000 and its last 1000;",
+                "{} events of this run are left out between its first 1000 rows and its last 1000;",
                 events - 2000
             )),
             "{}",
