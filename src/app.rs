@@ -373,7 +373,7 @@ impl Runs<'_> {
                 break;
             }
             let scenario = Arc::new(scenario);
-            let progress = progress_bar(repeat, &scenario.name);
+            let progress = progress_bar(repeat, &scenario.name, self.lang);
             let mut report = self
                 .reporter
                 .repeat(&scenario, self.seed, self.args.all, &mut out);
@@ -418,13 +418,16 @@ fn interrupted_line(lang: &str, finished: u64, planned: u64) -> String {
 }
 
 /// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
-fn progress_bar(runs: u64, name: &str) -> ProgressBar {
+fn progress_bar(runs: u64, name: &str, lang: &str) -> ProgressBar {
     if runs < 2 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} runs, {eta} left")
-    {
+    let template = Said::both(
+        "{msg} {wide_bar} {pos}/{len} runs, {eta} left",
+        "{msg} {wide_bar} {pos}/{len} 次运行，还剩 {eta}",
+    );
+    if let Ok(style) = ProgressStyle::with_template(template.get(lang)) {
         bar.set_style(style);
     }
     bar.set_message(name.to_string());

@@ -181,11 +181,11 @@ fn first_repeat_line(items: &[Item]) -> Option<u32> {
 }
 
 fn oversized(step: &Step) -> Option<Said> {
-    let buffer = |n: usize, what: &str| {
+    let buffer = |n: usize, (what, what_zh): (&str, &str)| {
         (n > MAX_BYTES).then(|| {
             Said::both(
                 format!("a {what} of {n} bytes is too large"),
-                format!("{n} 字节的 {what} 太大了"),
+                format!("{what_zh}有 {n} 字节，太大了"),
             )
         })
     };
@@ -207,9 +207,13 @@ fn oversized(step: &Step) -> Option<Said> {
         }
     };
     match &step.action {
-        Action::Recv(RecvMode::Once(n) | RecvMode::Exactly(n)) => buffer(*n, "recv"),
-        Action::RecvFrom(n) => buffer(*n, "recvfrom buffer"),
-        Action::RecvFrame { chunk, .. } => buffer(*chunk, "recv frame chunk"),
+        Action::Recv(RecvMode::Once(n) | RecvMode::Exactly(n)) => {
+            buffer(*n, ("recv", "recv 的缓冲区"))
+        }
+        Action::RecvFrom(n) => buffer(*n, ("recvfrom buffer", "recvfrom 的缓冲区")),
+        Action::RecvFrame { chunk, .. } => {
+            buffer(*chunk, ("recv frame chunk", "recv frame 的 chunk"))
+        }
         Action::Send(v) | Action::SendAll(v) => value_len(v),
         Action::SendTo { value, .. } | Action::SendFrame { value, .. } => value_len(value),
         _ => None,
@@ -240,6 +244,29 @@ mod tests {
             "{}",
             out[0]
         );
+    }
+
+    /// The limits speak Chinese too, message and hint.
+    #[test]
+    fn a_limit_in_chinese() {
+        let source = "server: listen\nclient: connect\nserver: accept\nserver: recv 1000000M\n";
+        let Err(diagnostics) = parse("big.lab", "big", source, &[]) else {
+            panic!("a recv of 1000000M parsed");
+        };
+        assert_eq!(
+            diagnostics[0].render_in(source, "zh"),
+            "big.lab:4:9: recv 的缓冲区有 1048576000000 字节，太大了\n\
+             4 | server: recv 1000000M\n  \
+               |         ^^^^\n\
+             提示：stickylab 的缓冲区和值最多 64 MiB"
+        );
+        let source = "repeat 1000 {\n  repeat 1001 {\n    a: mark x\n  }\n}\n";
+        let Err(diagnostics) = parse("big.lab", "big", source, &[]) else {
+            panic!("1001000 steps parsed");
+        };
+        let text = diagnostics[0].render_in(source, "zh");
+        assert!(text.contains("repeat 加起来共 1001000 个步骤"), "{text}");
+        assert!(text.contains("提示：把 repeat 的次数改小"), "{text}");
     }
 
     #[test]
