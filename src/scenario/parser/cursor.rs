@@ -168,14 +168,40 @@ pub(crate) fn list_names_zh<S: AsRef<str>>(names: &[S]) -> String {
     )
 }
 
-/// `a`、`b` 或 `c`: a Chinese list, `last` before its last item.
+/// `a`、`b` 或 `c`: a Chinese list, `last` (`或`, `和`) before its last item, spaced
+/// as [`glue`] spaces.
 pub(crate) fn join_zh<S: AsRef<str>>(items: &[S], last: &str) -> String {
+    let last = last.trim();
     let mut out = String::new();
     for (i, item) in items.iter().enumerate() {
         if i > 0 {
-            out.push_str(if i + 1 == items.len() { last } else { "、" });
+            if i + 1 == items.len() {
+                out = glue(&[&out, last, item.as_ref()]);
+                continue;
+            }
+            out.push('、');
         }
         out.push_str(item.as_ref());
+    }
+    out
+}
+
+/// Chinese text and code joined the way Chinese is typeset: a space between a Chinese
+/// character and a Latin letter, digit or code (`未知的动词 `sedn``), none between two
+/// Chinese characters or next to full-width punctuation (`（`N bytes`）`).
+pub(crate) fn glue(parts: &[&str]) -> String {
+    fn han(c: char) -> bool {
+        crate::text::width::written_without_spaces(c)
+            && !matches!(c, '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}')
+    }
+    let mut out = String::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if let (Some(a), Some(b)) = (out.chars().last(), part.chars().next())
+            && ((han(a) && b.is_ascii_graphic()) || (a.is_ascii_graphic() && han(b)))
+        {
+            out.push(' ');
+        }
+        out.push_str(part);
     }
     out
 }
@@ -413,19 +439,19 @@ impl<'t, 'a> Cursor<'t, 'a> {
             Some(t) if matches!(t.kind, TokenKind::Str { .. }) => {
                 ("a string".to_string(), "一个字符串".to_string())
             }
-            Some(t) => (format!("`{}`", t.text), format!(" `{}`", t.text)),
+            Some(t) => (format!("`{}`", t.text), format!("`{}`", t.text)),
         };
         let shown: Vec<String> = self.expected.iter().map(|e| e.show()).collect();
         let message = if shown.is_empty() {
             Said::both(
                 format!("unexpected {found}"),
-                format!("这里不该有{found_zh}"),
+                glue(&["这里不该有", &found_zh]),
             )
         } else {
             let shown_zh: Vec<String> = self.expected.iter().map(|e| e.show_zh()).collect();
             Said::both(
                 format!("expected {}, found {found}", join_with(&shown, " or ")),
-                format!("这里应为 {}，实际是{found_zh}", join_zh(&shown_zh, " 或 ")),
+                glue(&["这里应为", &join_zh(&shown_zh, "或"), "，实际是", &found_zh]),
             )
         };
         let lits = self.expected.iter().filter_map(|e| match e {
@@ -547,6 +573,11 @@ mod tests {
     #[test]
     fn chinese_lists_use_the_enumeration_comma() {
         assert_eq!(list_names_zh(&["a", "b", "c"]), "`a`、`b` 和 `c`");
+        assert_eq!(super::join_zh(&["`off`", "时长"], "或"), "`off` 或时长");
+        assert_eq!(
+            super::glue(&["这里应为", "字节数（`N bytes`）", "，实际是", "`x`"]),
+            "这里应为字节数（`N bytes`），实际是 `x`"
+        );
         let many: Vec<String> = (0..15).map(|i| format!("p{i}")).collect();
         assert!(list_names_zh(&many).ends_with("`p11` 等另外 3 个"));
     }

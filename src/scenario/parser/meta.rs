@@ -7,7 +7,8 @@ use super::super::ast::Param;
 use super::super::lexer::{Token, TokenKind};
 use super::Parser;
 use super::cursor::{
-    Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, list_names, list_names_zh,
+    Cursor, Error, Errors, PResult, Span, did_you_mean, glue, is_param_name, list_names,
+    list_names_zh,
 };
 use super::values::expect_duration;
 use crate::text::width::written_without_spaces;
@@ -108,15 +109,15 @@ pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec
             let (found, found_zh) = sig
                 .get(1)
                 .map_or(("end of line".to_string(), "行尾".to_string()), |t| {
-                    (format!("`{}`", t.text), format!(" `{}`", t.text))
+                    (format!("`{}`", t.text), format!("`{}`", t.text))
                 });
             let name = name.text;
             errors.push(
                 Error::new(
                     after,
-                    said!(
-                        "expected `=`, found {found}",
-                        "这里应为 `=`，实际是{found_zh}"
+                    Said::both(
+                        format!("expected `=`, found {found}"),
+                        glue(&["这里应为 `=`，实际是", &found_zh]),
                     ),
                 )
                 .with_help(said!(
