@@ -130,7 +130,9 @@ pub(crate) fn failed(lang: &str, failed: usize, total: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{WORDS, failed, say};
+    use super::{
+        WORDS, catalog_verdict, failed, labelled, min_mean_max, runs_verdict, say, summary_head,
+    };
 
     #[test]
     fn english_is_itself_and_chinese_comes_from_the_table() {
@@ -139,6 +141,45 @@ mod tests {
         assert_eq!(say("zh", "#"), "#");
         assert_eq!(failed("en", 2, 4), "FAIL (2 of 4 expectations failed)");
         assert!(failed("zh", 2, 4).contains("4 项预期中 2 项未满足"));
+    }
+
+    #[test]
+    fn the_lines_of_many_runs_in_both_languages() {
+        assert_eq!(catalog_verdict("en", 0, 30), "PASS (all 30 scenarios)");
+        assert_eq!(
+            catalog_verdict("en", 2, 30),
+            "FAIL (2 of 30 scenarios failed)"
+        );
+        assert_eq!(
+            catalog_verdict("zh", 0, 30),
+            "通过（PASS：30 个场景全部通过）"
+        );
+        assert_eq!(
+            catalog_verdict("zh", 2, 30),
+            "失败（FAIL：30 个场景中 2 个失败）"
+        );
+        assert_eq!(
+            runs_verdict("zh", 1, 3),
+            "失败（FAIL：3 次运行中 1 次失败）"
+        );
+        let file = ("hello-world", "scenarios/hello-world.lab");
+        assert_eq!(
+            summary_head("en", file, 3, 7, 9),
+            "hello-world (scenarios/hello-world.lab) · 3 runs · seeds 7..9 · run k uses seed 7+k"
+        );
+        assert_eq!(
+            summary_head("zh", file, 3, 7, 9),
+            "hello-world（scenarios/hello-world.lab）· 3 次运行 · 种子 7..9 · 第 k 次运行用种子 7+k"
+        );
+        let times = ["1ms", "2ms", "3ms"];
+        assert_eq!(
+            labelled("en", "wall per run", &min_mean_max("en", times)),
+            "wall per run: min 1ms · mean 2ms · max 3ms"
+        );
+        assert_eq!(
+            labelled("zh", "wall per run", &min_mean_max("zh", times)),
+            "每次运行耗时：最短 1ms · 平均 2ms · 最长 3ms"
+        );
     }
 
     #[test]
