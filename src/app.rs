@@ -20,6 +20,7 @@ use crate::record::aggregate::{Summary, Verdict};
 use crate::report::{self, Checked, Format, Listed, ReportOptions, Reporter, Tee};
 use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
+use crate::text::{Said, said};
 
 pub use interrupt::EXIT_INTERRUPTED;
 
@@ -50,13 +51,21 @@ impl std::fmt::Display for Error {
 
 impl std::error::Error for Error {}
 
+impl Error {
+    /// An error in the language the user reads (`en`, `zh`).
+    fn said(lang: &str, text: &Said) -> Error {
+        Error(text.get(lang).to_string())
+    }
+}
+
 /// Carries out one command line.
 pub fn run(cli: Cli) -> Result<Outcome, Error> {
     match cli.command {
         Command::List(args) => list(&args),
         Command::Run(args) => run_command(&args),
-        Command::Show { scenario } => {
-            let (_, _, source) = locate(&scenario)?;
+        Command::Show { scenario, lang } => {
+            let lang = terminal::language(lang.as_deref());
+            let (_, _, source) = locate(&scenario, &lang)?;
             let mut out = std::io::stdout().lock();
             // A closed pipe (`| head`) is not an error worth a message.
             let _ = out.write_all(&source);
@@ -67,17 +76,60 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             files,
             format,
             run_limit,
-        } => check(&files, format, run_limit),
+            lang,
+        } => check(&files, format, run_limit, lang.as_deref()),
     }
 }
 
+/// A refused option value, said in Chinese when the user reads Chinese (`--lang zh` or a
+/// Chinese locale among `args`, else a Chinese `$LANG`): clap checks the command line
+/// before any `--lang` is known, so it would say it in English. `None` for every other
+/// usage error, which clap prints as it is (its own `--help` is English).
+pub fn usage_error_in_chinese(error: &clap::Error, args: &[String]) -> Option<String> {
+    use clap::error::{ContextKind, ContextValue, ErrorKind};
+    let flag = args
+        .iter()
+        .enumerate()
+        .find_map(|(i, a)| match a.strip_prefix("--lang") {
+            Some("") => args.get(i + 1).map(String::as_str),
+            Some(rest) => rest.strip_prefix('='),
+            None => None,
+        });
+    let lang = match flag {
+        Some(tag) => report::language_of(tag)?.to_string(),
+        None => terminal::language(None),
+    };
+    if lang != "zh" || error.kind() != ErrorKind::ValueValidation {
+        return None;
+    }
+    let why = std::error::Error::source(error)?.downcast_ref::<crate::cli::BadValue>()?;
+    let context = |kind| match error.get(kind) {
+        Some(ContextValue::String(s)) => Some(s.as_str()),
+        _ => None,
+    };
+    let (arg, value) = (
+        context(ContextKind::InvalidArg)?,
+        context(ContextKind::InvalidValue)?,
+    );
+    let why = why.0.get("zh");
+    Some(format!(
+        "错误：`{arg}` 的值 '{value}' 无效：{why}\n\n更多信息请运行 '--help'。"
+    ))
+}
+
 /// Finds a scenario: an existing path or a `.lab` name is a file, anything else a
-/// built-in name. Returns (name, file as shown, source bytes).
-fn locate(arg: &str) -> Result<(String, String, Vec<u8>), Error> {
+/// built-in name. Returns (name, file as shown, source bytes); an error in `lang`.
+fn locate(arg: &str, lang: &str) -> Result<(String, String, Vec<u8>), Error> {
     let path = Path::new(arg);
     if path.exists() || arg.ends_with(".lab") || arg.contains('/') {
-        let source = std::fs::read(path)
-            .map_err(|e| Error(format!("cannot read scenario file `{arg}`: {e}")))?;
+        let source = std::fs::read(path).map_err(|e| {
+            let why = e.to_string();
+            let text = said!(
+                "cannot read scenario file `{arg}`: {why}",
+                "无法读取场景文件 `{arg}`：{why}"
+            );
+            Error::said(lang, &text)
+        })?;
         let name = path
             .file_stem()
             .and_then(|s| s.to_str())
@@ -88,53 +140,64 @@ fn locate(arg: &str) -> Result<(String, String, Vec<u8>), Error> {
     match catalog::find(arg) {
         Some(b) => Ok((b.name.to_string(), b.file(), b.source.as_bytes().to_vec())),
         None => {
-            let hint = match catalog::nearest(arg) {
-                Some(near) => format!("; did you mean `{near}`?"),
-                None => String::new(),
+            let (hint, hint_zh) = match catalog::nearest(arg) {
+                Some(near) => (
+                    format!("; did you mean `{near}`?"),
+                    format!("；你是想写 `{near}` 吗？"),
+                ),
+                None => (String::new(), String::new()),
             };
-            Err(Error(format!(
+            let text = said!(
                 "no built-in scenario named `{arg}`{hint} (`stickylab list` shows them all; \
-                 a file path must exist or end in .lab)"
-            )))
+                 a file path must exist or end in .lab)",
+                "没有名为 `{arg}` 的内置场景{hint_zh}（`stickylab list` 列出全部内置场景；\
+                 文件路径必须存在，或者以 .lab 结尾）"
+            );
+            Err(Error::said(lang, &text))
         }
     }
 }
 
-/// Parses a scenario, turning its diagnostics into one error text.
-fn parse(
-    name: &str,
-    file: &str,
-    source: &[u8],
-    params: &[(String, String)],
+/// What a scenario is parsed with: `--param`s, the run limit its sleeps must fit in,
+/// and the language its diagnostics are written in.
+struct ParseWith<'a> {
+    params: &'a [(String, String)],
     run_limit: Option<Duration>,
-) -> Result<Scenario, Error> {
-    let run_limit = run_limit.unwrap_or(scenario::DEFAULT_RUN_LIMIT);
-    scenario::parse_for_run(file, name, source, params, run_limit).map_err(|diagnostics| {
+    lang: &'a str,
+}
+
+/// Parses a scenario, turning its diagnostics into one error text.
+fn parse(name: &str, file: &str, source: &[u8], with: &ParseWith<'_>) -> Result<Scenario, Error> {
+    let run_limit = with.run_limit.unwrap_or(scenario::DEFAULT_RUN_LIMIT);
+    scenario::parse_for_run(file, name, source, with.params, run_limit).map_err(|diagnostics| {
         let source = String::from_utf8_lossy(source);
-        let rendered: Vec<String> = diagnostics.iter().map(|d| d.render(&source)).collect();
+        let rendered: Vec<String> = diagnostics
+            .iter()
+            .map(|d| d.render_in(&source, with.lang))
+            .collect();
         Error(rendered.join("\n"))
     })
 }
 
-fn load(
-    arg: &str,
-    params: &[(String, String)],
-    run_limit: Option<Duration>,
-) -> Result<Scenario, Error> {
-    let (name, file, source) = locate(arg)?;
-    parse(&name, &file, &source, params, run_limit)
+fn load(arg: &str, with: &ParseWith<'_>) -> Result<Scenario, Error> {
+    let (name, file, source) = locate(arg, with.lang)?;
+    parse(&name, &file, &source, with)
 }
 
 fn list(args: &ListArgs) -> Result<Outcome, Error> {
     let options = terminal::report_options(args.lang.as_deref());
+    let with = ParseWith {
+        params: &[],
+        run_limit: None,
+        lang: &options.lang,
+    };
     let mut entries = Vec::new();
     for builtin in catalog::all() {
         let scenario = parse(
             builtin.name,
             &builtin.file(),
             builtin.source.as_bytes(),
-            &[],
-            None,
+            &with,
         )?;
         if let Some(tag) = &args.tag
             && !scenario.tags.iter().any(|t| t == tag)
@@ -149,7 +212,11 @@ fn list(args: &ListArgs) -> Result<Outcome, Error> {
     }
     if entries.is_empty() {
         let tag = args.tag.as_deref().unwrap_or("");
-        return Err(Error(format!("no built-in scenario has the tag `{tag}`")));
+        let text = said!(
+            "no built-in scenario has the tag `{tag}`",
+            "没有哪个内置场景带有标签 `{tag}`"
+        );
+        return Err(Error::said(&options.lang, &text));
     }
     let reporter = report::reporter(args.format, options);
     let _ = reporter.list(&entries, &mut std::io::stdout().lock());
@@ -160,19 +227,26 @@ fn check(
     files: &[std::path::PathBuf],
     format: Format,
     run_limit: Option<Duration>,
+    lang: Option<&str>,
 ) -> Result<Outcome, Error> {
-    let reporter = report::reporter(format, terminal::report_options(None));
+    let options = terminal::report_options(lang);
+    let with = ParseWith {
+        params: &[],
+        run_limit,
+        lang: &options.lang.clone(),
+    };
+    let reporter = report::reporter(format, options);
     let mut errors = Vec::new();
     for path in files {
         // A file, or a built-in scenario by name (as `run` and `show` take them).
-        let (name, arg, source) = match locate(&path.display().to_string()) {
+        let (name, arg, source) = match locate(&path.display().to_string(), with.lang) {
             Ok(found) => found,
             Err(e) => {
                 errors.push(e.0);
                 continue;
             }
         };
-        match parse(&name, &arg, &source, &[], run_limit) {
+        match parse(&name, &arg, &source, &with) {
             Ok(s) => {
                 let checked = Checked {
                     actors: s.actors.len(),
@@ -207,22 +281,20 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         full: args.full,
         ..terminal::report_options(args.lang.as_deref())
     };
+    let lang = options.lang.clone();
     let reporter = report::reporter(args.format, options);
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
+    let with = ParseWith {
+        params: &args.params,
+        run_limit: args.run_limit,
+        lang: &lang,
+    };
     // Every scenario is parsed before anything runs: a file with an error runs nothing.
     let mut scenarios: Vec<Scenario> = match &args.scenario {
-        Some(arg) => vec![load(arg, &args.params, args.run_limit)?],
+        Some(arg) => vec![load(arg, &with)?],
         None => catalog::all()
             .iter()
-            .map(|b| {
-                parse(
-                    b.name,
-                    &b.file(),
-                    b.source.as_bytes(),
-                    &args.params,
-                    args.run_limit,
-                )
-            })
+            .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &with))
             .collect::<Result<_, _>>()?,
     };
     // Before the runner starts any actor thread (see `interrupt`).
@@ -233,6 +305,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         args,
         seed,
         cancel,
+        lang: &lang,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -254,6 +327,8 @@ struct Runs<'a> {
     seed: u64,
     /// Set by the first Ctrl-C.
     cancel: Arc<AtomicBool>,
+    /// The language of what is said on stderr.
+    lang: &'a str,
 }
 
 impl Runs<'_> {
@@ -280,7 +355,7 @@ impl Runs<'_> {
         let _ = out.flush();
         if interrupt::pressed(&self.cancel) {
             let finished = u64::from(!verdict.interrupted);
-            eprintln!("interrupted: {}", finished_runs(finished, 1));
+            eprintln!("{}", interrupted_line(self.lang, finished, 1));
             return Outcome::Interrupted;
         }
         Outcome::of(verdict.passed)
@@ -298,7 +373,7 @@ impl Runs<'_> {
                 break;
             }
             let scenario = Arc::new(scenario);
-            let progress = progress_bar(repeat, &scenario.name);
+            let progress = progress_bar(repeat, &scenario.name, self.lang);
             let mut report = self
                 .reporter
                 .repeat(&scenario, self.seed, self.args.all, &mut out);
@@ -318,7 +393,7 @@ impl Runs<'_> {
         let interrupted = interrupt::pressed(&self.cancel);
         if interrupted {
             let finished = summaries.iter().map(|s| s.runs).sum();
-            eprintln!("interrupted: {}", finished_runs(finished, planned));
+            eprintln!("{}", interrupted_line(self.lang, finished, planned));
         }
         if self.args.all {
             let _ = self.reporter.catalog(&summaries, &mut out);
@@ -332,20 +407,27 @@ impl Runs<'_> {
     }
 }
 
-/// `37 of 2000 runs finished`.
-fn finished_runs(finished: u64, planned: u64) -> String {
+/// `interrupted: 37 of 2000 runs finished`.
+fn interrupted_line(lang: &str, finished: u64, planned: u64) -> String {
     let runs = if planned == 1 { "run" } else { "runs" };
-    format!("{finished} of {planned} {runs} finished")
+    let text = said!(
+        "interrupted: {finished} of {planned} {runs} finished",
+        "已中断：{planned} 次运行中完成了 {finished} 次"
+    );
+    text.get(lang).to_string()
 }
 
 /// A progress bar on a terminal's stderr; hidden when stderr is not a terminal.
-fn progress_bar(runs: u64, name: &str) -> ProgressBar {
+fn progress_bar(runs: u64, name: &str, lang: &str) -> ProgressBar {
     if runs < 2 || !std::io::stderr().is_terminal() {
         return ProgressBar::hidden();
     }
     let bar = ProgressBar::with_draw_target(Some(runs), ProgressDrawTarget::stderr());
-    if let Ok(style) = ProgressStyle::with_template("{msg} {wide_bar} {pos}/{len} runs, {eta} left")
-    {
+    let template = Said::both(
+        "{msg} {wide_bar} {pos}/{len} runs, {eta} left",
+        "{msg} {wide_bar} {pos}/{len} 次运行，还剩 {eta}",
+    );
+    if let Ok(style) = ProgressStyle::with_template(template.get(lang)) {
         bar.set_style(style);
     }
     bar.set_message(name.to_string());

@@ -6,6 +6,7 @@ use std::time::Duration;
 use clap::{Args, Parser, Subcommand};
 
 pub use crate::report::Format;
+use crate::text::{Said, said};
 
 /// A laboratory for TCP's sticky packets (粘包): run scenarios on real loopback sockets
 /// and see the chunk boundaries every recv saw.
@@ -31,6 +32,10 @@ pub enum Command {
     Show {
         /// A built-in scenario's name, or the path of a .lab file
         scenario: String,
+        /// Language of the error messages (en, zh; zh_CN and the like are zh); default
+        /// from $LANG, else en
+        #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+        lang: Option<String>,
     },
     /// Parse and check scenario files (or built-in scenarios) without running them
     Check {
@@ -43,6 +48,10 @@ pub enum Command {
         /// The run limit the sleeps of each file must fit in (e.g. 30s, 1h); default 10m
         #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
         run_limit: Option<Duration>,
+        /// Language of the diagnostics and hints (en, zh; zh_CN and the like are zh);
+        /// default from $LANG, else en
+        #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+        lang: Option<String>,
     },
 }
 
@@ -102,30 +111,51 @@ pub struct RunArgs {
     pub repeat: u64,
 }
 
-fn parse_param(text: &str) -> Result<(String, String), String> {
+/// Why the value of an option was refused, in English (what clap prints) and Chinese
+/// (what `main` prints instead when the user reads Chinese; see
+/// [`crate::app::usage_error_in`]).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BadValue(pub Said);
+
+impl std::fmt::Display for BadValue {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.0.en())
+    }
+}
+
+impl std::error::Error for BadValue {}
+
+fn parse_param(text: &str) -> Result<(String, String), BadValue> {
     match text.split_once('=') {
         Some((name, value)) if !name.trim().is_empty() => {
             Ok((name.trim().to_string(), value.to_string()))
         }
-        _ => Err(format!("expected NAME=VALUE, got `{text}`")),
+        _ => Err(BadValue(said!(
+            "expected NAME=VALUE, got `{text}`",
+            "应为 NAME=VALUE，实际是 `{text}`"
+        ))),
     }
 }
 
 /// `--lang`: a language the reports speak, from its code or a locale name.
-fn parse_lang(text: &str) -> Result<String, String> {
+fn parse_lang(text: &str) -> Result<String, BadValue> {
     crate::report::language_of(text)
         .map(str::to_owned)
         .ok_or_else(|| {
-            format!(
-                "stickylab speaks {}; `{text}` is none of them",
-                crate::report::LANGUAGES.join(" and ")
-            )
+            let (en, zh) = (
+                crate::report::LANGUAGES.join(" and "),
+                crate::report::LANGUAGES.join(" 和 "),
+            );
+            BadValue(said!(
+                "stickylab speaks {en}; `{text}` is none of them",
+                "stickylab 会说 {zh}；`{text}` 不在其中"
+            ))
         })
 }
 
 /// A byte count with an optional `K` or `M` (1024-based), as sizes are written in a
 /// scenario: `65536`, `64K`, `1M`.
-fn parse_size(text: &str) -> Result<usize, String> {
+fn parse_size(text: &str) -> Result<usize, BadValue> {
     let (digits, unit) = match text.strip_suffix(['K', 'k']) {
         Some(d) => (d, 1024),
         None => match text.strip_suffix(['M', 'm']) {
@@ -137,24 +167,39 @@ fn parse_size(text: &str) -> Result<usize, String> {
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(unit))
-        .ok_or_else(|| format!("`{text}` is not a size (e.g. 65536, 64K, 1M)"))
+        .ok_or_else(|| {
+            BadValue(said!(
+                "`{text}` is not a size (e.g. 65536, 64K, 1M)",
+                "`{text}` 不是大小（比如 65536、64K、1M）"
+            ))
+        })
 }
 
 /// `--repeat N`: how many runs, at least one.
-fn parse_repeat(text: &str) -> Result<u64, String> {
+fn parse_repeat(text: &str) -> Result<u64, BadValue> {
     match text.parse::<u64>() {
-        Ok(0) => Err("a scenario runs at least once: give 1 or more, or leave --repeat out".into()),
+        Ok(0) => Err(BadValue(Said::both(
+            "a scenario runs at least once: give 1 or more, or leave --repeat out",
+            "场景至少运行一次：给 1 或更大的数，或者去掉 --repeat",
+        ))),
         Ok(n) => Ok(n),
-        Err(_) => Err(format!(
-            "`{text}` is not a count of runs (e.g. --repeat 200)"
-        )),
+        Err(_) => Err(BadValue(said!(
+            "`{text}` is not a count of runs (e.g. --repeat 200)",
+            "`{text}` 不是运行次数（比如 --repeat 200）"
+        ))),
     }
 }
 
-fn parse_deadline(text: &str) -> Result<Duration, String> {
+fn parse_deadline(text: &str) -> Result<Duration, BadValue> {
     match humantime::parse_duration(text) {
-        Ok(d) if d.is_zero() => Err("a deadline must be longer than zero (e.g. 300ms, 2s)".into()),
+        Ok(d) if d.is_zero() => Err(BadValue(Said::both(
+            "a deadline must be longer than zero (e.g. 300ms, 2s)",
+            "时限必须大于零（比如 300ms、2s）",
+        ))),
         Ok(d) => Ok(d),
-        Err(e) => Err(format!("{e} (a duration looks like 300ms, 2s, 250us)")),
+        Err(e) => Err(BadValue(said!(
+            "{e} (a duration looks like 300ms, 2s, 250us)",
+            "{e}（时长写成 300ms、2s、250us 这样）"
+        ))),
     }
 }

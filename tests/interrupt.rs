@@ -177,3 +177,27 @@ fn ctrl_c_cuts_a_blocked_run_short_and_prints_the_summary() {
         "{stdout}"
     );
 }
+
+/// With `--lang zh` the line on stderr and the summary speak Chinese.
+#[test]
+fn ctrl_c_says_so_in_chinese() {
+    let running = start(&[
+        "run",
+        "tests/fixtures/blocked-recv.lab",
+        "--repeat",
+        "1000",
+        "--timeout",
+        "30s",
+        "--lang",
+        "zh",
+    ]);
+    thread::sleep(Duration::from_millis(500));
+    running.ctrl_c();
+    let (status, stdout, stderr) = running.end_within(Duration::from_secs(3));
+    assert_eq!(status.code(), Some(INTERRUPTED), "{stderr}");
+    assert_eq!(stderr, "已中断：1000 次运行中完成了 0 次\n");
+    assert!(
+        stdout.starts_with("blocked-recv（tests/fixtures/blocked-recv.lab）· 0 次运行 · "),
+        "{stdout}"
+    );
+}

@@ -115,3 +115,53 @@ fn show() {
         }
     }
 }
+
+/// With `--lang zh` the same diagnostics speak Chinese: every message and hint of the
+/// corpus has its Chinese, and the position, the excerpt and the caret are the English
+/// ones, character for character.
+#[test]
+fn every_malformed_file_has_its_diagnostics_in_chinese_at_the_same_place() {
+    for path in corpus() {
+        let name = stem(&path);
+        let file = format!("tests/malformed/{name}.lab");
+        let source = fs::read_to_string(&path).expect("a UTF-8 scenario");
+        let Err(diagnostics) = scenario::parse(&file, &name, &source, &[]) else {
+            panic!("{file} parsed without an error");
+        };
+        for d in diagnostics {
+            let en = d.render(&source);
+            let zh = d.render_in(&source, "zh");
+            assert!(d.message.zh().is_some(), "{file}: no Chinese for {en}");
+            if let Some(help) = &d.help {
+                assert!(help.zh().is_some(), "{file}: no Chinese for {help}");
+                assert!(zh.contains("\n提示："), "{zh}");
+            }
+            let (en_lines, zh_lines): (Vec<&str>, Vec<&str>) =
+                (en.lines().collect(), zh.lines().collect());
+            let position = |line: &str| {
+                let at = line.find(": ").unwrap_or(line.len());
+                line[..at].to_string()
+            };
+            assert_eq!(position(en_lines[0]), position(zh_lines[0]), "{zh}");
+            assert_ne!(en_lines[0], zh_lines[0], "{zh}");
+            // The excerpt and the caret.
+            assert_eq!(en_lines.get(1..3), zh_lines.get(1..3), "{zh}");
+        }
+    }
+}
+
+/// One file, exactly as a Chinese-speaking reader sees it.
+#[test]
+fn a_hint_in_chinese() {
+    let source = fs::read_to_string("tests/malformed/listen-udp.lab").expect("the file");
+    let Err(diagnostics) = scenario::parse("listen-udp.lab", "x", &source, &[]) else {
+        panic!("listen-udp.lab parsed");
+    };
+    assert_eq!(
+        diagnostics[0].render_in(&source, "zh"),
+        "listen-udp.lab:2:16: 这里应为 `again`、`tcp`、`unix`、`backlog`、`on`、`=>` 或行尾，实际是 `udp`\n\
+         2 | server: listen udp\n  \
+           |                ^^^\n\
+         提示：UDP 没有 listen，也没有连接：先 `bind udp`，再 `sendto ACTOR VALUE` 和 `recvfrom N`"
+    );
+}

@@ -40,6 +40,10 @@ const WORDS: &[(&str, &str)] = &[
         "失败运行的种子（用 --seed 重放）",
     ),
     ("other outcomes", "其他结果"),
+    ("scenario", "场景"),
+    ("runs passed", "通过的运行"),
+    ("expectations held", "满足的预期"),
+    ("wall", "总耗时"),
     (
         "INTERRUPTED (Ctrl-C): what is above is what happened until then",
         "已中断（Ctrl-C）：上面是中断前发生的一切",
@@ -58,6 +62,15 @@ pub(crate) fn say<'a>(lang: &str, word: &'a str) -> &'a str {
         .map_or(word, |(_, zh)| zh)
 }
 
+/// `word: text`, the label in `lang` (`词：text` in Chinese, with its full-width colon).
+pub(crate) fn labelled(lang: &str, word: &str, text: &str) -> String {
+    if lang == "zh" {
+        format!("{}：{text}", say(lang, word))
+    } else {
+        format!("{word}: {text}")
+    }
+}
+
 /// The verdict line of many runs: all `runs` passed, or `failed` of them failed.
 pub(crate) fn runs_verdict(lang: &str, failed: u64, runs: u64) -> String {
     match (lang, failed) {
@@ -65,6 +78,46 @@ pub(crate) fn runs_verdict(lang: &str, failed: u64, runs: u64) -> String {
         ("zh", _) => format!("失败（FAIL：{runs} 次运行中 {failed} 次失败）"),
         (_, 0) => format!("PASS ({runs} of {runs} runs)"),
         (_, _) => format!("FAIL ({failed} of {runs} runs failed)"),
+    }
+}
+
+/// The verdict line of `run --all`: every one of `scenarios` passed, or `failed` of them
+/// failed.
+pub(crate) fn catalog_verdict(lang: &str, failed: usize, scenarios: usize) -> String {
+    match (lang, failed) {
+        ("zh", 0) => format!("通过（PASS：{scenarios} 个场景全部通过）"),
+        ("zh", _) => format!("失败（FAIL：{scenarios} 个场景中 {failed} 个失败）"),
+        (_, 0) => format!("PASS (all {scenarios} scenarios)"),
+        (_, _) => format!("FAIL ({failed} of {scenarios} scenarios failed)"),
+    }
+}
+
+/// The first line of a `--repeat` summary: the scenario, its file, how many runs and
+/// their seeds (run k uses seed `first + k`).
+pub(crate) fn summary_head(
+    lang: &str,
+    (scenario, file): (&str, &str),
+    runs: u64,
+    first: u64,
+    last: u64,
+) -> String {
+    if lang == "zh" {
+        format!(
+            "{scenario}（{file}）· {runs} 次运行 · 种子 {first}..{last} · 第 k 次运行用种子 {first}+k"
+        )
+    } else {
+        format!(
+            "{scenario} ({file}) · {runs} runs · seeds {first}..{last} · run k uses seed {first}+k"
+        )
+    }
+}
+
+/// `min 1.2ms · mean 1.5ms · max 3.0ms`, the wall times of a `--repeat`'s runs.
+pub(crate) fn min_mean_max(lang: &str, [min, mean, max]: [&str; 3]) -> String {
+    if lang == "zh" {
+        format!("最短 {min} · 平均 {mean} · 最长 {max}")
+    } else {
+        format!("min {min} · mean {mean} · max {max}")
     }
 }
 
@@ -79,7 +132,9 @@ pub(crate) fn failed(lang: &str, failed: usize, total: usize) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{WORDS, failed, say};
+    use super::{
+        WORDS, catalog_verdict, failed, labelled, min_mean_max, runs_verdict, say, summary_head,
+    };
 
     #[test]
     fn english_is_itself_and_chinese_comes_from_the_table() {
@@ -88,6 +143,45 @@ mod tests {
         assert_eq!(say("zh", "#"), "#");
         assert_eq!(failed("en", 2, 4), "FAIL (2 of 4 expectations failed)");
         assert!(failed("zh", 2, 4).contains("4 项预期中 2 项未满足"));
+    }
+
+    #[test]
+    fn the_lines_of_many_runs_in_both_languages() {
+        assert_eq!(catalog_verdict("en", 0, 30), "PASS (all 30 scenarios)");
+        assert_eq!(
+            catalog_verdict("en", 2, 30),
+            "FAIL (2 of 30 scenarios failed)"
+        );
+        assert_eq!(
+            catalog_verdict("zh", 0, 30),
+            "通过（PASS：30 个场景全部通过）"
+        );
+        assert_eq!(
+            catalog_verdict("zh", 2, 30),
+            "失败（FAIL：30 个场景中 2 个失败）"
+        );
+        assert_eq!(
+            runs_verdict("zh", 1, 3),
+            "失败（FAIL：3 次运行中 1 次失败）"
+        );
+        let file = ("hello-world", "scenarios/hello-world.lab");
+        assert_eq!(
+            summary_head("en", file, 3, 7, 9),
+            "hello-world (scenarios/hello-world.lab) · 3 runs · seeds 7..9 · run k uses seed 7+k"
+        );
+        assert_eq!(
+            summary_head("zh", file, 3, 7, 9),
+            "hello-world（scenarios/hello-world.lab）· 3 次运行 · 种子 7..9 · 第 k 次运行用种子 7+k"
+        );
+        let times = ["1ms", "2ms", "3ms"];
+        assert_eq!(
+            labelled("en", "wall per run", &min_mean_max("en", times)),
+            "wall per run: min 1ms · mean 2ms · max 3ms"
+        );
+        assert_eq!(
+            labelled("zh", "wall per run", &min_mean_max("zh", times)),
+            "每次运行耗时：最短 1ms · 平均 2ms · 最长 3ms"
+        );
     }
 
     #[test]

@@ -1,9 +1,14 @@
 //! Errors in a scenario file as values: a position, a message, an optional hint; rendered
-//! once, here, as `FILE:LINE:COL: message`, the line, and a caret under the token.
+//! once, here, as `FILE:LINE:COL: message`, the line, and a caret under the token. The
+//! message and the hint are [`Said`]: made in English and Chinese, shown in the language
+//! of [`Diagnostic::render_in`] (the frame's `help:` too; the position and the caret are
+//! the same in every language).
 
 use std::collections::BinaryHeap;
 
 use unicode_width::UnicodeWidthChar;
+
+pub use crate::text::Said;
 
 /// One problem in a scenario file (or on the command line, for `--param`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -15,9 +20,9 @@ pub struct Diagnostic {
     pub col: u32,
     /// How many characters the caret underlines (at least 1).
     pub width: u32,
-    pub message: String,
+    pub message: Said,
     /// "did you mean `recv`?" and the like.
-    pub help: Option<String>,
+    pub help: Option<Said>,
 }
 
 impl Diagnostic {
@@ -36,7 +41,14 @@ impl Diagnostic {
     /// carets stand under the token in a terminal. A line wider than [`MAX_EXCERPT`]
     /// columns is shown as an excerpt around the problem, with `…` where it is cut.
     pub fn render(&self, source: &str) -> String {
-        let message = clipped(&self.message);
+        self.render_in(source, "en")
+    }
+
+    /// [`render`](Self::render) in `lang` (`en`, `zh`): the message and the help in that
+    /// language where they have been translated, and the help's label (`help:`,
+    /// `提示：`); the file, line, column, excerpt and caret stay as they are.
+    pub fn render_in(&self, source: &str, lang: &str) -> String {
+        let message = clipped(self.message.get(lang));
         let mut out = if self.line == 0 {
             format!("{}: {message}", self.file)
         } else {
@@ -64,8 +76,9 @@ impl Diagnostic {
             .join("\n")
         };
         if let Some(help) = &self.help {
-            out.push_str("\nhelp: ");
-            out.push_str(&clipped(help));
+            out.push('\n');
+            out.push_str(if lang == "zh" { "提示：" } else { "help: " });
+            out.push_str(&clipped(help.get(lang)));
         }
         out
     }
@@ -78,7 +91,10 @@ impl Diagnostic {
             line: 0,
             col: 0,
             width: 1,
-            message: format!("and {hidden} more problem{s} (only the first {MAX_SHOWN} are shown)"),
+            message: Said::both(
+                format!("and {hidden} more problem{s} (only the first {MAX_SHOWN} are shown)"),
+                format!("另有 {hidden} 个问题（只显示前 {MAX_SHOWN} 个）"),
+            ),
             help: None,
         }
     }
@@ -151,8 +167,8 @@ impl Collector {
     pub(crate) fn push(
         &mut self,
         (line, col, width): (u32, u32, u32),
-        message: String,
-        help: Option<String>,
+        message: Said,
+        help: Option<Said>,
     ) {
         let key = (line, col, self.pushed);
         self.pushed += 1;
@@ -315,7 +331,7 @@ fn window(chars: &[char], start: usize, width: usize) -> (usize, usize) {
 
 #[cfg(test)]
 mod tests {
-    use super::{Collector, Diagnostic, MAX_EXCERPT, MAX_SHOWN};
+    use super::{Collector, Diagnostic, MAX_EXCERPT, MAX_SHOWN, Said};
 
     fn diag(line: u32, col: u32, width: u32, help: Option<&str>) -> Diagnostic {
         Diagnostic {
@@ -323,8 +339,8 @@ mod tests {
             line,
             col,
             width,
-            message: "unknown verb `sedn`".into(),
-            help: help.map(str::to_string),
+            message: Said::both("unknown verb `sedn`", "未知的动词 `sedn`"),
+            help: help.map(Said::from),
         }
     }
 
@@ -423,7 +439,7 @@ mod tests {
     fn the_collector_keeps_the_first_in_file_order_and_counts_the_rest() {
         let mut c = Collector::new("f.lab");
         for line in (1..=200u32).rev() {
-            c.push((line, 1, 1), format!("problem on {line}"), None);
+            c.push((line, 1, 1), format!("problem on {line}").into(), None);
         }
         c.push((0, 0, 1), "a --param".into(), None);
         let out = c.into_vec();

@@ -11,7 +11,7 @@ use std::time::Duration;
 
 use super::Diagnostic;
 use super::ast::{Action, Item, RecvMode, Scenario, Step, Value};
-use super::diagnostic::Collector;
+use super::diagnostic::{Collector, Said};
 use super::value;
 
 /// The largest file `parse` reads: a hand-written scenario is a few KiB. Parsing holds
@@ -51,9 +51,15 @@ pub(crate) fn check(file: &str, scenario: &Scenario) -> Vec<Diagnostic> {
             problems.push(
                 (step.line, step.col, verb_width(step)),
                 message,
-                Some(format!(
-                    "stickylab keeps buffers and values to {} MiB",
-                    MAX_BYTES / (1024 * 1024)
+                Some(Said::both(
+                    format!(
+                        "stickylab keeps buffers and values to {} MiB",
+                        MAX_BYTES / (1024 * 1024)
+                    ),
+                    format!(
+                        "stickylab 的缓冲区和值最多 {} MiB",
+                        MAX_BYTES / (1024 * 1024)
+                    ),
                 )),
             );
         }
@@ -62,8 +68,16 @@ pub(crate) fn check(file: &str, scenario: &Scenario) -> Vec<Diagnostic> {
         let first = first_repeat_line(&scenario.body).unwrap_or(1);
         problems.push(
             (first, 1, 6),
-            format!("the repeats add up to {total} steps; a run may carry out at most {MAX_STEPS}"),
-            Some("make the repeat counts smaller, or run the scenario with --repeat".into()),
+            Said::both(
+                format!(
+                    "the repeats add up to {total} steps; a run may carry out at most {MAX_STEPS}"
+                ),
+                format!("repeat 加起来共 {total} 个步骤；一次运行最多执行 {MAX_STEPS} 个"),
+            ),
+            Some(Said::both(
+                "make the repeat counts smaller, or run the scenario with --repeat",
+                "把 repeat 的次数改小，或者用 --repeat 多次运行这个场景",
+            )),
         );
     }
     problems.into_vec()
@@ -84,25 +98,31 @@ pub fn check_run_limit(file: &str, scenario: &Scenario, limit: Duration) -> Opti
         sleeps(&scenario.body, actor, 1, &mut total, &mut first);
         let (step, times) = first?;
         (total > limit).then(|| {
-            let runs = if times > 1 {
-                format!(" (this sleep runs {times} times)")
+            let (runs, runs_zh) = if times > 1 {
+                (
+                    format!(" (this sleep runs {times} times)"),
+                    format!("（这个 sleep 执行 {times} 次）"),
+                )
             } else {
-                String::new()
+                (String::new(), String::new())
             };
+            let (total, limit) = (
+                humantime::format_duration(total),
+                humantime::format_duration(limit),
+            );
             Diagnostic {
                 file: file.to_string(),
                 line: step.line,
                 col: step.col,
                 width: verb_width(step),
-                message: format!(
-                    "`{actor}` sleeps {} in all{runs}; a run may last at most {}",
-                    humantime::format_duration(total),
-                    humantime::format_duration(limit)
+                message: Said::both(
+                    format!("`{actor}` sleeps {total} in all{runs}; a run may last at most {limit}"),
+                    format!("`{actor}` 一共 sleep {total}{runs_zh}；一次运行最多持续 {limit}"),
                 ),
-                help: Some(
-                    "the run limit bounds a whole run: make the sleeps or the repeat counts smaller, or give a longer `--run-limit`"
-                        .into(),
-                ),
+                help: Some(Said::both(
+                    "the run limit bounds a whole run: make the sleeps or the repeat counts smaller, or give a longer `--run-limit`",
+                    "运行时限限制整次运行：把 sleep 或 repeat 的次数改小，或者给一个更长的 `--run-limit`",
+                )),
             }
         })
     })
@@ -160,29 +180,40 @@ fn first_repeat_line(items: &[Item]) -> Option<u32> {
     })
 }
 
-fn oversized(step: &Step) -> Option<String> {
-    let buffer = |n: usize, what: &str| {
-        (n > MAX_BYTES).then(|| format!("a {what} of {n} bytes is too large"))
+fn oversized(step: &Step) -> Option<Said> {
+    let buffer = |n: usize, (what, what_zh): (&str, &str)| {
+        (n > MAX_BYTES).then(|| {
+            Said::both(
+                format!("a {what} of {n} bytes is too large"),
+                format!("{what_zh}有 {n} 字节，太大了"),
+            )
+        })
     };
     let value_len = |v: &Value| {
         let (_, max) = value::len_range(v);
         let part = value::largest_part(v);
         if max > MAX_BYTES {
-            Some(format!(
-                "this value can be {max} bytes long, which is too large"
+            Some(Said::both(
+                format!("this value can be {max} bytes long, which is too large"),
+                format!("这个值最长可达 {max} 字节，太大了"),
             ))
         } else if part > MAX_BYTES {
-            Some(format!(
-                "a part of this value is {part} bytes long, which is too large"
+            Some(Said::both(
+                format!("a part of this value is {part} bytes long, which is too large"),
+                format!("这个值的一部分长 {part} 字节，太大了"),
             ))
         } else {
             None
         }
     };
     match &step.action {
-        Action::Recv(RecvMode::Once(n) | RecvMode::Exactly(n)) => buffer(*n, "recv"),
-        Action::RecvFrom(n) => buffer(*n, "recvfrom buffer"),
-        Action::RecvFrame { chunk, .. } => buffer(*chunk, "recv frame chunk"),
+        Action::Recv(RecvMode::Once(n) | RecvMode::Exactly(n)) => {
+            buffer(*n, ("recv", "recv 的缓冲区"))
+        }
+        Action::RecvFrom(n) => buffer(*n, ("recvfrom buffer", "recvfrom 的缓冲区")),
+        Action::RecvFrame { chunk, .. } => {
+            buffer(*chunk, ("recv frame chunk", "recv frame 的 chunk"))
+        }
         Action::Send(v) | Action::SendAll(v) => value_len(v),
         Action::SendTo { value, .. } | Action::SendFrame { value, .. } => value_len(value),
         _ => None,
@@ -213,6 +244,29 @@ mod tests {
             "{}",
             out[0]
         );
+    }
+
+    /// The limits speak Chinese too, message and hint.
+    #[test]
+    fn a_limit_in_chinese() {
+        let source = "server: listen\nclient: connect\nserver: accept\nserver: recv 1000000M\n";
+        let Err(diagnostics) = parse("big.lab", "big", source, &[]) else {
+            panic!("a recv of 1000000M parsed");
+        };
+        assert_eq!(
+            diagnostics[0].render_in(source, "zh"),
+            "big.lab:4:9: recv 的缓冲区有 1048576000000 字节，太大了\n\
+             4 | server: recv 1000000M\n  \
+               |         ^^^^\n\
+             提示：stickylab 的缓冲区和值最多 64 MiB"
+        );
+        let source = "repeat 1000 {\n  repeat 1001 {\n    a: mark x\n  }\n}\n";
+        let Err(diagnostics) = parse("big.lab", "big", source, &[]) else {
+            panic!("1001000 steps parsed");
+        };
+        let text = diagnostics[0].render_in(source, "zh");
+        assert!(text.contains("repeat 加起来共 1001000 个步骤"), "{text}");
+        assert!(text.contains("提示：把 repeat 的次数改小"), "{text}");
     }
 
     #[test]

@@ -16,7 +16,7 @@ pub(crate) mod value;
 pub(crate) mod vocab;
 
 pub use ast::Scenario;
-pub use diagnostic::Diagnostic;
+pub use diagnostic::{Diagnostic, Said};
 pub use limits::{DEFAULT_RUN_LIMIT, check_run_limit};
 
 use std::time::Duration;
@@ -87,14 +87,20 @@ pub fn parse_bytes(
                 line,
                 col,
                 width: 1,
-                message: format!(
-                    "this file is not UTF-8 text: byte 0x{:02x} cannot start or continue a character here",
-                    bytes[e.valid_up_to()]
+                message: Said::both(
+                    format!(
+                        "this file is not UTF-8 text: byte 0x{:02x} cannot start or continue a character here",
+                        bytes[e.valid_up_to()]
+                    ),
+                    format!(
+                        "这个文件不是 UTF-8 文本：字节 0x{:02x} 在这里既不能开始也不能延续一个字符",
+                        bytes[e.valid_up_to()]
+                    ),
                 ),
-                help: Some(
-                    "save the file as UTF-8; write other bytes with `\\xHH` in a string or with `hex \"...\"`"
-                        .into(),
-                ),
+                help: Some(Said::both(
+                    "save the file as UTF-8; write other bytes with `\\xHH` in a string or with `hex \"...\"`",
+                    "把文件存成 UTF-8；其他字节在字符串里写成 `\\xHH`，或者用 `hex \"...\"`",
+                )),
             }])
         }
     }
@@ -126,14 +132,22 @@ fn too_big(file: &str, bytes: &[u8]) -> Diagnostic {
         line,
         col,
         width: 1,
-        message: format!(
-            "this file is {} bytes long; a scenario may be at most {MAX_SOURCE_BYTES} bytes ({} MiB)",
-            bytes.len(),
-            MAX_SOURCE_BYTES / (1024 * 1024)
+        message: Said::both(
+            format!(
+                "this file is {} bytes long; a scenario may be at most {MAX_SOURCE_BYTES} bytes ({} MiB)",
+                bytes.len(),
+                MAX_SOURCE_BYTES / (1024 * 1024)
+            ),
+            format!(
+                "这个文件长 {} 字节；一个场景最多 {MAX_SOURCE_BYTES} 字节（{} MiB）",
+                bytes.len(),
+                MAX_SOURCE_BYTES / (1024 * 1024)
+            ),
         ),
-        help: Some(
-            "a scenario is a script for people; generate long data with `bytes N` or `* N`".into(),
-        ),
+        help: Some(Said::both(
+            "a scenario is a script for people; generate long data with `bytes N` or `* N`",
+            "场景是写给人看的脚本；长数据用 `bytes N` 或 `* N` 生成",
+        )),
     }
 }
 
@@ -151,7 +165,10 @@ fn no_steps(file: &str, source: &str) -> Diagnostic {
         (
             1,
             1,
-            "this file is empty: a scenario needs at least one step",
+            Said::both(
+                "this file is empty: a scenario needs at least one step",
+                "这个文件是空的：一个场景至少需要一个步骤",
+            ),
         )
     } else {
         let trimmed = source.trim_end();
@@ -159,7 +176,10 @@ fn no_steps(file: &str, source: &str) -> Diagnostic {
         (
             line.saturating_add(1),
             1,
-            "this scenario has no steps: nothing would run",
+            Said::both(
+                "this scenario has no steps: nothing would run",
+                "这个场景没有步骤：什么也不会运行",
+            ),
         )
     };
     Diagnostic {
@@ -167,12 +187,13 @@ fn no_steps(file: &str, source: &str) -> Diagnostic {
         line,
         col,
         width: 1,
-        message: message.into(),
-        help: Some(
+        message,
+        help: Some(Said::both(
             "a step is a line `ACTOR: VERB ...`, like `server: listen`, `client: connect`, \
-             `client: send \"hi\"`"
-                .into(),
-        ),
+             `client: send \"hi\"`",
+            "步骤是一行 `ACTOR: VERB ...`，比如 `server: listen`、`client: connect`、\
+             `client: send \"hi\"`",
+        )),
     }
 }
 

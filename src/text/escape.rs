@@ -12,6 +12,8 @@
 //!   printable ones (zero-width spaces, non-ASCII spaces, combining marks, bidi
 //!   controls), written byte by byte so that a reader notices them.
 
+use super::said::Said;
+
 /// The bytes as they would be written between quotes in a scenario file.
 ///
 /// `GET / HTTP/1.1\r\n` for the bytes of an HTTP request line, `你好` for its UTF-8
@@ -112,12 +114,16 @@ pub struct EscapeError {
     pub start: usize,
     /// Length of the bad escape in characters.
     pub len: usize,
-    pub message: String,
-    pub help: Option<String>,
+    pub message: Said,
+    pub help: Option<Said>,
 }
 
-const ESCAPES_HELP: &str =
-    "the escapes are \\n \\r \\t \\0 \\\\ \\\" \\xHH (one byte) and \\u{HHHH} (a character)";
+fn escapes_help() -> Said {
+    Said::both(
+        "the escapes are \\n \\r \\t \\0 \\\\ \\\" \\xHH (one byte) and \\u{HHHH} (a character)",
+        "转义有 \\n \\r \\t \\0 \\\\ \\\" \\xHH（一个字节）和 \\u{HHHH}（一个字符）",
+    )
+}
 
 /// Decodes the contents of a string literal (between the quotes) into bytes:
 /// `\n \r \t \0 \\ \" \xHH \u{HHHH}`; everything else stands for its UTF-8 encoding.
@@ -137,8 +143,14 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
             return Err(EscapeError {
                 start: i,
                 len: 1,
-                message: "a backslash at the end of a string escapes nothing".into(),
-                help: Some("write `\\\\` for a backslash".into()),
+                message: Said::both(
+                    "a backslash at the end of a string escapes nothing",
+                    "字符串末尾的反斜杠什么也没有转义",
+                ),
+                help: Some(Said::both(
+                    "write `\\\\` for a backslash",
+                    "反斜杠本身写成 `\\\\`",
+                )),
             });
         };
         match e {
@@ -158,8 +170,14 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
                     return Err(EscapeError {
                         start: i,
                         len,
-                        message: "`\\x` needs exactly two hex digits".into(),
-                        help: Some("write one byte as `\\x0a` or `\\xff`".into()),
+                        message: Said::both(
+                            "`\\x` needs exactly two hex digits",
+                            "`\\x` 后面要正好两个十六进制数字",
+                        ),
+                        help: Some(Said::both(
+                            "write one byte as `\\x0a` or `\\xff`",
+                            "一个字节写成 `\\x0a` 或 `\\xff`",
+                        )),
                     });
                 };
                 out.push(byte);
@@ -168,17 +186,29 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
             }
             'u' => {
                 let close = chars[i..].iter().position(|&ch| ch == '}');
-                let bad = |len: usize, message: &str| EscapeError {
+                let bad = |len: usize, message: Said| EscapeError {
                     start: i,
                     len,
-                    message: message.into(),
-                    help: Some("write a character as `\\u{e9}` or `\\u{1F600}`".into()),
+                    message,
+                    help: Some(Said::both(
+                        "write a character as `\\u{e9}` or `\\u{1F600}`",
+                        "一个字符写成 `\\u{e9}` 或 `\\u{1F600}`",
+                    )),
                 };
                 if chars.get(i + 2) != Some(&'{') {
-                    return Err(bad(2, "`\\u` needs braces: `\\u{HHHH}`"));
+                    return Err(bad(
+                        2,
+                        Said::both(
+                            "`\\u` needs braces: `\\u{HHHH}`",
+                            "`\\u` 需要花括号：`\\u{HHHH}`",
+                        ),
+                    ));
                 }
                 let Some(close) = close.map(|p| i + p) else {
-                    return Err(bad(3, "`\\u{` is not closed with `}`"));
+                    return Err(bad(
+                        3,
+                        Said::both("`\\u{` is not closed with `}`", "`\\u{` 没有用 `}` 结束"),
+                    ));
                 };
                 let digits: String = chars[i + 3..close].iter().collect();
                 let len = close + 1 - i;
@@ -186,7 +216,13 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
                     || digits.len() > 6
                     || !digits.chars().all(|d| d.is_ascii_hexdigit())
                 {
-                    return Err(bad(len, "`\\u{...}` needs 1 to 6 hex digits"));
+                    return Err(bad(
+                        len,
+                        Said::both(
+                            "`\\u{...}` needs 1 to 6 hex digits",
+                            "`\\u{...}` 需要 1 到 6 个十六进制数字",
+                        ),
+                    ));
                 }
                 let ch = u32::from_str_radix(&digits, 16)
                     .ok()
@@ -194,7 +230,10 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
                 let Some(ch) = ch else {
                     return Err(bad(
                         len,
-                        &format!("`\\u{{{digits}}}` is not a Unicode character"),
+                        Said::both(
+                            format!("`\\u{{{digits}}}` is not a Unicode character"),
+                            format!("`\\u{{{digits}}}` 不是 Unicode 字符"),
+                        ),
                     ));
                 };
                 let mut buf = [0u8; 4];
@@ -206,8 +245,11 @@ pub fn unescape(contents: &str) -> Result<Vec<u8>, EscapeError> {
                 return Err(EscapeError {
                     start: i,
                     len: 2,
-                    message: format!("unknown escape `\\{other}`"),
-                    help: Some(ESCAPES_HELP.into()),
+                    message: Said::both(
+                        format!("unknown escape `\\{other}`"),
+                        format!("未知的转义 `\\{other}`"),
+                    ),
+                    help: Some(escapes_help()),
                 });
             }
         }
@@ -302,17 +344,17 @@ mod tests {
     fn unescape_errors_say_where_and_what() {
         let e = unescape(r"ab\q").unwrap_err();
         assert_eq!(
-            (e.start, e.len, e.message.as_str()),
+            (e.start, e.len, e.message.en()),
             (2, 2, "unknown escape `\\q`")
         );
         let e = unescape(r"\x4g").unwrap_err();
         assert_eq!(
-            (e.start, e.len, e.message.as_str()),
+            (e.start, e.len, e.message.en()),
             (0, 3, "`\\x` needs exactly two hex digits")
         );
         let e = unescape(r"x\u{110000}").unwrap_err();
         assert_eq!(
-            (e.start, e.len, e.message.as_str()),
+            (e.start, e.len, e.message.en()),
             (1, 10, "`\\u{110000}` is not a Unicode character")
         );
         let e = unescape(r"\u41").unwrap_err();

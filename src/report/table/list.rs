@@ -43,8 +43,16 @@ pub(super) fn write_list(
     out.write_all(text.as_bytes())
 }
 
-/// `FILE: ok (2 actors, 6 steps)`.
-pub(super) fn write_checked(checked: &Checked, out: &mut dyn Write) -> io::Result<()> {
+/// `FILE: ok (2 actors, 6 steps)`; in Chinese `FILE: ok（2 个角色，6 个步骤）`, the same
+/// `FILE: ok` for a script to look for.
+pub(super) fn write_checked(checked: &Checked, lang: &str, out: &mut dyn Write) -> io::Result<()> {
+    if lang == "zh" {
+        return writeln!(
+            out,
+            "{}: ok（{} 个角色，{} 个步骤）",
+            checked.file, checked.actors, checked.steps
+        );
+    }
     writeln!(
         out,
         "{}: ok ({}, {})",
@@ -111,11 +119,22 @@ mod tests {
                 actors,
                 steps,
             };
-            write_checked(&checked, &mut out).unwrap();
+            write_checked(&checked, "en", &mut out).unwrap();
         }
         assert_eq!(
             String::from_utf8(out).unwrap(),
             "a.lab: ok (2 actors, 6 steps)\na.lab: ok (1 actor, 1 step)\n"
+        );
+        let mut out = Vec::new();
+        let checked = Checked {
+            file: "a.lab".to_owned(),
+            actors: 2,
+            steps: 6,
+        };
+        write_checked(&checked, "zh", &mut out).unwrap();
+        assert_eq!(
+            String::from_utf8(out).unwrap(),
+            "a.lab: ok（2 个角色，6 个步骤）\n"
         );
     }
 }

@@ -75,7 +75,7 @@ impl Reporter for TableReporter {
     }
 
     fn checked(&self, checked: &Checked, out: &mut dyn Write) -> io::Result<()> {
-        list::write_checked(checked, out)
+        list::write_checked(checked, &self.options.lang, out)
     }
 }
 

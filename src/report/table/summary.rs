@@ -6,22 +6,23 @@ use std::time::Duration;
 use crate::record::aggregate::Summary;
 use crate::report::ReportOptions;
 use crate::report::shared::{call_text, styled};
-use crate::report::words::{runs_verdict, say};
+use crate::report::words::{
+    catalog_verdict, labelled, min_mean_max, runs_verdict, say, summary_head,
+};
 use crate::text::fmt_duration;
 
 /// The summary of one scenario's runs, for people.
 pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String {
-    let mut out = format!(
-        "{} ({}) · {} runs · seeds {}..{} · run k uses seed {}+k\n\n",
-        summary.scenario,
-        summary.file,
+    let mut out = summary_head(
+        &options.lang,
+        (&summary.scenario, &summary.file),
         summary.runs,
         summary.first_seed,
         summary
             .first_seed
             .wrapping_add(summary.runs.saturating_sub(1)),
-        summary.first_seed,
     );
+    out.push_str("\n\n");
     if !summary.steps.is_empty() {
         let mut table = styled(options);
         table.set_header(
@@ -67,21 +68,23 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
         out.push_str(&format!("{table}\n\n"));
     }
     if summary.runs > 0 {
-        out.push_str(&format!(
-            "{}: min {} · mean {} · max {}\n",
-            say(&options.lang, "wall per run"),
+        let times = [
             fmt_duration(summary.wall_min),
             fmt_duration(mean(summary.wall_total, summary.runs)),
             fmt_duration(summary.wall_max),
-        ));
+        ];
+        let times = min_mean_max(&options.lang, times.each_ref().map(String::as_str));
+        out.push_str(&labelled(&options.lang, "wall per run", &times));
+        out.push('\n');
     }
     if !summary.failed_seeds.is_empty() {
         let seeds: Vec<String> = summary.failed_seeds.iter().map(u64::to_string).collect();
-        out.push_str(&format!(
-            "{}: {}\n",
-            say(&options.lang, "failed runs' seeds (replay with --seed)"),
-            seeds.join(", ")
+        out.push_str(&labelled(
+            &options.lang,
+            "failed runs' seeds (replay with --seed)",
+            &seeds.join(", "),
         ));
+        out.push('\n');
     }
     out.push_str(&runs_verdict(
         &options.lang,
@@ -95,13 +98,9 @@ pub(super) fn render_table(summary: &Summary, options: &ReportOptions) -> String
 /// The table at the end of `run --all`: scenario · runs passed · expectations held · wall.
 pub(super) fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> String {
     let mut table = styled(options);
-    table.set_header(vec![
-        "",
-        "scenario",
-        "runs passed",
-        "expectations held",
-        "wall",
-    ]);
+    table.set_header(
+        ["", "scenario", "runs passed", "expectations held", "wall"].map(|w| say(&options.lang, w)),
+    );
     for s in summaries {
         let (held, total) = s.held();
         table.add_row(vec![
@@ -113,11 +112,7 @@ pub(super) fn render_catalog(summaries: &[Summary], options: &ReportOptions) -> 
         ]);
     }
     let failed = summaries.iter().filter(|s| !s.passed()).count();
-    let last = if failed == 0 {
-        format!("PASS (all {} scenarios)", summaries.len())
-    } else {
-        format!("FAIL ({failed} of {} scenarios failed)", summaries.len())
-    };
+    let last = catalog_verdict(&options.lang, failed, summaries.len());
     format!("{table}\n{last}\n")
 }
 

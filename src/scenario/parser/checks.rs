@@ -6,14 +6,16 @@ use super::Parser;
 use super::cursor::{A_NUMBER, Cursor, Exp, PResult, PTok};
 use super::meta::text_until_comment;
 use super::values::{expect_duration, expect_number, expect_op, expect_size};
+use crate::text::Said;
 
 impl<'a> Parser<'a, '_> {
     /// `expect: NAME STAT OP BOUND` or `expect: ACTOR sends|recvs OP N`.
     pub(crate) fn parse_check(&mut self, c: &mut Cursor<'_, 'a>, toks: &[PTok<'a>]) -> PResult<()> {
         let Some(name) = c.eat_any_word(Exp::Desc("a timer or actor name")) else {
-            return Err(c.fail().with_help(
+            return Err(c.fail().with_help(Said::both(
                 "a check is `expect: TIMER STAT OP DURATION` or `expect: ACTOR sends|recvs OP N`",
-            ));
+                "检查写成 `expect: TIMER STAT OP DURATION` 或 `expect: ACTOR sends|recvs OP N`",
+            )));
         };
         let counted = if c.eat_word("sends").is_some() {
             Some(Counted::Sends)
@@ -21,9 +23,10 @@ impl<'a> Parser<'a, '_> {
             Some(Counted::Recvs)
         } else if c.eat_word("largest").is_some() {
             if c.eat_word("recv").is_none() {
-                return Err(c.fail().with_help(
+                return Err(c.fail().with_help(Said::both(
                     "the size check is `expect: ACTOR largest recv OP SIZE`, e.g. `<= 8K`",
-                ));
+                    "大小的检查写成 `expect: ACTOR largest recv OP SIZE`，比如 `<= 8K`",
+                )));
             }
             Some(Counted::LargestRecv)
         } else {
@@ -54,9 +57,10 @@ impl<'a> Parser<'a, '_> {
             let op = expect_op(c)?;
             let value = if stat == Stat::Count {
                 let (n, _) = expect_number(c, A_NUMBER).map_err(|e| {
-                    e.with_help(
+                    e.with_help(Said::both(
                         "`count` is how many start/stop pairs the timer saw: compare it with a number like `20`",
-                    )
+                        "`count` 是计时器经历的 start/stop 对数：拿它和一个数比较，比如 `20`",
+                    ))
                 })?;
                 StatBound::Count(u64::try_from(n).unwrap_or(u64::MAX))
             } else {

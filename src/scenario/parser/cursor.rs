@@ -3,7 +3,7 @@
 //! accepted here). Also the pieces every parser file shares: [`Span`], [`Error`] and the
 //! "did you mean" hint.
 
-use super::super::diagnostic::Collector;
+use super::super::diagnostic::{Collector, Said};
 use super::super::lexer::{Token, TokenKind};
 
 /// Where a problem is: a line, a column (1-based, in characters) and a width.
@@ -50,12 +50,12 @@ impl Span {
 #[derive(Debug)]
 pub(crate) struct Error {
     pub(crate) span: Span,
-    pub(crate) message: String,
-    pub(crate) help: Option<String>,
+    pub(crate) message: Said,
+    pub(crate) help: Option<Said>,
 }
 
 impl Error {
-    pub(crate) fn new(span: Span, message: impl Into<String>) -> Error {
+    pub(crate) fn new(span: Span, message: impl Into<Said>) -> Error {
         Error {
             span,
             message: message.into(),
@@ -63,12 +63,12 @@ impl Error {
         }
     }
 
-    pub(crate) fn help(mut self, help: Option<String>) -> Error {
-        self.help = help;
+    pub(crate) fn help(mut self, help: Option<impl Into<Said>>) -> Error {
+        self.help = help.map(Into::into);
         self
     }
 
-    pub(crate) fn with_help(self, help: impl Into<String>) -> Error {
+    pub(crate) fn with_help(self, help: impl Into<Said>) -> Error {
         self.help(Some(help.into()))
     }
 }
@@ -106,7 +106,15 @@ pub(crate) const MAX_HINT_CANDIDATES: usize = 1000;
 pub(crate) fn did_you_mean<'c>(
     name: &str,
     candidates: impl IntoIterator<Item = &'c str>,
-) -> Option<String> {
+) -> Option<Said> {
+    nearest(name, candidates).map(did_you_mean_this)
+}
+
+/// The candidate [`did_you_mean`] would suggest.
+pub(crate) fn nearest<'c>(
+    name: &str,
+    candidates: impl IntoIterator<Item = &'c str>,
+) -> Option<&'c str> {
     const LONGEST: usize = 64;
     if name.len() > 4 * LONGEST {
         return None;
@@ -121,7 +129,15 @@ pub(crate) fn did_you_mean<'c>(
         .map(|c| (strsim::damerau_levenshtein(&lower, &c.to_lowercase()), c))
         .filter(|&(d, _)| d <= limit)
         .min_by_key(|&(d, _)| d)
-        .map(|(_, c)| format!("did you mean `{c}`?"))
+        .map(|(_, c)| c)
+}
+
+/// "did you mean `send`?", in both languages.
+pub(crate) fn did_you_mean_this(word: &str) -> Said {
+    Said::both(
+        format!("did you mean `{word}`?"),
+        format!("你是想写 `{word}` 吗？"),
+    )
 }
 
 /// How many names a help text lists before it says "and N more".
@@ -137,6 +153,57 @@ pub(crate) fn list_names<S: AsRef<str>>(names: &[S]) -> String {
         quoted(&names[..MAX_LISTED]).join(", "),
         names.len() - MAX_LISTED
     )
+}
+
+/// [`list_names`] in Chinese: `` `a`、`b` 和 `c` ``, or the first [`MAX_LISTED`] and
+/// "等另外 N 个".
+pub(crate) fn list_names_zh<S: AsRef<str>>(names: &[S]) -> String {
+    if names.len() <= MAX_LISTED {
+        return join_zh(&quoted(names), " 和 ");
+    }
+    format!(
+        "{} 等另外 {} 个",
+        quoted(&names[..MAX_LISTED]).join("、"),
+        names.len() - MAX_LISTED
+    )
+}
+
+/// `a`、`b` 或 `c`: a Chinese list, `last` (`或`, `和`) before its last item, spaced
+/// as [`glue`] spaces.
+pub(crate) fn join_zh<S: AsRef<str>>(items: &[S], last: &str) -> String {
+    let last = last.trim();
+    let mut out = String::new();
+    for (i, item) in items.iter().enumerate() {
+        if i > 0 {
+            if i + 1 == items.len() {
+                out = glue(&[&out, last, item.as_ref()]);
+                continue;
+            }
+            out.push('、');
+        }
+        out.push_str(item.as_ref());
+    }
+    out
+}
+
+/// Chinese text and code joined the way Chinese is typeset: a space between a Chinese
+/// character and a Latin letter, digit or code (`未知的动词 `sedn``), none between two
+/// Chinese characters or next to full-width punctuation (`（`N bytes`）`).
+pub(crate) fn glue(parts: &[&str]) -> String {
+    fn han(c: char) -> bool {
+        crate::text::width::written_without_spaces(c)
+            && !matches!(c, '\u{3000}'..='\u{303f}' | '\u{ff00}'..='\u{ffef}')
+    }
+    let mut out = String::new();
+    for part in parts.iter().filter(|p| !p.is_empty()) {
+        if let (Some(a), Some(b)) = (out.chars().last(), part.chars().next())
+            && ((han(a) && b.is_ascii_graphic()) || (a.is_ascii_graphic() && han(b)))
+        {
+            out.push(' ');
+        }
+        out.push_str(part);
+    }
+    out
 }
 
 /// `a`, `b` and `c`
@@ -205,7 +272,62 @@ impl Exp {
             Exp::Desc(s) => s.to_string(),
         }
     }
+
+    /// [`show`](Self::show) in Chinese: a literal as it is, a description from
+    /// [`DESCRIPTIONS`] (in English if it has none there).
+    pub(crate) fn show_zh(self) -> String {
+        match self {
+            Exp::Lit(s) => format!("`{s}`"),
+            Exp::Desc(s) => DESCRIPTIONS
+                .iter()
+                .find(|(en, _)| *en == s)
+                .map_or(s, |(_, zh)| zh)
+                .to_string(),
+        }
+    }
 }
+
+/// The descriptions of [`Exp::Desc`], English and Chinese (a test holds every
+/// `Exp::Desc` of the parser to having a line here).
+pub(crate) const DESCRIPTIONS: &[(&str, &str)] = &[
+    ("a byte count (`N bytes`)", "字节数（`N bytes`）"),
+    (
+        "a codec (like `len32` or `line`)",
+        "编解码器（比如 `len32` 或 `line`）",
+    ),
+    (
+        "a duration (like `40ms`, `1s` or `250us`)",
+        "时长（比如 `40ms`、`1s` 或 `250us`）",
+    ),
+    ("a name", "名字"),
+    ("a repeat count", "重复次数"),
+    (
+        "a size (like `1024` or `64K`)",
+        "大小（比如 `1024` 或 `64K`）",
+    ),
+    ("a string", "字符串"),
+    ("a timer or actor name", "计时器或角色的名字"),
+    ("a verb", "动词"),
+    ("a whole number", "整数"),
+    ("an actor name", "角色名"),
+    (
+        "an error name (like `ECONNRESET`)",
+        "错误名（比如 `ECONNRESET`）",
+    ),
+    (
+        "an option (like `nodelay` or `rcvbuf`)",
+        "选项（比如 `nodelay` 或 `rcvbuf`）",
+    ),
+    ("end of line", "行尾"),
+    (
+        "a string of hex digits (like \"de ad be ef\")",
+        "十六进制数字的字符串（比如 \"de ad be ef\"）",
+    ),
+    (
+        "a step (`ACTOR: VERB ...`), a meta line (`KEY: text`), `repeat N {` or `}`",
+        "步骤（`ACTOR: VERB ...`）、元信息行（`KEY: text`）、`repeat N {` 或 `}`",
+    ),
+];
 
 pub(crate) const A_SIZE: Exp = Exp::Desc("a size (like `1024` or `64K`)");
 pub(crate) const A_NUMBER: Exp = Exp::Desc("a whole number");
@@ -312,16 +434,25 @@ impl<'t, 'a> Cursor<'t, 'a> {
 
     /// "expected A, B or C, found X", with a did-you-mean among the literal words.
     pub(crate) fn fail(&self) -> Error {
-        let found = match self.peek() {
-            None => "end of line".to_string(),
-            Some(t) if matches!(t.kind, TokenKind::Str { .. }) => "a string".to_string(),
-            Some(t) => format!("`{}`", t.text),
+        let (found, found_zh) = match self.peek() {
+            None => ("end of line".to_string(), "行尾".to_string()),
+            Some(t) if matches!(t.kind, TokenKind::Str { .. }) => {
+                ("a string".to_string(), "一个字符串".to_string())
+            }
+            Some(t) => (format!("`{}`", t.text), format!("`{}`", t.text)),
         };
         let shown: Vec<String> = self.expected.iter().map(|e| e.show()).collect();
         let message = if shown.is_empty() {
-            format!("unexpected {found}")
+            Said::both(
+                format!("unexpected {found}"),
+                glue(&["这里不该有", &found_zh]),
+            )
         } else {
-            format!("expected {}, found {found}", join_with(&shown, " or "))
+            let shown_zh: Vec<String> = self.expected.iter().map(|e| e.show_zh()).collect();
+            Said::both(
+                format!("expected {}, found {found}", join_with(&shown, " or ")),
+                glue(&["这里应为", &join_zh(&shown_zh, "或"), "，实际是", &found_zh]),
+            )
         };
         let lits = self.expected.iter().filter_map(|e| match e {
             Exp::Lit(s) => Some(*s),
@@ -329,27 +460,35 @@ impl<'t, 'a> Cursor<'t, 'a> {
         });
         let help = match self.peek() {
             // Python writes 'hello' and b'hello'; this language has one kind of quotes.
-            Some(t) if t.text.starts_with('\'') && self.expected.contains(&Exp::Desc("a string")) => {
-                Some("strings are written in double quotes: `\"hello\"` (Python's 'hello' or b'hello')".into())
+            Some(t)
+                if t.text.starts_with('\'') && self.expected.contains(&Exp::Desc("a string")) =>
+            {
+                Some(Said::both(
+                    "strings are written in double quotes: `\"hello\"` (Python's 'hello' or b'hello')",
+                    "字符串要用双引号：`\"hello\"`（不是 Python 的 'hello' 或 b'hello'）",
+                ))
             }
-            Some(t) if t.text == "udp" && self.expected.contains(&Exp::Lit("again")) => Some(
-                "UDP has no listen and no connections: `bind udp`, then `sendto ACTOR VALUE` \
-                 and `recvfrom N`"
-                    .into(),
-            ),
+            Some(t) if t.text == "udp" && self.expected.contains(&Exp::Lit("again")) => {
+                Some(Said::both(
+                    "UDP has no listen and no connections: `bind udp`, then `sendto ACTOR VALUE` \
+                     and `recvfrom N`",
+                    "UDP 没有 listen，也没有连接：先 `bind udp`，再 `sendto ACTOR VALUE` 和 \
+                     `recvfrom N`",
+                ))
+            }
             Some(_) if self.after_brace() && self.expected.contains(&Exp::Desc("end of line")) => {
-                Some(
+                Some(Said::both(
                     "a repeat block's steps go on lines of their own: `repeat 3 {`, one step a \
-                     line, then `}` on a line of its own"
-                        .into(),
-                )
+                     line, then `}` on a line of its own",
+                    "repeat 块的步骤各占一行：先写 `repeat 3 {`，每行一个步骤，最后 `}` 单独一行",
+                ))
             }
             Some(t) if t.kind == TokenKind::Word => did_you_mean(t.text, lits),
             Some(t) if t.kind == TokenKind::Eq && self.expected.contains(&Exp::Lit("==")) => {
-                Some("did you mean `==`?".into())
+                Some(did_you_mean_this("=="))
             }
             Some(t) if t.kind == TokenKind::Arrow && self.expected.contains(&Exp::Lit(">=")) => {
-                Some("did you mean `>=`?".into())
+                Some(did_you_mean_this(">="))
             }
             _ => None,
         };
@@ -376,5 +515,70 @@ impl<'t, 'a> Cursor<'t, 'a> {
         } else {
             Err(self.fail_expecting(Exp::Desc("end of line")))
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{DESCRIPTIONS, Exp, list_names_zh};
+
+    /// The descriptions of `Exp::Desc` written in the parser's source.
+    fn descriptions_in(source: &str) -> Vec<String> {
+        // The code, not its tests.
+        let source = source.split("#[cfg(test)]").next().unwrap_or_default();
+        let mut found = Vec::new();
+        for (at, _) in source.match_indices("Exp::Desc(") {
+            let rest = source[at + "Exp::Desc(".len()..].trim_start();
+            let Some(rest) = rest.strip_prefix('"') else {
+                continue; // a pattern like `Exp::Desc(_)`
+            };
+            let mut text = String::new();
+            let mut chars = rest.chars();
+            while let Some(c) = chars.next() {
+                match c {
+                    '\\' => text.extend(chars.next()),
+                    '"' => break,
+                    c => text.push(c),
+                }
+            }
+            found.push(text);
+        }
+        found
+    }
+
+    #[test]
+    fn every_description_the_parser_expects_has_its_chinese() {
+        let sources = [
+            include_str!("cursor.rs"),
+            include_str!("mod.rs"),
+            include_str!("meta.rs"),
+            include_str!("checks.rs"),
+            include_str!("steps.rs"),
+            include_str!("options.rs"),
+            include_str!("outcomes.rs"),
+            include_str!("values.rs"),
+        ];
+        let found: Vec<String> = sources.iter().flat_map(|s| descriptions_in(s)).collect();
+        assert!(found.len() > 10, "{found:?}");
+        for desc in found {
+            assert!(
+                DESCRIPTIONS.iter().any(|(en, _)| *en == desc),
+                "no Chinese for {desc:?} in DESCRIPTIONS"
+            );
+        }
+        assert_eq!(Exp::Desc("end of line").show_zh(), "行尾");
+        assert_eq!(Exp::Lit("=>").show_zh(), "`=>`");
+    }
+
+    #[test]
+    fn chinese_lists_use_the_enumeration_comma() {
+        assert_eq!(list_names_zh(&["a", "b", "c"]), "`a`、`b` 和 `c`");
+        assert_eq!(super::join_zh(&["`off`", "时长"], "或"), "`off` 或时长");
+        assert_eq!(
+            super::glue(&["这里应为", "字节数（`N bytes`）", "，实际是", "`x`"]),
+            "这里应为字节数（`N bytes`），实际是 `x`"
+        );
+        let many: Vec<String> = (0..15).map(|i| format!("p{i}")).collect();
+        assert!(list_names_zh(&many).ends_with("`p11` 等另外 3 个"));
     }
 }

@@ -7,10 +7,12 @@ use super::super::ast::Param;
 use super::super::lexer::{Token, TokenKind};
 use super::Parser;
 use super::cursor::{
-    Cursor, Error, Errors, PResult, Span, did_you_mean, is_param_name, list_names,
+    Cursor, Error, Errors, PResult, Span, did_you_mean, glue, is_param_name, list_names,
+    list_names_zh,
 };
 use super::values::expect_duration;
 use crate::text::width::written_without_spaces;
+use crate::text::{Said, said};
 
 /// The significant (non-trivia) tokens of a line.
 pub(crate) fn significant<'l, 'a>(line: &'l [Token<'a>]) -> Vec<&'l Token<'a>> {
@@ -72,9 +74,17 @@ pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec
         };
         let Some(name) = sig.first().filter(|t| t.kind != TokenKind::Comment) else {
             errors.push(
-                Error::new(eol, "expected a parameter name, found end of line").with_help(
+                Error::new(
+                    eol,
+                    Said::both(
+                        "expected a parameter name, found end of line",
+                        "这里应为参数名，实际是行尾",
+                    ),
+                )
+                .with_help(Said::both(
                     "declare a parameter as `param: NAME = DEFAULT`, like `param: nodelay = off`",
-                ),
+                    "参数这样声明：`param: NAME = DEFAULT`，比如 `param: nodelay = off`",
+                )),
             );
             continue;
         };
@@ -82,47 +92,77 @@ pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec
             errors.push(
                 Error::new(
                     Span::of(name),
-                    format!("`{}` is not a parameter name", name.text),
+                    Said::both(
+                        format!("`{}` is not a parameter name", name.text),
+                        format!("`{}` 不是参数名", name.text),
+                    ),
                 )
-                .with_help("a parameter name is letters, digits, `_` and `-`, like `nodelay`"),
+                .with_help(Said::both(
+                    "a parameter name is letters, digits, `_` and `-`, like `nodelay`",
+                    "参数名由字母、数字、`_` 和 `-` 组成，比如 `nodelay`",
+                )),
             );
             continue;
         }
         let Some(eq) = rest.iter().position(|t| t.kind == TokenKind::Eq) else {
             let after = sig.get(1).map_or(eol, |t| Span::of(t));
-            let found = sig
+            let (found, found_zh) = sig
                 .get(1)
-                .map_or("end of line".to_string(), |t| format!("`{}`", t.text));
+                .map_or(("end of line".to_string(), "行尾".to_string()), |t| {
+                    (format!("`{}`", t.text), format!("`{}`", t.text))
+                });
+            let name = name.text;
             errors.push(
-                Error::new(after, format!("expected `=`, found {found}")).with_help(format!(
-                    "declare a parameter as `param: {} = DEFAULT`",
-                    name.text
+                Error::new(
+                    after,
+                    Said::both(
+                        format!("expected `=`, found {found}"),
+                        glue(&["这里应为 `=`，实际是", &found_zh]),
+                    ),
+                )
+                .with_help(said!(
+                    "declare a parameter as `param: {name} = DEFAULT`",
+                    "参数这样声明：`param: {name} = DEFAULT`"
                 )),
             );
             continue;
         };
         if sig.get(1).is_none_or(|t| t.kind != TokenKind::Eq) {
             let t = sig.get(1).map_or(eol, |t| Span::of(t));
-            errors.push(Error::new(t, "expected `=` after the parameter's name"));
+            errors.push(Error::new(
+                t,
+                Said::both(
+                    "expected `=` after the parameter's name",
+                    "参数名后面应为 `=`",
+                ),
+            ));
             continue;
         }
         let default = text_until_comment(rest[eq + 1..].iter().map(|t| (t.kind, t.text)));
         if default.is_empty() {
+            let name = name.text;
             errors.push(
                 Error::new(
                     eol,
-                    format!("parameter `{}` needs a default value after `=`", name.text),
+                    said!(
+                        "parameter `{name}` needs a default value after `=`",
+                        "参数 `{name}` 的 `=` 后面需要一个默认值"
+                    ),
                 )
-                .with_help(format!("like `param: {} = off`", name.text)),
+                .with_help(said!(
+                    "like `param: {name} = off`",
+                    "比如 `param: {name} = off`"
+                )),
             );
             continue;
         }
         if let Some(first) = lines_of.get(name.text) {
+            let text = name.text;
             errors.push(Error::new(
                 Span::of(name),
-                format!(
-                    "parameter `{}` is declared twice (first on line {})",
-                    name.text, first
+                said!(
+                    "parameter `{text}` is declared twice (first on line {first})",
+                    "参数 `{text}` 声明了两次（第一次在第 {first} 行）"
                 ),
             ));
             continue;
@@ -142,7 +182,7 @@ pub(crate) fn collect_params(lines: &[&[Token<'_>]], errors: &mut Errors) -> Vec
 pub(crate) fn apply_overrides(
     params: &mut [Param],
     overrides: &[(String, String)],
-) -> Vec<(String, Option<String>)> {
+) -> Vec<(Said, Option<Said>)> {
     let mut errors = Vec::new();
     for (name, value) in overrides {
         if let Some(p) = params.iter_mut().find(|p| &p.name == name) {
@@ -151,11 +191,15 @@ pub(crate) fn apply_overrides(
         }
         let declared: Vec<&str> = params.iter().map(|p| p.name.as_str()).collect();
         let message = if declared.is_empty() {
-            format!("unknown parameter `{name}` in --param: this scenario declares no parameters")
+            said!(
+                "unknown parameter `{name}` in --param: this scenario declares no parameters",
+                "--param 里的参数 `{name}` 未知：这个场景没有声明参数"
+            )
         } else {
-            format!(
-                "unknown parameter `{name}` in --param: this scenario declares {}",
-                list_names(&declared)
+            let (names, names_zh) = (list_names(&declared), list_names_zh(&declared));
+            said!(
+                "unknown parameter `{name}` in --param: this scenario declares {names}",
+                "--param 里的参数 `{name}` 未知：这个场景声明的参数有 {names_zh}"
             )
         };
         errors.push((message, did_you_mean(name, declared.iter().copied())));
@@ -173,9 +217,15 @@ impl<'a> Parser<'a, '_> {
             self.errors.push(
                 Error::new(
                     Span::of(&key),
-                    format!("`{}` has a malformed language suffix", key.text),
+                    Said::both(
+                        format!("`{}` has a malformed language suffix", key.text),
+                        format!("`{}` 的语言后缀格式不对", key.text),
+                    ),
                 )
-                .with_help("write the language after one dot, like `title.zh:` or `about.en:`"),
+                .with_help(Said::both(
+                    "write the language after one dot, like `title.zh:` or `about.en:`",
+                    "在一个点后面写语言，比如 `title.zh:` 或 `about.en:`",
+                )),
             );
             return;
         }
@@ -183,12 +233,17 @@ impl<'a> Parser<'a, '_> {
         match split_key(key.text).0 {
             "title" => {
                 if text.is_empty() {
-                    self.errors
-                        .push(Error::new(Span::of(&key), "this title is empty"));
+                    self.errors.push(Error::new(
+                        Span::of(&key),
+                        Said::both("this title is empty", "这个标题是空的"),
+                    ));
                 } else if let Some(first) = self.title_lines.get(&lang) {
                     self.errors.push(Error::new(
                         Span::of(&key),
-                        format!("`{}` is given twice (first on line {first})", key.text),
+                        Said::both(
+                            format!("`{}` is given twice (first on line {first})", key.text),
+                            format!("`{}` 写了两次（第一次在第 {first} 行）", key.text),
+                        ),
                     ));
                 } else {
                     self.title_lines.insert(lang.clone(), key.line);
@@ -235,12 +290,18 @@ impl<'a> Parser<'a, '_> {
         let (d, span) = expect_duration(c)?;
         c.expect_end()?;
         if d.is_zero() {
-            return Err(Error::new(span, "the timeout must be longer than zero"));
+            return Err(Error::new(
+                span,
+                Said::both("the timeout must be longer than zero", "timeout 必须大于零"),
+            ));
         }
         if let Some((_, first)) = self.timeout {
             return Err(Error::new(
                 span,
-                format!("`timeout` is given twice (first on line {first})"),
+                said!(
+                    "`timeout` is given twice (first on line {first})",
+                    "`timeout` 写了两次（第一次在第 {first} 行）"
+                ),
             ));
         }
         self.timeout = Some((d, span.line));

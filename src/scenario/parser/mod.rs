@@ -43,7 +43,11 @@ use super::diagnostic::{Collector, Diagnostic};
 use super::lexer::{self, Token, TokenKind};
 use super::limits::{MAX_DEPTH, MAX_REPEAT};
 use super::vocab::MetaKey;
-use cursor::{Cursor, Error, Errors, Exp, PResult, PTok, Span, did_you_mean, list_names};
+use crate::text::{Said, said};
+use cursor::{
+    Cursor, Error, Errors, Exp, PResult, PTok, Span, did_you_mean_this, list_names, list_names_zh,
+    nearest,
+};
 use meta::{apply_overrides, collect_params, meta_key, split_key};
 use resolve::{Declared, Uses};
 use values::expect_number;
@@ -161,9 +165,15 @@ impl<'a> Parser<'a, '_> {
                     self.errors.push(
                         Error::new(
                             Span::of(&key),
-                            format!("`{base}` does not take a language suffix"),
+                            said!(
+                                "`{base}` does not take a language suffix",
+                                "`{base}` 不能带语言后缀"
+                            ),
                         )
-                        .with_help("only `title` and `about` do, like `title.zh:`"),
+                        .with_help(Said::both(
+                            "only `title` and `about` do, like `title.zh:`",
+                            "只有 `title` 和 `about` 可以，比如 `title.zh:`",
+                        )),
                     );
                     return;
                 }
@@ -213,24 +223,38 @@ impl<'a> Parser<'a, '_> {
             let error = if name.is_empty() {
                 Error::new(
                     span,
-                    "`$` must be followed by a parameter's name, like `$nodelay`",
-                )
-            } else if self.param_names.is_empty() {
-                Error::new(span, format!("undeclared parameter `{}`", tok.text)).with_help(
-                    format!(
-                        "this scenario declares no parameters; declare it with `param: {name} = DEFAULT`"
+                    Said::both(
+                        "`$` must be followed by a parameter's name, like `$nodelay`",
+                        "`$` 后面要跟参数名，比如 `$nodelay`",
                     ),
                 )
-            } else if !self.errors.wants(span) {
-                // Not shown: spare the search of every declared name.
-                Error::new(span, format!("undeclared parameter `{}`", tok.text))
             } else {
-                let help = did_you_mean(name, self.param_names.iter().copied())
-                    .map(|h| h.replacen('`', "`$", 1))
-                    .unwrap_or_else(|| {
-                        format!("this scenario declares {}", list_names(&self.param_names))
-                    });
-                Error::new(span, format!("undeclared parameter `{}`", tok.text)).with_help(help)
+                let written = tok.text;
+                let undeclared = said!(
+                    "undeclared parameter `{written}`",
+                    "未声明的参数 `{written}`"
+                );
+                if self.param_names.is_empty() {
+                    Error::new(span, undeclared).with_help(said!(
+                        "this scenario declares no parameters; declare it with `param: {name} = DEFAULT`",
+                        "这个场景没有声明参数；用 `param: {name} = DEFAULT` 声明它"
+                    ))
+                } else if !self.errors.wants(span) {
+                    // Not shown: spare the search of every declared name.
+                    Error::new(span, undeclared)
+                } else {
+                    // "did you mean `$nodelay`?": the name as it is used.
+                    let help = nearest(name, self.param_names.iter().copied())
+                        .map(|near| did_you_mean_this(&format!("${near}")))
+                        .unwrap_or_else(|| {
+                            let (en, zh) = (
+                                list_names(&self.param_names),
+                                list_names_zh(&self.param_names),
+                            );
+                            said!("this scenario declares {en}", "这个场景声明的参数有 {zh}")
+                        });
+                    Error::new(span, undeclared).with_help(help)
+                }
             };
             self.errors.push(error);
         }
@@ -264,11 +288,15 @@ impl<'a> Parser<'a, '_> {
                         self.errors.push(
                             Error::new(
                                 first.span,
-                                format!(
-                                    "this `repeat` block is nested {depth} deep; blocks may nest at most {MAX_DEPTH} deep"
+                                said!(
+                                    "this `repeat` block is nested {depth} deep; blocks may nest at most {MAX_DEPTH} deep",
+                                    "这个 `repeat` 块嵌套了 {depth} 层；块最多嵌套 {MAX_DEPTH} 层"
                                 ),
                             )
-                            .with_help("multiply the counts of nested blocks into one `repeat`"),
+                            .with_help(Said::both(
+                                "multiply the counts of nested blocks into one `repeat`",
+                                "把嵌套块的次数相乘，合成一个 `repeat`",
+                            )),
                         );
                     }
                     self.blocks.push(Block {
@@ -296,9 +324,10 @@ impl<'a> Parser<'a, '_> {
             }
             TokenKind::Word => {
                 c.bump();
-                Err(c
-                    .fail_expecting(Exp::Lit(":"))
-                    .with_help("a step starts with its actor and a colon: `client: send \"hi\"`"))
+                Err(c.fail_expecting(Exp::Lit(":")).with_help(Said::both(
+                    "a step starts with its actor and a colon: `client: send \"hi\"`",
+                    "步骤以角色名和冒号开头：`client: send \"hi\"`",
+                )))
             }
             _ => Err(c.fail_expecting(Exp::Desc(
                 "a step (`ACTOR: VERB ...`), a meta line (`KEY: text`), `repeat N {` or `}`",
@@ -315,8 +344,17 @@ impl<'a> Parser<'a, '_> {
 
     fn close_block(&mut self, span: Span) -> PResult<()> {
         let Some(block) = self.blocks.pop() else {
-            return Err(Error::new(span, "`}` without a `repeat` block to close")
-                .with_help("a block starts with a line `repeat N {`"));
+            return Err(Error::new(
+                span,
+                Said::both(
+                    "`}` without a `repeat` block to close",
+                    "`}` 没有可以闭合的 `repeat` 块",
+                ),
+            )
+            .with_help(Said::both(
+                "a block starts with a line `repeat N {`",
+                "块以一行 `repeat N {` 开始",
+            )));
         };
         if block.too_deep {
             for item in block.items {
@@ -337,20 +375,25 @@ impl<'a> Parser<'a, '_> {
         c.bump();
         let hint = |e: Error| match e.help {
             Some(_) => e,
-            None => e.with_help("a block starts with a line like `repeat 3 {`"),
+            None => e.with_help(Said::both(
+                "a block starts with a line like `repeat 3 {`",
+                "块以这样一行开始：`repeat 3 {`",
+            )),
         };
         let (count, span) = expect_number(c, Exp::Desc("a repeat count")).map_err(hint)?;
         let count = u64::try_from(count).unwrap_or(u64::MAX);
         if count > MAX_REPEAT {
             return Err(Error::new(
                 span,
-                format!(
-                    "`repeat {count}` is too many: a block may repeat at most {MAX_REPEAT} times"
+                said!(
+                    "`repeat {count}` is too many: a block may repeat at most {MAX_REPEAT} times",
+                    "`repeat {count}` 次数太多：一个块最多重复 {MAX_REPEAT} 次"
                 ),
             )
-            .with_help(
+            .with_help(Said::both(
                 "a run is kept in memory step by step; run the scenario with --repeat for more",
-            ));
+                "一次运行的每一步都保存在内存里；要更多次，用 --repeat 运行这个场景",
+            )));
         }
         if c.eat(TokenKind::LBrace, "{").is_none() {
             return Err(hint(c.fail()));

@@ -12,8 +12,9 @@ use std::time::Duration;
 use super::super::ast::{Codec, SockOpt};
 use super::super::limits::MAX_BYTES;
 use super::super::vocab::{CodecName, SetOption};
-use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean, join_and, quoted};
+use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean, join_and, join_zh, quoted};
 use super::values::{expect_duration_or_off, expect_size, expect_switch};
+use crate::text::{Said, said};
 
 /// The largest value of a C `int` option (`SO_RCVBUF`, `SO_SNDBUF`, `TCP_MAXSEG`,
 /// `SO_RCVLOWAT`) and of `l_linger` in seconds: `i32::MAX`.
@@ -30,9 +31,14 @@ pub(crate) fn expect_option(c: &mut Cursor<'_, '_>) -> PResult<SockOpt> {
     };
     let Some(known) = SetOption::from_name(opt.text) else {
         let names: Vec<&str> = SetOption::names().collect();
-        let help = did_you_mean(opt.text, SetOption::names())
-            .unwrap_or_else(|| format!("the options are {}", join_and(&quoted(&names))));
-        return Err(Error::new(opt.span, format!("unknown option `{}`", opt.text)).with_help(help));
+        let help = did_you_mean(opt.text, SetOption::names()).unwrap_or_else(|| {
+            let (en, zh) = (join_and(&quoted(&names)), join_zh(&quoted(&names), " 和 "));
+            said!("the options are {en}", "选项有 {zh}")
+        });
+        let (span, opt) = (opt.span, opt.text);
+        return Err(
+            Error::new(span, said!("unknown option `{opt}`", "未知的选项 `{opt}`")).with_help(help),
+        );
     };
     let name = known.name();
     Ok(match known {
@@ -54,9 +60,15 @@ pub(crate) fn expect_option(c: &mut Cursor<'_, '_>) -> PResult<SockOpt> {
             if n > MAX_BYTES {
                 return Err(Error::new(
                     span,
-                    format!("`max-frame {n}` is too large: stickylab allows 0 to {MAX_BYTES}"),
+                    said!(
+                        "`max-frame {n}` is too large: stickylab allows 0 to {MAX_BYTES}",
+                        "`max-frame {n}` 太大了：stickylab 允许 0 到 {MAX_BYTES}"
+                    ),
                 )
-                .with_help("a decoder may hold a whole frame in memory; 64 MiB is the most"));
+                .with_help(Said::both(
+                    "a decoder may hold a whole frame in memory; 64 MiB is the most",
+                    "解码器可能要把一整帧放在内存里；最多 64 MiB",
+                )));
             }
             SockOpt::MaxFrame(n)
         }
@@ -75,8 +87,9 @@ fn expect_int_size(c: &mut Cursor<'_, '_>, name: &str) -> PResult<usize> {
 fn out_of_int_range(span: Span, name: &str, n: usize) -> Error {
     Error::new(
         span,
-        format!(
-            "`{name} {n}` does not fit the kernel's option: the range is 0 to {MAX_INT_OPTION} (a C int)"
+        said!(
+            "`{name} {n}` does not fit the kernel's option: the range is 0 to {MAX_INT_OPTION} (a C int)",
+            "`{name} {n}` 超出内核选项的范围：范围是 0 到 {MAX_INT_OPTION}（C 的 int）"
         ),
     )
 }
@@ -86,10 +99,12 @@ fn out_of_int_range(span: Span, name: &str, n: usize) -> Error {
 fn expect_buffer_size(c: &mut Cursor<'_, '_>, name: &str) -> PResult<usize> {
     let (n, span) = expect_size(c)?;
     if n > MAX_INT_OPTION {
-        return Err(out_of_int_range(span, name, n).with_help(
+        return Err(out_of_int_range(span, name, n).with_help(Said::both(
             "the kernel doubles a buffer size and caps it at net.core.rmem_max / wmem_max \
              (socket(7)); the run records the size it reports",
-        ));
+            "内核会把缓冲区大小翻倍，并以 net.core.rmem_max / wmem_max 为上限（socket(7)）；\
+             运行记录的是内核报告的大小",
+        )));
     }
     Ok(n)
 }
@@ -107,14 +122,16 @@ fn expect_linger(c: &mut Cursor<'_, '_>) -> PResult<Option<Duration>> {
     if d.as_secs() > max || d.subsec_nanos() != 0 {
         return Err(Error::new(
             span,
-            format!(
-                "`linger {written}` does not fit the kernel's l_linger: whole seconds from 0s to {max}s"
+            said!(
+                "`linger {written}` does not fit the kernel's l_linger: whole seconds from 0s to {max}s",
+                "`linger {written}` 放不进内核的 l_linger：只能是 0s 到 {max}s 的整秒数"
             ),
         )
-        .with_help(
+        .with_help(Said::both(
             "SO_LINGER counts whole seconds, and a cut-off value could become 0s, which makes \
              close reset the connection (socket(7))",
-        ));
+            "SO_LINGER 以整秒计数，截断后的值可能变成 0s，那样 close 会重置（reset）连接（socket(7)）",
+        )));
     }
     Ok(Some(d))
 }
@@ -134,12 +151,18 @@ fn expect_socket_timeout(c: &mut Cursor<'_, '_>, name: &str) -> PResult<Option<D
     if d < Duration::from_micros(1) || d > MAX_SOCKET_TIMEOUT {
         return Err(Error::new(
             start.to(c.last_span()),
-            format!(
-                "`{name} {written}` does not fit the kernel's timeval: the range is 1us to {}s (or `off`)",
-                MAX_SOCKET_TIMEOUT.as_secs()
-            ),
+            {
+                let max = MAX_SOCKET_TIMEOUT.as_secs();
+                said!(
+                    "`{name} {written}` does not fit the kernel's timeval: the range is 1us to {max}s (or `off`)",
+                    "`{name} {written}` 放不进内核的 timeval：范围是 1us 到 {max}s（或 `off`）"
+                )
+            },
         )
-        .with_help("the kernel counts socket timeouts in microseconds, and 0 means no timeout"));
+        .with_help(Said::both(
+            "the kernel counts socket timeouts in microseconds, and 0 means no timeout",
+            "内核以微秒计算套接字超时，0 表示不超时",
+        )));
     }
     Ok(Some(d))
 }
@@ -151,9 +174,19 @@ pub(crate) fn expect_codec(c: &mut Cursor<'_, '_>) -> PResult<Codec> {
     };
     let Some(known) = CodecName::from_name(tok.text) else {
         let usages: Vec<&str> = CodecName::ALL.iter().map(|&(c, _)| c.usage()).collect();
-        let help = did_you_mean(tok.text, CodecName::names())
-            .unwrap_or_else(|| format!("the codecs are {}", join_and(&quoted(&usages))));
-        return Err(Error::new(tok.span, format!("unknown codec `{}`", tok.text)).with_help(help));
+        let help = did_you_mean(tok.text, CodecName::names()).unwrap_or_else(|| {
+            let (en, zh) = (
+                join_and(&quoted(&usages)),
+                join_zh(&quoted(&usages), " 和 "),
+            );
+            said!("the codecs are {en}", "编解码器有 {zh}")
+        });
+        let codec = tok.text;
+        return Err(Error::new(
+            tok.span,
+            said!("unknown codec `{codec}`", "未知的编解码器 `{codec}`"),
+        )
+        .with_help(help));
     };
     Ok(match known {
         CodecName::Len32 => Codec::Len32,

@@ -8,6 +8,7 @@ use super::super::vocab::{OutcomeWord, error_names, is_error_name};
 use super::Parser;
 use super::cursor::{Cursor, Error, Exp, PResult, Span, did_you_mean, quoted};
 use super::values::{expect_size, parse_value};
+use crate::text::{Said, said};
 
 /// What an expectation claims, to check that the step's verb can have it.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,9 +36,15 @@ impl<'a> Parser<'a, '_> {
             if alternatives.len() == MAX_ALTERNATIVES {
                 return Err(Error::new(
                     pipe.span,
-                    format!("an expectation may have at most {MAX_ALTERNATIVES} alternatives"),
+                    said!(
+                        "an expectation may have at most {MAX_ALTERNATIVES} alternatives",
+                        "一个预期最多有 {MAX_ALTERNATIVES} 个备选"
+                    ),
                 )
-                .with_help("each alternative is checked against every result of the step"));
+                .with_help(Said::both(
+                    "each alternative is checked against every result of the step",
+                    "每个备选都要和这个步骤的每个结果比较",
+                )));
             }
             alternatives.push(self.parse_outcome(c, parts)?);
         }
@@ -68,15 +75,18 @@ impl<'a> Parser<'a, '_> {
             };
             if !is_error_name(name.text) {
                 let help = did_you_mean(name.text, error_names()).unwrap_or_else(|| {
-                    format!(
-                        "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: {}",
-                        quoted(crate::frame::FrameError::NAMES).join(", ")
+                    let framing = quoted(crate::frame::FrameError::NAMES).join(", ");
+                    said!(
+                        "write an errno name like `ECONNRESET` or `EAGAIN`, or a framing error: {framing}",
+                        "写一个 errno 名，比如 `ECONNRESET` 或 `EAGAIN`，或者一个分帧错误：{framing}"
                     )
                 });
-                return Err(
-                    Error::new(name.span, format!("unknown error name `{}`", name.text))
-                        .with_help(help),
-                );
+                let written = name.text;
+                return Err(Error::new(
+                    name.span,
+                    said!("unknown error name `{written}`", "未知的错误名 `{written}`"),
+                )
+                .with_help(help));
             }
             return Ok(Outcome::Error(name.text.to_string()));
         }
@@ -99,7 +109,10 @@ impl<'a> Parser<'a, '_> {
                     if let Some(t) = c.peek()
                         && is_error_name(t.text)
                     {
-                        e.help = Some(format!("did you mean `error {}`?", t.text));
+                        e.help = Some(Said::both(
+                            format!("did you mean `error {}`?", t.text),
+                            format!("你是想写 `error {}` 吗？", t.text),
+                        ));
                     }
                     return Err(e);
                 }
@@ -146,45 +159,59 @@ pub(crate) fn check_part(action: &Action, part: Part, span: Span) -> PResult<()>
     let (allowed, message, help) = match part {
         Part::Value => (
             recv_like,
-            format!(
-                "a value cannot be expected of `{verb}`: only `recv`, `recvfrom` and `recv frame` return data"
+            said!(
+                "a value cannot be expected of `{verb}`: only `recv`, `recvfrom` and `recv frame` return data",
+                "`{verb}` 不能预期一个值：只有 `recv`、`recvfrom` 和 `recv frame` 返回数据"
             ),
-            send_like
-                .then(|| "to check how many bytes the kernel took, write `=> N bytes`".to_string()),
+            send_like.then(|| {
+                Said::both(
+                    "to check how many bytes the kernel took, write `=> N bytes`",
+                    "要检查内核收下了多少字节，写 `=> N bytes`",
+                )
+            }),
         ),
         Part::Count => (
             recv_like || send_like,
-            format!("`N bytes` cannot be expected of `{verb}`: only sends and recvs move bytes"),
+            said!(
+                "`N bytes` cannot be expected of `{verb}`: only sends and recvs move bytes",
+                "`{verb}` 不能预期 `N bytes`：只有发送（send）和接收（recv）搬运字节"
+            ),
             None,
         ),
         Part::Eof => (
             matches!(action, Action::Recv(_) | Action::RecvFrame { .. }),
-            format!(
-                "`eof` cannot be expected of `{verb}`: only `recv` and `recv frame` see the peer's eof"
+            said!(
+                "`eof` cannot be expected of `{verb}`: only `recv` and `recv frame` see the peer's eof",
+                "`{verb}` 不能预期 `eof`：只有 `recv` 和 `recv frame` 能看到对端的 eof"
             ),
             None,
         ),
         Part::Partial => (
             matches!(action, Action::Send(_) | Action::SendTo { .. }),
-            format!(
-                "`partial` cannot be expected of `{verb}`: only `send` and `sendto` can take fewer bytes than offered"
+            said!(
+                "`partial` cannot be expected of `{verb}`: only `send` and `sendto` can take fewer bytes than offered",
+                "`{verb}` 不能预期 `partial`：只有 `send` 和 `sendto` 会少收下一些字节"
             ),
             matches!(action, Action::SendAll(_)).then(|| {
-                "`sendall` loops until every byte is taken; use `send` to see a partial send"
-                    .to_string()
+                Said::both(
+                    "`sendall` loops until every byte is taken; use `send` to see a partial send",
+                    "`sendall` 会循环到每个字节都被收下；要看到部分发送，用 `send`",
+                )
             }),
         ),
         Part::From => (
             matches!(action, Action::Accept | Action::RecvFrom(_)),
-            format!(
-                "`from` cannot be expected of `{verb}`: only `accept` and `recvfrom` learn the peer's address"
+            said!(
+                "`from` cannot be expected of `{verb}`: only `accept` and `recvfrom` learn the peer's address",
+                "`{verb}` 不能预期 `from`：只有 `accept` 和 `recvfrom` 知道对端的地址"
             ),
             None,
         ),
         Part::Truncated => (
             matches!(action, Action::RecvFrom(_)),
-            format!(
-                "`truncated` cannot be expected of `{verb}`: only `recvfrom` can cut a datagram short"
+            said!(
+                "`truncated` cannot be expected of `{verb}`: only `recvfrom` can cut a datagram short",
+                "`{verb}` 不能预期 `truncated`：只有 `recvfrom` 会截断数据报"
             ),
             None,
         ),

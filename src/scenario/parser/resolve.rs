@@ -5,7 +5,8 @@
 use std::collections::HashSet;
 
 use super::Parser;
-use super::cursor::{Error, Span, did_you_mean, list_names};
+use super::cursor::{Error, Span, did_you_mean, list_names, list_names_zh};
+use crate::text::{Said, said};
 
 /// Names used somewhere and checked once the whole file is known.
 #[derive(Default)]
@@ -77,8 +78,17 @@ impl Parser<'_, '_> {
     pub(crate) fn finish(&mut self) {
         while let Some(block) = self.blocks.pop() {
             self.errors.push(
-                Error::new(block.span, "this `repeat` block is never closed")
-                    .with_help("add a line with `}` after its last step"),
+                Error::new(
+                    block.span,
+                    Said::both(
+                        "this `repeat` block is never closed",
+                        "这个 `repeat` 块没有闭合",
+                    ),
+                )
+                .with_help(Said::both(
+                    "add a line with `}` after its last step",
+                    "在它最后一个步骤之后加一行 `}`",
+                )),
             );
         }
         let uses = std::mem::take(&mut self.uses);
@@ -93,7 +103,10 @@ impl Parser<'_, '_> {
                 self.errors.push(
                     Error::new(
                         span,
-                        format!("unknown actor `{name}`: no step line starts with `{name}:`"),
+                        said!(
+                            "unknown actor `{name}`: no step line starts with `{name}:`",
+                            "未知的角色 `{name}`：没有哪个步骤行以 `{name}:` 开头"
+                        ),
                     )
                     .help(help),
                 );
@@ -106,14 +119,18 @@ impl Parser<'_, '_> {
                     .then(|| did_you_mean(&name, declared.marks.iter()))
                     .flatten()
                     .or_else(|| {
-                        Some(format!(
-                            "some actor must `mark {name}` for this wait to end"
+                        Some(said!(
+                            "some actor must `mark {name}` for this wait to end",
+                            "必须有角色执行 `mark {name}`，这个 wait 才会结束"
                         ))
                     });
                 self.errors.push(
                     Error::new(
                         span,
-                        format!("nothing marks `{name}`: no step has `mark {name}`"),
+                        said!(
+                            "nothing marks `{name}`: no step has `mark {name}`",
+                            "没有谁标记 `{name}`：没有哪个步骤是 `mark {name}`"
+                        ),
                     )
                     .help(help),
                 );
@@ -129,8 +146,9 @@ impl Parser<'_, '_> {
                 self.errors.push(
                     Error::new(
                         span,
-                        format!(
-                            "timer `{name}` is never started: no step has `timer start {name}`"
+                        said!(
+                            "timer `{name}` is never started: no step has `timer start {name}`",
+                            "计时器 `{name}` 从未启动：没有哪个步骤是 `timer start {name}`"
                         ),
                     )
                     .help(help),
@@ -141,9 +159,15 @@ impl Parser<'_, '_> {
         for (name, span, own) in uses.listeners {
             if declared.actors.contains(&name) && !declared.listeners.contains(&name) {
                 let message = if own {
-                    format!("`{name}` has no listener to accept on: no step has `{name}: listen`")
+                    said!(
+                        "`{name}` has no listener to accept on: no step has `{name}: listen`",
+                        "`{name}` 没有可以 accept 的监听套接字：没有哪个步骤是 `{name}: listen`"
+                    )
                 } else {
-                    format!("`{name}` never listens: no step has `{name}: listen`")
+                    said!(
+                        "`{name}` never listens: no step has `{name}: listen`",
+                        "`{name}` 从不监听（listen）：没有哪个步骤是 `{name}: listen`"
+                    )
                 };
                 self.errors.push(Error::new(span, message));
             }
@@ -153,10 +177,14 @@ impl Parser<'_, '_> {
                 self.errors.push(
                     Error::new(
                         span,
-                        format!("`{name}` never binds a datagram socket to send to"),
+                        said!(
+                            "`{name}` never binds a datagram socket to send to",
+                            "`{name}` 从未绑定（bind）可以发往的数据报套接字"
+                        ),
                     )
-                    .with_help(format!(
-                        "add `{name}: bind udp` or `{name}: bind unix-dgram`"
+                    .with_help(said!(
+                        "add `{name}: bind udp` or `{name}: bind unix-dgram`",
+                        "加上 `{name}: bind udp` 或 `{name}: bind unix-dgram`"
                     )),
                 );
             }
@@ -167,20 +195,32 @@ impl Parser<'_, '_> {
                 [] => self.errors.push(
                     Error::new(
                         span,
-                        "`connect` has nothing to connect to: no actor has a `listen` step",
-                    )
-                    .with_help("add a step like `server: listen`"),
-                ),
-                several => self.errors.push(
-                    Error::new(
-                        span,
-                        format!(
-                            "`connect` without `to` is ambiguous: {} {} listen",
-                            list_names(several),
-                            if several.len() == 2 { "both" } else { "all" }
+                        Said::both(
+                            "`connect` has nothing to connect to: no actor has a `listen` step",
+                            "`connect` 没有可连接的对象：没有哪个角色有 `listen` 步骤",
                         ),
                     )
-                    .with_help(format!("say which one, like `connect to {}`", several[0])),
+                    .with_help(Said::both(
+                        "add a step like `server: listen`",
+                        "加一个步骤，比如 `server: listen`",
+                    )),
+                ),
+                several => self.errors.push(
+                    Error::new(span, {
+                        let (names, names_zh) = (list_names(several), list_names_zh(several));
+                        let both = if several.len() == 2 { "both" } else { "all" };
+                        said!(
+                            "`connect` without `to` is ambiguous: {names} {both} listen",
+                            "没有 `to` 的 `connect` 有歧义：{names_zh} 都在监听"
+                        )
+                    })
+                    .with_help({
+                        let first = &several[0];
+                        said!(
+                            "say which one, like `connect to {first}`",
+                            "说明连哪一个，比如 `connect to {first}`"
+                        )
+                    }),
                 ),
             }
         }

@@ -11,13 +11,14 @@ use super::super::limits::MAX_ACTORS;
 use super::super::vocab::{MetaKey, Verb};
 use super::Parser;
 use super::cursor::{
-    A_NUMBER, AN_ACTOR, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean, is_actor_name,
-    join_and, quoted,
+    A_NUMBER, AN_ACTOR, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean, did_you_mean_this,
+    is_actor_name, join_and, join_zh, quoted,
 };
 use super::meta::text_until_comment;
 use super::options::{expect_codec, expect_option};
 use super::outcomes::check_part;
 use super::values::{expect_duration, expect_name, expect_number, expect_size, parse_value};
+use crate::text::{Said, said};
 
 impl<'a> Parser<'a, '_> {
     pub(crate) fn parse_step(
@@ -30,37 +31,46 @@ impl<'a> Parser<'a, '_> {
         if !is_actor_name(actor.text) {
             let lower = actor.text.to_lowercase();
             let help = if is_actor_name(&lower) && MetaKey::from_name(&lower).is_none() {
-                format!("did you mean `{lower}`?")
+                did_you_mean_this(&lower)
             } else {
-                "an actor's name is lower-case letters, digits, `_` and `-`, starting with a letter"
-                    .to_string()
+                Said::both(
+                    "an actor's name is lower-case letters, digits, `_` and `-`, starting with a letter",
+                    "角色名由小写字母、数字、`_` 和 `-` 组成，以字母开头",
+                )
             };
-            return Err(
-                Error::new(actor.span, format!("`{}` is not an actor name", actor.text))
-                    .with_help(help),
-            );
-        }
-        if MetaKey::from_name(actor.text).is_some() {
+            let name = actor.text;
             return Err(Error::new(
                 actor.span,
-                format!(
-                    "`{}` is a meta key and cannot be an actor's name",
-                    actor.text
-                ),
-            ));
+                said!("`{name}` is not an actor name", "`{name}` 不是角色名"),
+            )
+            .with_help(help));
+        }
+        if MetaKey::from_name(actor.text).is_some() {
+            return Err(Error::new(actor.span, {
+                let name = actor.text;
+                said!(
+                    "`{name}` is a meta key and cannot be an actor's name",
+                    "`{name}` 是元信息的键，不能用作角色名"
+                )
+            }));
         }
         if !self.declared.actors.contains(actor.text) {
             if self.declared.actors.len() == MAX_ACTORS {
                 self.errors.push(
                     Error::new(
                         actor.span,
-                        format!(
-                            "`{}` would be actor number {}; a scenario may have at most {MAX_ACTORS}",
-                            actor.text,
-                            MAX_ACTORS + 1
-                        ),
+                        {
+                            let (name, number) = (actor.text, MAX_ACTORS + 1);
+                            said!(
+                                "`{name}` would be actor number {number}; a scenario may have at most {MAX_ACTORS}",
+                                "`{name}` 会是第 {number} 个角色；一个场景最多 {MAX_ACTORS} 个角色"
+                            )
+                        },
                     )
-                    .with_help("each actor is a thread of its own; let one actor do several jobs"),
+                    .with_help(Said::both(
+                        "each actor is a thread of its own; let one actor do several jobs",
+                        "每个角色是一个独立的线程；让一个角色做几件事",
+                    )),
                 );
             }
             self.declared.actors.insert(actor.text);
@@ -135,11 +145,15 @@ impl<'a> Parser<'a, '_> {
                         self.errors.push(
                             Error::new(
                                 verb.span.to(again.span),
-                                format!("`listen again` needs an earlier `listen` by `{actor}`"),
+                                said!(
+                                    "`listen again` needs an earlier `listen` by `{actor}`",
+                                    "`listen again` 之前需要 `{actor}` 先有一个 `listen`"
+                                ),
                             )
-                            .with_help(
+                            .with_help(Said::both(
                                 "`listen again` binds the address this actor listened on before",
-                            ),
+                                "`listen again` 绑定这个角色之前监听过的地址",
+                            )),
                         );
                     }
                     Action::ListenAgain
@@ -155,7 +169,10 @@ impl<'a> Parser<'a, '_> {
                         Some(_) => {
                             let (n, span) = expect_number(c, A_NUMBER)?;
                             u32::try_from(n).map_err(|_| {
-                                Error::new(span, format!("a backlog of {n} is too large"))
+                                Error::new(
+                                    span,
+                                    said!("a backlog of {n} is too large", "backlog {n} 太大了"),
+                                )
                             })?
                         }
                         None => DEFAULT_BACKLOG,
@@ -225,7 +242,10 @@ impl<'a> Parser<'a, '_> {
                         Some(_) => {
                             let (n, span) = expect_size(c)?;
                             if n == 0 {
-                                return Err(Error::new(span, "`chunk` must be at least 1"));
+                                return Err(Error::new(
+                                    span,
+                                    Said::both("`chunk` must be at least 1", "`chunk` 至少是 1"),
+                                ));
                             }
                             n
                         }
@@ -248,13 +268,17 @@ impl<'a> Parser<'a, '_> {
             Verb::Mark => {
                 let name = expect_name(c)?;
                 if matches!(name.text, "readable" | "drained" | "acked") {
+                    let word = name.text;
                     return Err(Error::new(
                         name.span,
-                        format!("`{}` cannot be a mark's name", name.text),
+                        said!(
+                            "`{word}` cannot be a mark's name",
+                            "`{word}` 不能用作标记（mark）的名字"
+                        ),
                     )
-                    .with_help(format!(
-                        "`wait {}` has its own meaning; pick another name",
-                        name.text
+                    .with_help(said!(
+                        "`wait {word}` has its own meaning; pick another name",
+                        "`wait {word}` 另有含义；换一个名字"
                     )));
                 }
                 self.declared.marks.insert(name.text);
@@ -309,12 +333,25 @@ impl<'a> Parser<'a, '_> {
 fn unknown_verb(actor: &str, verb: PTok<'_>) -> Error {
     let meta = MetaKey::names()
         .find(|k| did_you_mean(actor, [*k]).is_some())
-        .map(|k| format!("did you mean the meta line `{k}:`?"));
+        .map(|k| {
+            said!(
+                "did you mean the meta line `{k}:`?",
+                "你是想写元信息行 `{k}:` 吗？"
+            )
+        });
     let verbs: Vec<&str> = Verb::names().collect();
     let help = did_you_mean(verb.text, Verb::names())
         .or(meta)
-        .unwrap_or_else(|| format!("the verbs are {}", join_and(&quoted(&verbs))));
-    Error::new(verb.span, format!("unknown verb `{}`", verb.text)).with_help(help)
+        .unwrap_or_else(|| {
+            let (en, zh) = (join_and(&quoted(&verbs)), join_zh(&quoted(&verbs), " 和 "));
+            said!("the verbs are {en}", "动词有 {zh}")
+        });
+    let written = verb.text;
+    Error::new(
+        verb.span,
+        said!("unknown verb `{written}`", "未知的动词 `{written}`"),
+    )
+    .with_help(help)
 }
 
 #[cfg(test)]

@@ -7,14 +7,20 @@ use std::time::Duration;
 use super::super::ast::{CmpOp, Value};
 use super::super::lexer::TokenKind;
 use super::super::limits::MAX_VALUE_PARTS;
-use super::cursor::{A_DURATION, A_NAME, A_SIZE, Cursor, Error, Exp, PResult, PTok, Span};
+use super::cursor::{
+    A_DURATION, A_NAME, A_SIZE, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean_this,
+};
+use crate::text::{Said, said};
 
-pub(crate) const DURATION_HINT: &str = "a number and a unit, like `40ms`, `1s` or `250us`";
-pub(crate) const SIZE_HELP: &str =
-    "a size is a whole number, optionally with `K` or `M` (1024-based): `1024`, `64K`, `1M`";
+fn size_help() -> Said {
+    Said::both(
+        "a size is a whole number, optionally with `K` or `M` (1024-based): `1024`, `64K`, `1M`",
+        "大小是一个整数，可以带 `K` 或 `M`（以 1024 为单位）：`1024`、`64K`、`1M`",
+    )
+}
 
 /// `64K` -> 65536. The error is a message and a help.
-pub(crate) fn parse_size(text: &str) -> Result<usize, (String, String)> {
+pub(crate) fn parse_size(text: &str) -> Result<usize, (Said, Said)> {
     let digits_end = text
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(text.len());
@@ -25,17 +31,22 @@ pub(crate) fn parse_size(text: &str) -> Result<usize, (String, String)> {
         "M" => 1024 * 1024,
         _ => {
             let help = match suffix {
-                "k" | "m" => format!("did you mean `{digits}{}`?", suffix.to_uppercase()),
-                _ => SIZE_HELP.to_string(),
+                "k" | "m" => did_you_mean_this(&format!("{digits}{}", suffix.to_uppercase())),
+                _ => size_help(),
             };
-            return Err((format!("`{text}` is not a size"), help));
+            return Err((said!("`{text}` is not a size", "`{text}` 不是大小"), help));
         }
     };
     digits
         .parse::<usize>()
         .ok()
         .and_then(|n| n.checked_mul(multiplier))
-        .ok_or_else(|| (format!("`{text}` is too large"), SIZE_HELP.to_string()))
+        .ok_or_else(|| {
+            (
+                said!("`{text}` is too large", "`{text}` 太大了"),
+                size_help(),
+            )
+        })
 }
 
 pub(crate) fn expect_number(c: &mut Cursor<'_, '_>, what: Exp) -> PResult<(usize, Span)> {
@@ -45,11 +56,16 @@ pub(crate) fn expect_number(c: &mut Cursor<'_, '_>, what: Exp) -> PResult<(usize
             parse_size(t.text)
                 .map(|n| (n, t.span))
                 .map_err(|(message, help)| {
-                    if what == A_SIZE || message.ends_with("too large") {
+                    if what == A_SIZE || message.en().ends_with("too large") {
                         Error::new(t.span, message).with_help(help)
                     } else {
-                        let help = help.starts_with("did you mean").then_some(help);
-                        Error::new(t.span, format!("`{}` is not a whole number", t.text)).help(help)
+                        let help = help.en().starts_with("did you mean").then_some(help);
+                        let text = t.text;
+                        Error::new(
+                            t.span,
+                            said!("`{text}` is not a whole number", "`{text}` 不是整数"),
+                        )
+                        .help(help)
                     }
                 })
         }
@@ -68,9 +84,13 @@ pub(crate) fn expect_duration(c: &mut Cursor<'_, '_>) -> PResult<(Duration, Span
             humantime::parse_duration(t.text)
                 .map(|d| (d, t.span))
                 .map_err(|_| {
+                    let text = t.text;
                     Error::new(
                         t.span,
-                        format!("`{}` is not a duration: write {DURATION_HINT}", t.text),
+                        said!(
+                            "`{text}` is not a duration: write a number and a unit, like `40ms`, `1s` or `250us`",
+                            "`{text}` 不是时长：写一个数字加单位，比如 `40ms`、`1s` 或 `250us`"
+                        ),
                     )
                 })
         }
@@ -145,11 +165,15 @@ pub(crate) fn parse_value(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
 fn too_many_parts(span: Span, total: u64) -> Error {
     Error::new(
         span,
-        format!(
-            "this value repeats its parts {total} times in all; a value may have at most {MAX_VALUE_PARTS}"
+        said!(
+            "this value repeats its parts {total} times in all; a value may have at most {MAX_VALUE_PARTS}",
+            "这个值的各部分一共重复 {total} 次；一个值最多 {MAX_VALUE_PARTS} 个部分"
         ),
     )
-    .with_help("for many bytes, `bytes N` or `random N` is one part, whatever N")
+    .with_help(Said::both(
+        "for many bytes, `bytes N` or `random N` is one part, whatever N",
+        "要很多字节，用 `bytes N` 或 `random N`：不管 N 多大，都只算一个部分",
+    ))
 }
 
 /// `ATOM * N * M ...` as one repetition of the atom; the third result is the count of
@@ -208,9 +232,12 @@ pub(crate) fn parse_atom(c: &mut Cursor<'_, '_>) -> PResult<(Value, Span)> {
         if min > max {
             return Err(Error::new(
                 min_span.to(max_span),
-                format!("`random {min}..{max}` is an empty range: the first bound is larger"),
+                said!(
+                    "`random {min}..{max}` is an empty range: the first bound is larger",
+                    "`random {min}..{max}` 是空区间：第一个界比第二个大"
+                ),
             )
-            .with_help(format!("did you mean `random {max}..{min}`?")));
+            .with_help(did_you_mean_this(&format!("random {max}..{min}"))));
         }
         return Ok((Value::Random { min, max }, random.span.to(max_span)));
     }
@@ -223,8 +250,14 @@ pub(crate) fn string_contents<'a>(tok: PTok<'a>) -> PResult<&'a str> {
         TokenKind::Str { terminated: true } if tok.text.len() >= 2 => {
             Ok(&tok.text[1..tok.text.len() - 1])
         }
-        _ => Err(Error::new(tok.span, "this string is never closed")
-            .with_help("add a `\"` where the string ends (a string cannot span lines)")),
+        _ => Err(Error::new(
+            tok.span,
+            Said::both("this string is never closed", "这个字符串没有结束"),
+        )
+        .with_help(Said::both(
+            "add a `\"` where the string ends (a string cannot span lines)",
+            "在字符串结束的地方加上 `\"`（字符串不能跨行）",
+        ))),
     }
 }
 
@@ -256,20 +289,29 @@ pub(crate) fn hex_bytes(tok: PTok<'_>) -> PResult<Vec<u8>> {
                 } else {
                     tok.span.inner(i + 1, 1)
                 };
-                return Err(Error::new(span, format!("`{ch}` is not a hex digit"))
-                    .with_help("hex bytes are pairs of 0-9 and a-f, like `hex \"de ad be ef\"`"));
+                return Err(Error::new(
+                    span,
+                    said!("`{ch}` is not a hex digit", "`{ch}` 不是十六进制数字"),
+                )
+                .with_help(Said::both(
+                    "hex bytes are pairs of 0-9 and a-f, like `hex \"de ad be ef\"`",
+                    "十六进制字节是成对的 0-9 和 a-f，比如 `hex \"de ad be ef\"`",
+                )));
             }
         }
     }
     if digits.len() % 2 == 1 {
-        return Err(Error::new(
-            tok.span,
-            format!(
-                "odd number of hex digits ({}): every byte needs two",
-                digits.len()
-            ),
-        )
-        .with_help("write a leading zero, like `0a` for the byte 10"));
+        return Err(Error::new(tok.span, {
+            let n = digits.len();
+            said!(
+                "odd number of hex digits ({n}): every byte needs two",
+                "十六进制数字的个数是奇数（{n}）：每个字节需要两个"
+            )
+        })
+        .with_help(Said::both(
+            "write a leading zero, like `0a` for the byte 10",
+            "补一个前导零，比如字节 10 写成 `0a`",
+        )));
     }
     Ok(digits.chunks(2).map(|p| p[0] << 4 | p[1]).collect())
 }
