@@ -2,7 +2,6 @@
 //! expectations and the timers.
 
 use std::collections::HashMap;
-use std::fmt::Write as _;
 use std::time::Duration;
 
 use super::columns::{
@@ -14,6 +13,7 @@ use crate::record::{Event, ExpectationResult, Op, Record};
 use crate::report::ReportOptions;
 use crate::report::shared::call_text;
 use crate::text::fmt_duration as human;
+use crate::text::said;
 
 /// The timeline: a row per step (or per fold of calls or rounds), in the order the
 /// steps completed. The data column gets what the others leave of the width.
@@ -38,7 +38,7 @@ pub(super) fn timeline_table(
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
-            let mut row = row_cells(r, info);
+            let mut row = row_cells(r, info, &options.lang);
             if conn_at.is_none() {
                 row.remove(TIMELINE_CONN);
             }
@@ -70,7 +70,7 @@ pub(super) fn timeline_table(
 
 /// The cells of one row, in the order of [`TIMELINE_COLS`] (the data cell is left
 /// empty: it is laid out once its column's width is known).
-fn row_cells(r: &Row, info: &Info) -> Vec<String> {
+fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
     let e = &r.first;
     let c = &r.calls;
     let (seq, took) = match &r.rounds {
@@ -88,9 +88,9 @@ fn row_cells(r: &Row, info: &Info) -> Vec<String> {
     let got = if c.n > 1 {
         r.sizes()
     } else if e.op.is_recv() {
-        got(e)
+        got(e, lang)
     } else if e.op.is_send() {
-        sent(e)
+        sent(e, lang)
     } else if e.error.is_some() || e.timeout {
         failure(e)
     } else {
@@ -99,14 +99,16 @@ fn row_cells(r: &Row, info: &Info) -> Vec<String> {
     let mut note = if let Some(rounds) = &r.rounds {
         // What one round's row said (its stream range, its timer) would be wrong
         // for the others: the note says which rounds the row stands for.
-        format!(
-            "rounds {}–{}",
+        let (first, last) = (
             thousands(u64::from(rounds.first)),
-            thousands(u64::from(rounds.last))
-        )
+            thousands(u64::from(rounds.last)),
+        );
+        said!("rounds {first}–{last}", "第 {first}–{last} 轮")
+            .get(lang)
+            .to_owned()
     } else if e.op.is_recv() {
         if e.eof {
-            info.eof_cause(e)
+            info.eof_cause(e, lang)
         } else if e.error.is_some() {
             detail(e)
         } else if e.from.is_empty()
@@ -114,20 +116,23 @@ fn row_cells(r: &Row, info: &Info) -> Vec<String> {
         {
             detail.clone()
         } else {
-            info.sends_of(r)
+            info.sends_of(r, lang)
         }
     } else if e.op.is_send() && e.error.is_none() && !e.timeout {
         match (info.datagram(e.seq), e.stream) {
-            (Some(k), _) => format!("datagram {k}"),
-            (None, Some((a, _))) => format!("stream {a}..{}", a + c.bytes),
+            (Some(k), _) => said!("datagram {k}", "数据报 {k}").get(lang).to_owned(),
+            (None, Some((a, _))) => {
+                let b = a + c.bytes;
+                said!("stream {a}..{b}", "流 {a}..{b}").get(lang).to_owned()
+            }
             (None, None) => String::new(),
         }
     } else {
-        short_detail(e)
+        short_detail(e, lang)
     };
     if r.rounds.as_ref().is_some_and(|r| !r.same_data) {
         note.push_str(if note.is_empty() { "" } else { " " });
-        note.push_str("(bytes vary)");
+        note.push_str(said!("(bytes vary)", "（字节内容不同）").get(lang));
     }
     vec![
         seq,
@@ -185,29 +190,25 @@ fn span(min: Duration, max: Duration) -> String {
 /// [`detail`], shorter where the table has less room than the JSON: a listen says
 /// where it listens (`on port 41235`), a connect its own address (`from port 57088`,
 /// as the accept that answers it says); a loopback address is its port.
-fn short_detail(e: &Event) -> String {
+fn short_detail(e: &Event, lang: &str) -> String {
     let text = detail(e);
     if e.error.is_some() || e.timeout {
         return text;
     }
     // On loopback the port is what tells two sockets apart.
     let port = |addr: &str| match addr.strip_prefix("127.0.0.1:") {
-        Some(port) => format!("port {port}"),
+        Some(port) => said!("port {port}", "端口 {port}").get(lang).to_owned(),
         None => addr.to_owned(),
     };
-    match e.op {
-        Op::Listen | Op::ListenAgain => match text.strip_prefix("listening on ") {
-            Some(addr) => format!("on {}", port(addr)),
-            None => text,
-        },
-        Op::Connect => match text.split_once(" -> ") {
-            Some((local, _)) => format!("from {}", port(local)),
-            None => text,
-        },
-        Op::Accept => match text.strip_prefix("from ") {
-            Some(addr) => format!("from {}", port(addr)),
-            None => text,
-        },
+    let (on, from) = match e.op {
+        Op::Listen | Op::ListenAgain => (text.strip_prefix("listening on "), None),
+        Op::Connect => (None, text.split_once(" -> ").map(|(local, _)| local)),
+        Op::Accept => (None, text.strip_prefix("from ")),
+        _ => (None, None),
+    };
+    match (on.map(port), from.map(port)) {
+        (Some(at), _) => said!("on {at}", "监听 {at}").get(lang).to_owned(),
+        (_, Some(at)) => said!("from {at}", "来自 {at}").get(lang).to_owned(),
         _ => text,
     }
 }
@@ -223,14 +224,14 @@ fn range(r: Option<(u64, u64)>) -> String {
 
 /// What a send did: the count the kernel took (`3 of 5` when it took less than
 /// offered, `(4 calls)` when a sendall needed several), or the error.
-fn sent(e: &Event) -> String {
+fn sent(e: &Event, lang: &str) -> String {
     let mut text = match (e.result, e.requested) {
-        (Some(n), Some(r)) if n < r => format!("{n} of {r}"),
+        (Some(n), Some(r)) if n < r => said!("{n} of {r}", "{n}（共 {r}）").get(lang).to_owned(),
         (Some(n), _) => n.to_string(),
         (None, _) => failure(e),
     };
     if let Some(calls) = e.calls.filter(|&c| c > 1) {
-        let _ = write!(text, " ({calls} calls)");
+        text.push_str(said!(" ({calls} calls)", "（{calls} 次调用）").get(lang));
     }
     text
 }
@@ -249,7 +250,7 @@ fn failure(e: &Event) -> String {
 
 /// What a recv returned: the count, `eof`, the errno name or `timeout`; a datagram cut
 /// to the buffer is `4 truncated`.
-fn got(e: &Event) -> String {
+fn got(e: &Event, lang: &str) -> String {
     if e.eof {
         return "eof".to_owned();
     }
@@ -258,9 +259,9 @@ fn got(e: &Event) -> String {
         // program cannot tell that from eof (recv(2)). The row says which it was.
         // (`recv exactly 0` makes no call, and measures no queue.)
         Some(0) if e.requested == Some(0) && e.queued_before.is_some() && !e.op.is_send() => {
-            "0, not eof".to_owned()
+            said!("0, not eof", "0，不是 eof").get(lang).to_owned()
         }
-        Some(n) if e.truncated => format!("{n} truncated"),
+        Some(n) if e.truncated => said!("{n} truncated", "{n}（截断）").get(lang).to_owned(),
         Some(n) => n.to_string(),
         None => failure(e),
     }
@@ -336,10 +337,15 @@ pub(super) fn expectations_table(record: &Record, options: &ReportOptions) -> co
             "…".to_owned(),
             String::new(),
             String::new(),
-            format!(
-                "{} more: {more_held} held, {more_failed} failed",
-                more_held + more_failed
-            ),
+            {
+                let more = more_held + more_failed;
+                said!(
+                    "{more} more: {more_held} held, {more_failed} failed",
+                    "另有 {more} 项：{more_held} 项满足，{more_failed} 项未满足"
+                )
+                .get(&options.lang)
+                .to_owned()
+            },
             String::new(),
         ]);
     }

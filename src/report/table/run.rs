@@ -31,6 +31,7 @@ use crate::report::ReportOptions;
 use crate::report::words::{failed, say};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration as human;
+use crate::text::said;
 use crate::text::width::str_width;
 
 /// The width `about` is wrapped to when the terminal width is unknown.
@@ -82,16 +83,13 @@ pub(super) fn render(scenario: &Scenario, run: &Finished, options: &ReportOption
             let _ = if b.line == 0 {
                 writeln!(out, "{} {}: {}", paint.red("✗"), b.actor, b.blocked_in)
             } else {
-                writeln!(
-                    out,
-                    "{} line {}: {} blocked in {} for {} ({})",
-                    paint.red("✗"),
-                    b.line,
-                    b.actor,
-                    b.blocked_in,
-                    human(b.waited),
-                    b.call
-                )
+                let (line, actor, call, what) = (b.line, &b.actor, &b.call, &b.blocked_in);
+                let waited = human(b.waited);
+                let text = said!(
+                    "line {line}: {actor} blocked in {what} for {waited} ({call})",
+                    "第 {line} 行：{actor} 阻塞在 {what} 中 {waited}（{call}）"
+                );
+                writeln!(out, "{} {}", paint.red("✗"), text.get(&options.lang))
             };
         }
     }
@@ -149,10 +147,15 @@ fn header(
     }
     // The seed (and the parameters) are what it takes to replay this very run. On a
     // narrow terminal the line breaks between its parts, never inside one.
+    let (name, seed) = (&record.scenario, record.seed);
     let mut parts = vec![
-        format!("scenario {}", record.scenario),
+        said!("scenario {name}", "场景 {name}")
+            .get(&options.lang)
+            .to_owned(),
         record.file.clone(),
-        format!("seed {}", record.seed),
+        said!("seed {seed}", "种子 {seed}")
+            .get(&options.lang)
+            .to_owned(),
     ];
     parts.extend(
         scenario
@@ -472,6 +475,15 @@ FAIL (2 of 4 expectations failed)
     }
 
     #[test]
+    fn the_timeline_speaks_the_chosen_language() {
+        let (scenario, record) = fixtures::hello_world();
+        let out = table(&scenario, &record, with("zh", false, None));
+        assert_eq!(cells(&out, "send \"hello\"")[9], "流 0..5", "{out}");
+        assert_eq!(cells(&out, "┆ eof ")[9], "client close，第 15 行", "{out}");
+        assert!(out.contains("\n时间线\n"), "{out}");
+    }
+
+    #[test]
     fn title_and_about_in_the_chosen_language() {
         let (scenario, record) = fixtures::hello_world();
         let out = table(&scenario, &record, with("zh", false, Some(40)));
@@ -481,8 +493,8 @@ FAIL (2 of 4 expectations failed)
                  TCP 是字节流。内核不记录一次发送在哪里结\n\
                  束，所以晚到的 recv 会把排队的所有数据粘\n\
                  在一起返回。\n\
-                 scenario hello-world\n\
-                 · scenarios/hello-world.lab · seed 1234\n"
+                 场景 hello-world\n\
+                 · scenarios/hello-world.lab · 种子 1234\n"
             ),
             "{out}"
         );

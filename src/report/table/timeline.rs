@@ -27,6 +27,7 @@ use std::time::Duration;
 use crate::record::{Event, Op, Provenance};
 use crate::scenario::Scenario;
 use crate::scenario::ast::Item;
+use crate::text::said;
 
 /// Bytes of data a row keeps at each end; the data column shows fewer.
 const KEEP: usize = 512;
@@ -689,13 +690,16 @@ pub(super) struct Info {
 
 impl Info {
     /// `#4 #5`, `#4[7..9] #5`, or for many sends `#4 … #9000 (8,997 sends)`.
-    pub fn sends_of(&self, row: &Row) -> String {
+    pub fn sends_of(&self, row: &Row, lang: &str) -> String {
         let c = &row.calls;
         let from = &c.from;
         if c.sends > SHOWN_SENDS as u64
             && let (Some(a), Some(b)) = (c.first_send, c.last_send)
         {
-            return format!("#{a} … #{b} ({} sends)", thousands(c.sends));
+            let n = thousands(c.sends);
+            return said!("#{a} … #{b} ({n} sends)", "#{a} … #{b}（{n} 次发送）")
+                .get(lang)
+                .to_owned();
         }
         let mut text = String::new();
         for p in from {
@@ -709,7 +713,7 @@ impl Info {
                 let _ = write!(text, "[{}..{}]", p.bytes.0, p.bytes.1);
             }
             if let Some(&(_, Some(k))) = sent {
-                let _ = write!(text, " (datagram {k})");
+                text.push_str(said!(" (datagram {k})", "（数据报 {k}）").get(lang));
             }
         }
         text
@@ -718,7 +722,7 @@ impl Info {
     /// What an eof came from: the sender's `close` or `shutdown` (`client close, line
     /// 19`): its last one before the eof, or its first one after (a close is numbered
     /// when it returns, which may be after the peer's recv saw the FIN).
-    pub fn eof_cause(&self, e: &Event) -> String {
+    pub fn eof_cause(&self, e: &Event, lang: &str) -> String {
         let Some(sender) = e.conn.as_deref().and_then(|c| c.split('>').next()) else {
             return String::new();
         };
@@ -730,7 +734,11 @@ impl Info {
             .rev()
             .find(|c| c.0 < e.seq)
             .or_else(|| list.iter().find(|c| c.0 > e.seq))
-            .map(|(_, op, line)| format!("{sender} {op}, line {line}"))
+            .map(|(_, op, line)| {
+                said!("{sender} {op}, line {line}", "{sender} {op}，第 {line} 行")
+                    .get(lang)
+                    .to_owned()
+            })
             .unwrap_or_default()
     }
 
