@@ -479,7 +479,11 @@ FAIL (2 of 4 expectations failed)
         let (scenario, record) = fixtures::hello_world();
         let out = table(&scenario, &record, with("zh", false, None));
         assert_eq!(cells(&out, "send \"hello\"")[9], "流 0..5", "{out}");
-        assert_eq!(cells(&out, "┆ eof ")[9], "client close，第 15 行", "{out}");
+        assert_eq!(
+            cells(&out, "┆ client close")[9],
+            "client close，第 15 行",
+            "{out}"
+        );
         assert!(out.contains("\n时间线\n"), "{out}");
     }
 
