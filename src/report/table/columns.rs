@@ -41,10 +41,10 @@ const fn col(header: &'static str, right: bool, drop: u8) -> Col {
 
 /// A text column that wraps past `width` columns, so a long note does not push the
 /// lesson's columns off a narrow screen.
-const fn wrapping(header: &'static str, width: usize) -> Col {
+const fn wrapping(header: &'static str, right: bool, width: usize) -> Col {
     Col {
         header,
-        right: false,
+        right,
         drop: 0,
         wraps_at: width,
     }
@@ -60,11 +60,11 @@ pub(super) const TIMELINE_COLS: [Col; 12] = [
     col("conn", false, 3),
     col("actor", false, 0),
     col("line", true, 5),
-    wrapping("call", 24),
+    wrapping("call", false, 24),
     col("queued\nbefore", true, 6),
-    col("got", true, 0),
+    wrapping("got", true, 20),
     col("data", false, 0),
-    wrapping("from / note", 28),
+    wrapping("from / note", false, 28),
     col("queued\nafter", true, 7),
 ];
 /// Where the connection column is in [`TIMELINE_COLS`] (shown only when a run has more

@@ -35,7 +35,7 @@ const KEEP: usize = 512;
 pub(super) const SHOWN_FIRST: usize = 1000;
 pub(super) const SHOWN_LAST: usize = 1000;
 /// Distinct size runs a fold lists before it says `…`.
-const SIZE_RUNS: usize = 6;
+const SIZE_RUNS: usize = 3;
 /// Distinct round shapes per `repeat` block that fold; rounds of further shapes are
 /// shown in full.
 const SHAPES: usize = 4;
@@ -60,6 +60,11 @@ pub(super) struct Calls {
     pub last_size: Option<(u64, u64)>,
     /// Every byte the calls moved.
     pub bytes: u64,
+    /// Calls that filled their buffer, and the others (with their smallest and largest
+    /// size), for a fold whose sizes are too many to list.
+    pub full: u64,
+    pub short: u64,
+    pub short_range: Option<(u64, u64)>,
     /// The last call's `seq`, and when the last call ended.
     pub last_seq: u64,
     pub end: Duration,
@@ -118,7 +123,9 @@ impl Row {
     /// The bytes the row shows (the first and last ones of long data), the sends they
     /// came from as the data column splits them, and how many bytes it stands for.
     /// Where bytes between the two ends were left out inside one send, the send's two
-    /// ends are one run: the data column shortens it in the middle anyway.
+    /// ends are one run: the data column shortens it in the middle anyway. The
+    /// provenance returned is for splitting the data into runs; the `from` column
+    /// reads [`Calls::from`].
     pub fn data(&self) -> Option<(Vec<u8>, Vec<Provenance>, u64)> {
         if !self.first.op.is_recv() {
             return None;
@@ -126,25 +133,32 @@ impl Row {
         let c = &self.calls;
         let mut data = c.head.clone();
         let mut from = c.head_from.clone();
-        let mut joined = false;
+        // The tail's bytes follow each other in the stream, and follow the head's
+        // unless some were left out between them: an entry of the same send as the
+        // last one continues its run (its offsets no longer matter, only its length).
         for (bytes, f) in &c.tail {
             data.extend_from_slice(bytes);
             for p in f {
                 match from.last_mut() {
-                    Some(last) if !joined && last.send == p.send => {
-                        last.bytes.1 += p.bytes.1 - p.bytes.0;
-                    }
-                    _ => push_from(&mut from, *p),
+                    Some(last) if last.send == p.send => last.bytes.1 += p.bytes.1 - p.bytes.0,
+                    _ => from.push(*p),
                 }
-                joined = true;
             }
         }
         Some((data, from, c.bytes))
     }
 
-    /// The `got` of a folded row: the sizes the calls returned.
+    /// The `got` of a folded row: the sizes the calls returned, in order
+    /// (`1024 ×61,440 + 613`); when they change too often to list, the full reads and
+    /// the short ones (`1024 ×61,437 + 12 short (134–997)`).
     pub fn sizes(&self) -> String {
         let c = &self.calls;
+        if c.skipped > 0
+            && let (Some(size), Some((low, high))) = (self.first.requested, c.short_range)
+        {
+            let (full, short) = (thousands(c.full), thousands(c.short));
+            return format!("{size} ×{full} + {short} short ({low}–{high})");
+        }
         let mut parts: Vec<String> = c.sizes.iter().map(|&r| size_run(r)).collect();
         if c.skipped > 0 {
             parts.push("…".to_owned());
@@ -218,6 +232,12 @@ impl Calls {
         self.end = self.end.max(e.t + e.dur);
         let size = e.result.unwrap_or(0);
         self.bytes += size;
+        if e.requested.is_some_and(|r| size >= r) {
+            self.full += 1;
+        } else {
+            self.short += 1;
+            widen(&mut self.short_range, Some(size));
+        }
         match self.last_size.as_mut() {
             Some((s, k)) if *s == size => *k += 1,
             _ => {
@@ -838,8 +858,12 @@ mod folding {
         assert_eq!(rows[0].sizes(), "1024 ×10 + 500 + 1024 ×5");
         assert_eq!(rows[0].calls.bytes, 15 * 1024 + 500);
         // The data shown is the first and last bytes, not all of them.
-        let (data, _, len) = rows[0].data().unwrap_or_default();
+        let (data, from, len) = rows[0].data().unwrap_or_default();
         assert!(data.len() <= 2 * super::KEEP, "{}", data.len());
+        // All from one send: one run, no boundary mark in the data column.
+        assert_eq!(from.len(), 1, "{from:?}");
+        let run = from[0].bytes.1 - from[0].bytes.0;
+        assert_eq!(run, data.len() as u64);
         assert_eq!(len, 15 * 1024 + 500);
         // The eof keeps a row of its own.
         assert!(rows[1].first.eof);
@@ -888,5 +912,34 @@ mod folding {
             t.event(e);
         }
         assert_eq!(t.finish().0.len(), 10);
+    }
+}
+
+#[cfg(test)]
+mod many_sizes {
+    use super::Row;
+    use crate::record::{Event, Op};
+
+    #[test]
+    fn sizes_that_change_too_often_are_counted_as_full_and_short_reads() {
+        let call = |seq: u64, n: u64| Event {
+            seq,
+            op: Op::Recv,
+            requested: Some(1024),
+            result: Some(n),
+            ..Event::default()
+        };
+        let mut row = Row::new(&call(1, 1024));
+        for (k, n) in [1024, 997, 1024, 1024, 134, 1024, 918, 1024, 495]
+            .into_iter()
+            .enumerate()
+        {
+            row.calls.add(&call(k as u64 + 2, n), &[]);
+        }
+        assert_eq!(row.sizes(), "1024 ×6 + 4 short (134–997)");
+        let mut few = Row::new(&call(1, 1024));
+        few.calls.add(&call(2, 1024), &[]);
+        few.calls.add(&call(3, 613), &[]);
+        assert_eq!(few.sizes(), "1024 + 1024 + 613");
     }
 }
