@@ -11,6 +11,7 @@
 //! never runs anything and never chooses where its bytes go.
 
 pub mod json;
+mod picture;
 mod shared;
 pub mod table;
 mod words;
@@ -35,6 +36,13 @@ pub enum Format {
     Table,
     /// One JSON object per run, one per line
     Json,
+    /// A self-contained page: a sequence diagram of the sends and recvs, the tables and
+    /// the run's JSON (one run; --repeat prints tables)
+    Html,
+    /// The sequence diagram alone, for slides
+    Svg,
+    /// The timeline as a Markdown table and a mermaid sequence diagram, for handouts
+    Markdown,
 }
 
 /// The reporter of `format`: the one place that maps a format to its code.
@@ -44,6 +52,18 @@ pub fn reporter(format: Format, options: ReportOptions) -> Box<dyn Reporter> {
         Format::Json => Box::new(json::JsonReporter {
             max_data: options.max_data,
         }),
+        Format::Html => Box::new(picture::PictureReporter::new(
+            picture::Picture::Html,
+            options,
+        )),
+        Format::Svg => Box::new(picture::PictureReporter::new(
+            picture::Picture::Svg,
+            options,
+        )),
+        Format::Markdown => Box::new(picture::PictureReporter::new(
+            picture::Picture::Markdown,
+            options,
+        )),
     }
 }
 

@@ -68,6 +68,45 @@ pub(super) fn timeline_table(
     build(&cols, &shown, Some(data_at), cells, options)
 }
 
+/// The timeline as plain text cells, for formats that lay out their own tables (HTML,
+/// Markdown): the headers in `lang` and one row of cells per row, data shortened to
+/// `data_width` columns on one line.
+pub(in crate::report) fn timeline_cells(
+    rows: &[Row],
+    info: &Info,
+    lang: &str,
+    data_width: usize,
+) -> (Vec<String>, Vec<Vec<String>>) {
+    let keep = |i: usize| i != TIMELINE_CONN || info.conns > 1;
+    let data_at = TIMELINE_COLS
+        .iter()
+        .position(|c| c.header == "data")
+        .unwrap_or(0);
+    let headers = TIMELINE_COLS
+        .iter()
+        .enumerate()
+        .filter(|&(i, _)| keep(i))
+        .map(|(_, c)| crate::report::words::say(lang, c.header).replace('\n', " "))
+        .collect();
+    let cells = rows
+        .iter()
+        .map(|r| {
+            let mut row = row_cells(r, info, lang);
+            if let Some((data, from, len)) = r.data() {
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                row[data_at] =
+                    data_cell(&data_runs(&data, &from), len, data_width).replace('\n', " ");
+            }
+            row.into_iter()
+                .enumerate()
+                .filter(|&(i, _)| keep(i))
+                .map(|(_, c)| c)
+                .collect()
+        })
+        .collect();
+    (headers, cells)
+}
+
 /// The cells of one row, in the order of [`TIMELINE_COLS`] (the data cell is left
 /// empty: it is laid out once its column's width is known).
 fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
@@ -164,7 +203,7 @@ fn detail(e: &Event) -> String {
 
 /// `44.1ms`, or the range of durations `43.7–44.9ms` (the unit once when both share
 /// it).
-fn span(min: Duration, max: Duration) -> String {
+pub(in crate::report) fn span(min: Duration, max: Duration) -> String {
     // Past 10 ms, whole milliseconds are what a reader compares: `44–49ms`.
     let (a, b) = if min >= Duration::from_millis(10) {
         let ms = |d: Duration| (d.as_micros() + 500) / 1000;
@@ -373,7 +412,7 @@ pub(super) fn timers_table(record: &Record, options: &ReportOptions) -> comfy_ta
 
 /// A moment of the run in milliseconds with three decimals (`0.160`), from whole
 /// microseconds.
-fn millis(d: Duration) -> String {
+pub(in crate::report) fn millis(d: Duration) -> String {
     let us = d.as_micros();
     format!("{}.{:03}", us / 1000, us % 1000)
 }

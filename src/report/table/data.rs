@@ -87,6 +87,32 @@ fn split_runs<'a>(data: &'a [u8], from: &[Provenance]) -> Vec<&'a [u8]> {
     runs
 }
 
+/// The data as escaped text, one piece per send it came from (`None` past the known
+/// provenance), for formats that colour each send's bytes.
+pub(in crate::report) fn escaped_runs(
+    data: &[u8],
+    from: &[Provenance],
+) -> Vec<(Option<u64>, String)> {
+    let mut runs = Vec::new();
+    let mut rest = data;
+    for p in from {
+        let len = usize::try_from(p.bytes.1.saturating_sub(p.bytes.0)).unwrap_or(usize::MAX);
+        if len == 0 {
+            continue;
+        }
+        let (run, tail) = rest.split_at(len.min(rest.len()));
+        runs.push((Some(p.send), escape_bytes(run)));
+        rest = tail;
+        if rest.is_empty() {
+            return runs;
+        }
+    }
+    if !rest.is_empty() || runs.is_empty() {
+        runs.push((None, escape_bytes(rest)));
+    }
+    runs
+}
+
 /// Splits escaped text into atoms: `\xHH`, a two-character escape, or one character.
 /// [`MARK`] and [`ELISION`] in the data become `\u{...}` so that they stay ours.
 fn atoms(escaped: &str) -> Vec<Atom> {

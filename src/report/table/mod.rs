@@ -5,14 +5,14 @@
 //! `timeline`), and sizes every column to what it holds, so it is printed at the end
 //! of the run from the rows it kept.
 
-mod cells;
+pub(in crate::report) mod cells;
 mod columns;
-mod data;
+pub(in crate::report) mod data;
 mod list;
 mod paint;
 mod run;
 mod summary;
-mod timeline;
+pub(in crate::report) mod timeline;
 mod wrap;
 
 use std::io::{self, Write};
@@ -81,20 +81,20 @@ impl Reporter for TableReporter {
 
 /// What a table keeps of a run: its timeline, folded as the events come, and the rest
 /// of its record (verdicts, timers) without the events.
-struct Kept {
+pub(in crate::report) struct Kept {
     timeline: Timeline,
     record: Record,
 }
 
 impl Kept {
-    fn new(scenario: &Scenario, full: bool) -> Kept {
+    pub(in crate::report) fn new(scenario: &Scenario, full: bool) -> Kept {
         Kept {
             timeline: Timeline::new(scenario, full),
             record: Record::default(),
         }
     }
 
-    fn finish(self) -> Finished {
+    pub(in crate::report) fn finish(self) -> Finished {
         let (rows, info) = self.timeline.finish();
         Finished {
             record: self.record,
@@ -119,10 +119,10 @@ impl Sink for Kept {
 }
 
 /// A run as a table shows it.
-struct Finished {
-    record: Record,
-    rows: Vec<Row>,
-    info: Info,
+pub(in crate::report) struct Finished {
+    pub(in crate::report) record: Record,
+    pub(in crate::report) rows: Vec<Row>,
+    pub(in crate::report) info: Info,
 }
 
 /// One run's table: the rows are kept until the end, where the columns can be sized

@@ -32,8 +32,8 @@ use crate::text::said;
 /// Bytes of data a row keeps at each end; the data column shows fewer.
 const KEEP: usize = 512;
 /// How many rows a table shows at the start and at the end of a long run.
-pub(super) const SHOWN_FIRST: usize = 1000;
-pub(super) const SHOWN_LAST: usize = 1000;
+pub(in crate::report) const SHOWN_FIRST: usize = 1000;
+pub(in crate::report) const SHOWN_LAST: usize = 1000;
 /// Distinct size runs a fold lists before it says `…`.
 const SIZE_RUNS: usize = 3;
 /// Distinct round shapes per `repeat` block that fold; rounds of further shapes are
@@ -44,13 +44,13 @@ const SHAPES: usize = 4;
 const PENDING_ROUNDS: usize = 64;
 /// How many sends the `from` column lists before it gives the first, the last and a
 /// count.
-pub(super) const SHOWN_SENDS: usize = 4;
+pub(in crate::report) const SHOWN_SENDS: usize = 4;
 /// How many sends' sizes and datagram numbers are remembered for the `from` column.
 const REMEMBERED_SENDS: usize = 1 << 16;
 
 /// What a folded row stands for, besides its first event.
 #[derive(Debug, Clone, Default)]
-pub(super) struct Calls {
+pub(in crate::report) struct Calls {
     /// How many calls (events) the row covers.
     pub n: u64,
     /// The sizes the calls returned, run-length encoded: `(size, count)`.
@@ -86,7 +86,7 @@ pub(super) struct Calls {
 
 /// Rounds of a `repeat` folded into this row: how many, and their durations.
 #[derive(Debug, Clone)]
-pub(super) struct Rounds {
+pub(in crate::report) struct Rounds {
     pub n: u64,
     /// The first and last round folded, counted from 1.
     pub first: u32,
@@ -100,7 +100,7 @@ pub(super) struct Rounds {
 /// One row of the timeline: an event, the calls of one step, or the same line of many
 /// rounds.
 #[derive(Debug, Clone)]
-pub(super) struct Row {
+pub(in crate::report) struct Row {
     /// The first event, its data cut to [`KEEP`] bytes at each end.
     pub first: Event,
     pub calls: Calls,
@@ -309,7 +309,7 @@ fn size_run((size, count): (u64, u64)) -> String {
 }
 
 /// `61440` as `61,440`.
-pub(super) fn thousands(n: u64) -> String {
+pub(in crate::report) fn thousands(n: u64) -> String {
     let digits = n.to_string();
     let mut out = String::new();
     for (i, c) in digits.chars().enumerate() {
@@ -461,7 +461,7 @@ struct Pos {
 
 /// Builds the timeline from the events of one run.
 #[derive(Debug)]
-pub(super) struct Timeline {
+pub(in crate::report) struct Timeline {
     full: bool,
     blocks: Vec<Block>,
     folds: Vec<BlockFold>,
@@ -700,7 +700,7 @@ fn continues(first: &Event, e: &Event) -> bool {
 
 /// What the cells need beyond the rows.
 #[derive(Debug, Default)]
-pub(super) struct Info {
+pub(in crate::report) struct Info {
     pub left_out: u64,
     /// Sizes of sends by seq, and datagram numbers.
     pub sent: BTreeMap<u64, (u64, Option<u64>)>,
