@@ -3,6 +3,7 @@
 //! return to an exit status. What the terminal says (language, colour, width) is in
 //! `terminal`, Ctrl-C in `interrupt`.
 
+mod class;
 mod interrupt;
 mod terminal;
 
@@ -18,6 +19,7 @@ use crate::catalog;
 use crate::cli::{Cli, Command, ListArgs, RunArgs};
 use crate::record::aggregate::{Summary, Verdict};
 use crate::report::{self, Checked, Format, Listed, ReportOptions, Reporter, Tee};
+use crate::run::gate::{Gate, Schedule};
 use crate::run::{RunOptions, Runner};
 use crate::scenario::{self, Scenario};
 use crate::text::{Said, said};
@@ -297,6 +299,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &with))
             .collect::<Result<_, _>>()?,
     };
+    let class = class_mode(args, &scenarios, &lang)?;
     // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
     let runs = Runs {
@@ -306,6 +309,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         seed,
         cancel,
         lang: &lang,
+        class,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -316,6 +320,43 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         return Ok(runs.once(scenario));
     }
     Ok(runs.many(scenarios))
+}
+
+/// The limit of a run in class mode when `--run-limit` is not given: a lesson is long.
+const CLASS_RUN_LIMIT: Duration = Duration::from_secs(4 * 3600);
+
+/// The gate and pace of class mode (`--step`, `--slow`), if asked for and possible.
+fn class_mode(
+    args: &RunArgs,
+    scenarios: &[Scenario],
+    lang: &str,
+) -> Result<Option<(Arc<Gate>, class::Pace)>, Error> {
+    let pace = match (args.step, args.slow) {
+        (true, _) => class::Pace::Keys,
+        (false, Some(pause)) => class::Pace::Timer(pause),
+        (false, None) => return Ok(None),
+    };
+    if args.repeat > 1 {
+        let text = said!(
+            "--step and --slow show one run: leave out --repeat",
+            "--step 和 --slow 只演示一次运行：去掉 --repeat"
+        );
+        return Err(Error::said(lang, &text));
+    }
+    let keyboard = std::io::stdin().is_terminal() && std::io::stderr().is_terminal();
+    if pace == class::Pace::Keys && !keyboard {
+        let text = said!(
+            "--step needs a terminal (it waits for Enter); use --slow 2s to release each group of lines on a timer",
+            "--step 需要终端（它等待回车）；用 --slow 2s 按时间逐组运行"
+        );
+        return Err(Error::said(lang, &text));
+    }
+    let (Some(arg), [scenario]) = (args.scenario.as_deref(), scenarios) else {
+        return Ok(None);
+    };
+    let (_, _, source) = locate(arg, lang)?;
+    let schedule = Schedule::new(scenario, &String::from_utf8_lossy(&source));
+    Ok(Some((Arc::new(Gate::new(schedule)), pace)))
 }
 
 /// What the runs of one `run` command share.
@@ -329,6 +370,8 @@ struct Runs<'a> {
     cancel: Arc<AtomicBool>,
     /// The language of what is said on stderr.
     lang: &'a str,
+    /// Class mode: the gate of the run and how it is released.
+    class: Option<(Arc<Gate>, class::Pace)>,
 }
 
 impl Runs<'_> {
@@ -336,8 +379,12 @@ impl Runs<'_> {
         RunOptions {
             seed: self.seed.wrapping_add(k),
             timeout: self.args.timeout,
-            run_limit: self.args.run_limit,
+            run_limit: match &self.class {
+                Some(_) => self.args.run_limit.or(Some(CLASS_RUN_LIMIT)),
+                None => self.args.run_limit,
+            },
             cancel: Some(Arc::clone(&self.cancel)),
+            gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
         }
     }
 
@@ -347,12 +394,34 @@ impl Runs<'_> {
         let options = self.options(0);
         let mut out = std::io::stdout().lock();
         let mut verdict = Verdict::default();
+        let class = self.class.as_ref().map(|(gate, pace)| {
+            class::Class::start(Arc::clone(gate), *pace, Arc::clone(&self.cancel), self.lang)
+        });
         {
             let mut report = self.reporter.run(&scenario, &mut out);
             let mut both = Tee(report.as_mut(), &mut verdict);
-            self.runner.run_into(&scenario, &options, &mut both);
+            match &class {
+                Some(class) => {
+                    // The watch first: at the end it lets the last panel out before
+                    // the report.
+                    let mut watch = class.watch();
+                    let mut all = Tee(&mut watch, &mut both);
+                    self.runner.run_into(&scenario, &options, &mut all);
+                }
+                None => self.runner.run_into(&scenario, &options, &mut both),
+            }
         }
         let _ = out.flush();
+        if let Some(class) = class
+            && class.finish()
+        {
+            let text = said!(
+                "stopped with q: the run is incomplete",
+                "按 q 停止：本次运行不完整"
+            );
+            eprintln!("{}", text.get(self.lang));
+            return Outcome::Fail;
+        }
         if interrupt::pressed(&self.cancel) {
             let finished = u64::from(!verdict.interrupted);
             eprintln!("{}", interrupted_line(self.lang, finished, 1));

@@ -109,6 +109,18 @@ pub struct RunArgs {
     /// Run N times and summarise the outcomes of every recv (run k uses seed+k)
     #[arg(long, value_name = "N", default_value_t = 1, value_parser = parse_repeat)]
     pub repeat: u64,
+    /// Class mode: pause before each group of lines until Enter (c runs the rest, q
+    /// stops). A group is a paragraph of the file (lines between blank lines, or a line
+    /// `# pause`) and each round of a repeat block: the lines of one group run together,
+    /// because a pause between two lines changes the timing (between `send "ab"` and
+    /// `send "cd"` it lets "ab" be acknowledged, and Nagle would never stall). A released
+    /// step that blocks in the kernel shows as waiting. Needs a terminal; see --slow
+    #[arg(long, conflicts_with_all = ["all", "slow"])]
+    pub step: bool,
+    /// Class mode on a timer: release each group of lines (see --step) after DURATION
+    /// (e.g. 2s), for a projector without a keyboard at hand
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION", conflicts_with = "all")]
+    pub slow: Option<Duration>,
 }
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese

@@ -11,6 +11,7 @@
 mod actor;
 mod checks;
 mod expect;
+pub mod gate;
 mod op_of;
 mod pool;
 mod provenance;
@@ -54,6 +55,9 @@ pub struct RunOptions {
     /// (Ctrl-C)"), every actor stops, the run is reported as far as it went, and its
     /// end says it was interrupted.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// Class mode (`--step`, `--slow`): every step waits until its group is released
+    /// (see [`gate`]).
+    pub gate: Option<Arc<gate::Gate>>,
 }
 
 pub use crate::scenario::DEFAULT_RUN_LIMIT;
@@ -117,7 +121,9 @@ impl Runner {
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
-        let world = Arc::new(World::new(run_tag, run_limit, options.cancel.clone()));
+        let world = Arc::new(
+            World::new(run_tag, run_limit, options.cancel.clone()).with_gate(options.gate.clone()),
+        );
         sink.begin(&RunStart {
             scenario: scenario.name.clone(),
             file: scenario.file.clone(),

@@ -107,6 +107,7 @@ fn two_sends_come_back_glued_and_traced_to_both() {
             timeout: None,
             run_limit: None,
             cancel: None,
+            gate: None,
         },
     );
     assert!(record.passed(), "{record:#?}");

@@ -8,6 +8,7 @@ use std::time::{Duration, Instant};
 
 use socket2::{SockAddr, Socket};
 
+use super::gate::Gate;
 use super::spin::Spin;
 use crate::net::{DgramKind, StreamKind};
 use crate::record::{Blocked, Event, ExpectationResult};
@@ -132,6 +133,8 @@ pub(crate) struct World {
     cancel: Option<Arc<AtomicBool>>,
     /// Distinguishes this run's abstract Unix names from other runs in this process.
     pub run_tag: u64,
+    /// Class mode: the steps wait for their group to be released.
+    gate: Option<Arc<Gate>>,
 }
 
 impl World {
@@ -150,7 +153,19 @@ impl World {
             run_limit,
             cancel,
             run_tag,
+            gate: None,
         }
+    }
+
+    /// The run in class mode: its steps wait at `gate`.
+    pub(crate) fn with_gate(mut self, gate: Option<Arc<Gate>>) -> World {
+        self.gate = gate;
+        self
+    }
+
+    /// The gate of class mode, if the run has one.
+    pub(crate) fn gate(&self) -> Option<&Gate> {
+        self.gate.as_deref()
     }
 
     /// Starts the run's clock (once; later calls keep the first start).

@@ -10,8 +10,12 @@ use super::{Actor, Flow};
 use crate::frame;
 use crate::record::{Blocked, ExpectationResult, Op};
 use crate::run::expect::{self, INTERRUPTED, Observed};
+use crate::run::gate::ActorState;
 use crate::run::world::WaitEnd;
 use crate::scenario::ast::{Action, Item, Step};
+
+/// How often an actor waiting at the gate of class mode looks whether it is let through.
+const GATE_POLL: Duration = Duration::from_millis(5);
 use crate::text::fmt_duration;
 
 /// One repeat block the walk is inside: its items, the next one to run, and which pass
@@ -83,6 +87,9 @@ impl Actor<'_> {
     /// the run was cancelled, or the run limit was reached. The last two are recorded
     /// against the step, so the report says why the actor stopped there.
     fn may_begin(&mut self, step: &Step) -> bool {
+        if !self.through_the_gate(step) {
+            return false;
+        }
         let why = if self.world.is_aborted() {
             return false;
         } else if self.world.is_cancelled() {
@@ -103,6 +110,38 @@ impl Actor<'_> {
             waited: Duration::ZERO,
         });
         false
+    }
+
+    /// In class mode, waits until the step's group is released (handing over the events
+    /// of the others meanwhile, if this thread collects them). False if the run ended
+    /// meanwhile (`may_begin` then says why).
+    fn through_the_gate(&mut self, step: &Step) -> bool {
+        let Some(gate) = self.world.gate() else {
+            return true;
+        };
+        let group = gate.schedule.group(step.line, &self.rounds);
+        if group >= gate.released() {
+            gate.set(&self.name, ActorState::Waiting(group));
+            while group >= gate.released() {
+                if self.world.is_aborted() || self.world.is_cancelled() {
+                    return true;
+                }
+                if let Some(collect) = &self.collect
+                    && let Ok(mut collect) = collect.try_borrow_mut()
+                {
+                    collect();
+                }
+                std::thread::sleep(GATE_POLL);
+            }
+        }
+        gate.set(
+            &self.name,
+            ActorState::In {
+                line: step.line,
+                text: step.text.clone(),
+            },
+        );
+        true
     }
 
     /// What a step cut short by the run limit was blocked in.
