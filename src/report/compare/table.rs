@@ -91,10 +91,18 @@ fn head(c: &Comparison, lang: &str) -> String {
             out.push_str(&format!("   {}\n", side.title));
         }
     }
-    let runs = c.repeat;
+    // The runs that finished: fewer than asked for after Ctrl-C, and B's one fewer
+    // than A's when it came between the two.
+    let (runs, b_runs) = (c.a.summary.runs, c.b.summary.runs);
     let first = c.a.summary.first_seed;
     let last = first.wrapping_add(runs.saturating_sub(1));
-    let line = if runs == 1 {
+    let asked = c.repeat;
+    let line = if runs != b_runs || runs != asked {
+        said!(
+            "{runs} runs of A and {b_runs} of B of the {asked} asked for, seeds from {first}",
+            "A 运行了 {runs} 次，B 运行了 {b_runs} 次（要求各 {asked} 次），种子从 {first} 起"
+        )
+    } else if runs == 1 {
         said!("1 run each, seed {first}", "每边运行 1 次，种子 {first}")
     } else {
         said!(
