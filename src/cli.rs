@@ -57,8 +57,8 @@ pub enum Command {
         #[arg(long, value_parser = parse_lang, value_name = "LANG")]
         lang: Option<String>,
     },
-    /// Run two scenarios (or one with two parameter sets) many times each and show
-    /// their recv chunkings, timers and verdicts side by side, differences marked ≠
+    /// Run two scenarios many times each; their chunkings, timers and verdicts side by
+    /// side, differences marked ≠
     #[command(long_about = COMPARE_ABOUT, after_help = COMPARE_EXAMPLES)]
     Compare(CompareArgs),
     /// Write a commented template scenario to FILE, to start an experiment from
