@@ -234,7 +234,7 @@ pub struct RunArgs {
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese
 /// (what `main` prints instead when the user reads Chinese; see
-/// [`crate::app::usage_error_in`]).
+/// [`crate::app::usage_error_in_chinese`]).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct BadValue(pub Said);
 
