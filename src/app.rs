@@ -4,7 +4,9 @@
 //! `terminal`, Ctrl-C in `interrupt`.
 
 mod class;
+mod compare;
 mod interrupt;
+mod new;
 mod terminal;
 
 use std::io::{IsTerminal, Write};
@@ -80,7 +82,47 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
             run_limit,
             lang,
         } => check(&files, format, run_limit, lang.as_deref()),
+        Command::Compare(args) => compare::compare(&args),
+        Command::New(args) => new::new(&args),
+        Command::Completions { shell } => {
+            let mut command = <Cli as clap::CommandFactory>::command();
+            let mut out = std::io::stdout().lock();
+            clap_complete::generate(shell, &mut command, "stickylab", &mut out);
+            let _ = out.flush();
+            Ok(Outcome::Pass)
+        }
+        Command::Man { command } => man(command.as_deref()),
     }
+}
+
+/// `man`: the roff page of stickylab, or of one of its commands, on stdout.
+fn man(name: Option<&str>) -> Result<Outcome, Error> {
+    let mut command = <Cli as clap::CommandFactory>::command();
+    // Gives every command its display name (`stickylab-compare`), the title of its page.
+    command.build();
+    let page = match name {
+        None => command,
+        Some(name) => match command.find_subcommand(name) {
+            Some(sub) => sub.clone().version(env!("CARGO_PKG_VERSION")),
+            None => {
+                let names: Vec<&str> = command
+                    .get_subcommands()
+                    .map(clap::Command::get_name)
+                    .collect();
+                let names = names.join(", ");
+                let text = said!(
+                    "stickylab has no command `{name}` (its commands: {names})",
+                    "stickylab 没有命令 `{name}`（它的命令有：{names}）"
+                );
+                return Err(Error::said(&terminal::language(None), &text));
+            }
+        },
+    };
+    let mut out = std::io::stdout().lock();
+    // A closed pipe (`| head`) is not an error worth a message.
+    let _ = clap_mangen::Man::new(page).render(&mut out);
+    let _ = out.flush();
+    Ok(Outcome::Pass)
 }
 
 /// A refused option value, said in Chinese when the user reads Chinese (`--lang zh` or a

@@ -15,7 +15,11 @@ use crate::text::{Said, said};
 #[command(
     after_help = "Examples:\n  stickylab list\n  stickylab run hello-world\n  \
 stickylab run my-experiment.lab --format json\n  stickylab run nagle-stall --param rounds=5\n  \
-stickylab check scenarios/*.lab"
+stickylab check scenarios/*.lab\n  \
+stickylab compare nagle-stall nagle-stall-nodelay\n  \
+stickylab new my-experiment.lab\n  \
+stickylab completions bash > ~/.local/share/bash-completion/completions/stickylab\n  \
+stickylab man > stickylab.1"
 )]
 pub struct Cli {
     #[command(subcommand)]
@@ -53,6 +57,123 @@ pub enum Command {
         #[arg(long, value_parser = parse_lang, value_name = "LANG")]
         lang: Option<String>,
     },
+    /// Run two scenarios many times each; their chunkings, timers and verdicts side by
+    /// side, differences marked ≠
+    #[command(long_about = COMPARE_ABOUT, after_help = COMPARE_EXAMPLES)]
+    Compare(CompareArgs),
+    /// Write a commented template scenario to FILE, to start an experiment from
+    #[command(after_help = NEW_EXAMPLES)]
+    New(NewArgs),
+    /// Print a shell completion script for bash, zsh, fish, elvish or powershell
+    #[command(after_help = COMPLETIONS_EXAMPLES)]
+    Completions {
+        /// The shell the script is for
+        #[arg(value_enum)]
+        shell: clap_complete::Shell,
+    },
+    /// Print the manual page (roff) on stdout
+    #[command(
+        after_help = "Examples:\n  stickylab man > stickylab.1\n  stickylab man | man -l -\n  \
+stickylab man compare | man -l -"
+    )]
+    Man {
+        /// A command's own page (stickylab-compare(1)); default: the main page
+        #[arg(value_name = "COMMAND")]
+        command: Option<String>,
+    },
+}
+
+const COMPARE_ABOUT: &str = "Run two scenarios (or one with two parameter sets) many \
+times each and show side by side, for every recv-like step, the chunks its recv() calls \
+got (how often each pattern came), every timer (count, min, p50, p90, max over all \
+runs) and how often each expectation held. Rows that differ are marked ≠ (and coloured \
+on a terminal).
+
+A and B are built-in names or .lab files; B defaults to A, to compare one scenario with \
+two parameter sets: --param applies to both sides, --param-a and --param-b to one side \
+(after --param). Steps are paired by actor and order: the first recv-like step of \
+`server` in A with the first of `server` in B, and so on, so two files with shifted \
+lines still line up. Chunkings differ when the sets of chunk patterns differ (not their \
+shares), timers when one side's value is at least twice the other's and 1 ms apart, \
+verdicts when the pass rates differ.";
+
+const COMPARE_EXAMPLES: &str = "Examples:
+  stickylab compare nagle-stall nagle-stall-nodelay
+  stickylab compare nagle-stall quickack-fix --repeat 5 --param rounds=5
+  stickylab compare nagle-stall --param-a rounds=2 --param-b rounds=10
+  stickylab compare hello-world my-hello.lab --format json";
+
+const NEW_EXAMPLES: &str = "Examples:
+  stickylab new my-experiment.lab
+  stickylab new my-experiment.lab --force    # overwrite it
+  stickylab check my-experiment.lab && stickylab run my-experiment.lab";
+
+const COMPLETIONS_EXAMPLES: &str = "Examples:
+  stickylab completions bash > ~/.local/share/bash-completion/completions/stickylab
+  stickylab completions zsh > ~/.zfunc/_stickylab
+  stickylab completions fish > ~/.config/fish/completions/stickylab.fish";
+
+/// The largest `compare --repeat`: both sides run this many times.
+pub const MAX_COMPARE_REPEAT: u64 = 1000;
+
+/// The output formats of `compare`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum CompareFormat {
+    /// Side-by-side tables for people
+    Table,
+    /// One JSON object: both summaries and the differences
+    Json,
+}
+
+#[derive(Debug, Args)]
+pub struct CompareArgs {
+    /// The first scenario: a built-in name or a .lab file
+    #[arg(value_name = "A")]
+    pub a: String,
+    /// The second scenario; default: A again (give --param-a/--param-b)
+    #[arg(value_name = "B")]
+    pub b: Option<String>,
+    /// How many times each side runs (1 to 1000; run k uses seed+k on both sides)
+    #[arg(long, value_name = "N", default_value_t = 20, value_parser = parse_compare_repeat)]
+    pub repeat: u64,
+    /// Set a parameter on both sides (repeatable)
+    #[arg(long = "param", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params: Vec<(String, String)>,
+    /// Set a parameter on side A only, after --param (repeatable)
+    #[arg(long = "param-a", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params_a: Vec<(String, String)>,
+    /// Set a parameter on side B only, after --param (repeatable)
+    #[arg(long = "param-b", value_name = "NAME=VALUE", value_parser = parse_param)]
+    pub params_b: Vec<(String, String)>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = CompareFormat::Table)]
+    pub format: CompareFormat,
+    /// Seed of the first run of each side; default: a fresh one
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Deadline of every step, overriding the scenarios' `timeout:` (e.g. 2s, 300ms)
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Limit of each run (e.g. 30s, 1h); default 10m
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
+    pub run_limit: Option<Duration>,
+    /// Language of the report (en, zh; zh_CN and the like are zh); default from $LANG,
+    /// else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct NewArgs {
+    /// The file to write (a .lab file; its directory must exist)
+    pub file: PathBuf,
+    /// Overwrite FILE if it exists
+    #[arg(long)]
+    pub force: bool,
+    /// Language of the messages (en, zh; zh_CN and the like are zh); default from $LANG,
+    /// else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+    pub lang: Option<String>,
 }
 
 #[derive(Debug, Args)]
@@ -199,6 +320,18 @@ fn parse_repeat(text: &str) -> Result<u64, BadValue> {
             "`{text}` is not a count of runs (e.g. --repeat 200)",
             "`{text}` 不是运行次数（比如 --repeat 200）"
         ))),
+    }
+}
+
+/// `compare --repeat N`: 1 to [`MAX_COMPARE_REPEAT`].
+fn parse_compare_repeat(text: &str) -> Result<u64, BadValue> {
+    let max = MAX_COMPARE_REPEAT;
+    match parse_repeat(text)? {
+        n if n > max => Err(BadValue(said!(
+            "compare runs each side at most {max} times (`{text}` is more)",
+            "compare 每一边最多运行 {max} 次（`{text}` 超过了）"
+        ))),
+        n => Ok(n),
     }
 }
 

@@ -201,3 +201,36 @@ fn ctrl_c_says_so_in_chinese() {
         "{stdout}"
     );
 }
+
+/// `compare` cut short prints the comparison of the runs that finished.
+#[test]
+fn ctrl_c_during_compare_prints_the_comparison_of_what_finished() {
+    let running = start(&[
+        "compare",
+        "nagle-stall",
+        "nagle-stall-nodelay",
+        "--param",
+        "rounds=3",
+        "--repeat",
+        "1000",
+        "--seed",
+        "1",
+    ]);
+    thread::sleep(Duration::from_millis(800));
+    running.ctrl_c();
+    let (status, stdout, stderr) = running.end_within(Duration::from_secs(5));
+    assert_eq!(status.code(), Some(INTERRUPTED), "{stderr}");
+    let finished = finished_runs(&stderr, 2000);
+    assert!(
+        finished >= 2,
+        "not one run of each side in 800 ms:\n{stderr}"
+    );
+    let (a, b) = (finished.div_ceil(2), finished / 2);
+    assert!(
+        stdout.contains(&format!(
+            "{a} runs of A and {b} of B of the 1000 asked for, seeds from 1"
+        )),
+        "{stdout}"
+    );
+    assert!(stdout.contains("rtt p50"), "{stdout}");
+}

@@ -6,6 +6,7 @@
 pub mod aggregate;
 mod op;
 mod sink;
+pub mod timers;
 
 use std::collections::BTreeMap;
 use std::time::Duration;

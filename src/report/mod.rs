@@ -10,6 +10,7 @@
 //! tests) as soon as its format allows, keeping only what it still has to show. A report
 //! never runs anything and never chooses where its bytes go.
 
+pub mod compare;
 pub mod json;
 mod picture;
 mod shared;
