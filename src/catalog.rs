@@ -9,6 +9,7 @@ const ORDER: &[&str] = &[
     "undersized-recv",
     "leftover-reply",
     "split-by-rcvbuf",
+    "split-by-segments",
     "nagle-stall",
     "nagle-stall-nodelay",
     "quickack-fix",

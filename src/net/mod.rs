@@ -199,6 +199,22 @@ fn apply_linux_option(sock: &Socket, opt: SockOpt) -> io::Result<String> {
                 get_int_opt(sock, libc::SOL_SOCKET, libc::SO_RCVLOWAT)?
             ))
         }
+        // SO_MAX_PACING_RATE: the most bytes per second the socket sends; TCP paces its
+        // segments itself (no fq qdisc needed since Linux 4.13), so even on loopback a
+        // large send leaves as bursts spread in time, and a reader sees them apart.
+        // `~0` is no limit (socket(7)).
+        SockOpt::Pacing(rate) => {
+            set_u64_opt(
+                sock,
+                libc::SOL_SOCKET,
+                libc::SO_MAX_PACING_RATE,
+                rate.unwrap_or(u64::MAX),
+            )?;
+            Ok(match rate {
+                Some(n) => format!("pacing {n} bytes/s"),
+                None => "pacing off".to_owned(),
+            })
+        }
         other => Err(io::Error::other(format!(
             "option {} cannot be set here",
             other.name()
@@ -218,6 +234,25 @@ fn set_int_opt(sock: &Socket, level: i32, name: i32, value: usize) -> io::Result
             name,
             (&v as *const libc::c_int).cast(),
             std::mem::size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
+    if rc < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    Ok(())
+}
+
+fn set_u64_opt(sock: &Socket, level: i32, name: i32, value: u64) -> io::Result<()> {
+    use std::os::fd::AsRawFd;
+    // SAFETY: setsockopt(2) reads `optlen` bytes from `optval`; it points at `value`, one
+    // live u64, and optlen is the size of a u64.
+    let rc = unsafe {
+        libc::setsockopt(
+            sock.as_raw_fd(),
+            level,
+            name,
+            (&value as *const u64).cast(),
+            std::mem::size_of::<u64>() as libc::socklen_t,
         )
     };
     if rc < 0 {

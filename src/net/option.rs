@@ -23,6 +23,8 @@ pub enum SockOpt {
     SndTimeo(Option<Duration>),
     /// `max-frame SIZE`: a property of the actor's decoders, not of a socket.
     MaxFrame(usize),
+    /// `pacing RATE` (bytes per second) or `pacing off`: SO_MAX_PACING_RATE.
+    Pacing(Option<u64>),
 }
 
 impl SockOpt {
@@ -43,6 +45,7 @@ impl SockOpt {
             SockOpt::RcvTimeo(_) => "rcvtimeo",
             SockOpt::SndTimeo(_) => "sndtimeo",
             SockOpt::MaxFrame(_) => "max-frame",
+            SockOpt::Pacing(_) => "pacing",
         }
     }
 }

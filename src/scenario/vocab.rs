@@ -107,6 +107,7 @@ vocabulary! {
         RcvTimeo = "rcvtimeo",
         SndTimeo = "sndtimeo",
         MaxFrame = "max-frame",
+        Pacing = "pacing",
     }
 }
 

@@ -55,6 +55,7 @@ pub(crate) fn expect_option(c: &mut Cursor<'_, '_>) -> PResult<SockOpt> {
         SetOption::Linger => SockOpt::Linger(expect_linger(c)?),
         SetOption::RcvTimeo => SockOpt::RcvTimeo(expect_socket_timeout(c, name)?),
         SetOption::SndTimeo => SockOpt::SndTimeo(expect_socket_timeout(c, name)?),
+        SetOption::Pacing => SockOpt::Pacing(expect_rate(c)?),
         SetOption::MaxFrame => {
             let (n, span) = expect_size(c)?;
             if n > MAX_BYTES {
@@ -73,6 +74,25 @@ pub(crate) fn expect_option(c: &mut Cursor<'_, '_>) -> PResult<SockOpt> {
             SockOpt::MaxFrame(n)
         }
     })
+}
+
+/// `pacing RATE`: bytes per second (`1M` is a mebibyte per second), or `off`.
+/// SO_MAX_PACING_RATE takes a u64 (socket(7)); 0 would stop the socket altogether.
+fn expect_rate(c: &mut Cursor<'_, '_>) -> PResult<Option<u64>> {
+    if c.eat_word("off").is_some() {
+        return Ok(None);
+    }
+    let (n, span) = expect_size(c)?;
+    if n == 0 {
+        return Err(Error::new(
+            span,
+            Said::both(
+                "`pacing 0` would let nothing leave: give a rate in bytes per second (e.g. 1M) or `off`",
+                "`pacing 0` 会让数据完全发不出去：给出每秒字节数（比如 1M）或 `off`",
+            ),
+        ));
+    }
+    Ok(Some(n as u64))
 }
 
 /// A size the kernel reads as a C `int`.
@@ -217,6 +237,8 @@ mod tests {
             ("rcvbuf 4K", SockOpt::RcvBuf(4096)),
             ("sndbuf 1M", SockOpt::SndBuf(1 << 20)),
             ("mss 536", SockOpt::Mss(536)),
+            ("pacing 1M", SockOpt::Pacing(Some(1 << 20))),
+            ("pacing off", SockOpt::Pacing(None)),
             ("rcvlowat 10", SockOpt::RcvLowat(10)),
             ("linger 0s", SockOpt::Linger(Some(Duration::ZERO))),
             ("linger off", SockOpt::Linger(None)),
@@ -242,7 +264,7 @@ mod tests {
         for &(_, name) in SetOption::ALL {
             let value = match name {
                 "linger" | "rcvtimeo" | "sndtimeo" => "1s",
-                "rcvbuf" | "sndbuf" | "mss" | "rcvlowat" | "max-frame" => "1024",
+                "rcvbuf" | "sndbuf" | "mss" | "rcvlowat" | "max-frame" | "pacing" => "1024",
                 _ => "on",
             };
             match action(&format!("set {name} {value}")) {
