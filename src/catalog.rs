@@ -9,7 +9,7 @@ const ORDER: &[&str] = &[
     "undersized-recv",
     "leftover-reply",
     "split-by-rcvbuf",
-    "split-by-segments",
+    "paced-split",
     "nagle-stall",
     "nagle-stall-nodelay",
     "quickack-fix",
