@@ -37,7 +37,7 @@ const BOX_H: u32 = 24;
 /// A gap between two rows longer than this is drawn as a break.
 const IDLE: Duration = Duration::from_millis(5);
 /// Characters of a send's bytes shown in a recv's box, at most.
-const SHOWN_CHARS: usize = 18;
+const SHOWN_CHARS: usize = 16;
 
 /// Where a send was drawn: its box's centre and its colour.
 struct Drawn {
@@ -177,7 +177,7 @@ pub(super) fn diagram(scenario: &Scenario, rows: &[Row], info: &Info, lang: &str
             let runs = from.len().max(1);
             let mut text = format!(
                 r##"<tspan fill="#555">{}: </tspan>"##,
-                xml(&short(&call, 12))
+                xml(&short(&call, 14))
             );
             for (i, (send, piece)) in escaped_runs(&data, &from).into_iter().enumerate() {
                 if i > 0 {
