@@ -166,6 +166,7 @@ impl Controller {
                 break;
             }
             self.show_next(k, total);
+            self.gate.hold();
             match self.wait(k) {
                 Key::Next => self.gate.release(k + 1),
                 Key::Rest => {

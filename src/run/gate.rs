@@ -12,6 +12,7 @@
 use std::collections::HashMap;
 use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::time::{Duration, Instant};
 
 use crate::scenario::Scenario;
 use crate::scenario::ast::Item;
@@ -192,6 +193,9 @@ pub struct Gate {
     released: AtomicU64,
     /// Per actor, the step it last began (line, text), or the group it waits for.
     state: Mutex<HashMap<String, ActorState>>,
+    /// How long the run has been held (the teacher talking before a key, or the timer
+    /// of `--slow`): the time held before, and since when it is held now.
+    held: Mutex<(Duration, Option<Instant>)>,
 }
 
 /// What an actor is doing, as the gate sees it.
@@ -209,12 +213,35 @@ impl Gate {
             schedule,
             released: AtomicU64::new(0),
             state: Mutex::new(HashMap::new()),
+            held: Mutex::new((Duration::ZERO, None)),
         }
+    }
+
+    /// The run is held until the next release: a step's deadline does not run meanwhile
+    /// (a recv released before the send that satisfies it waits for the class, not
+    /// against its deadline).
+    pub fn hold(&self) {
+        if let Ok(mut held) = self.held.lock() {
+            held.1.get_or_insert_with(Instant::now);
+        }
+    }
+
+    /// All the time the run has been held so far.
+    pub fn held(&self) -> Duration {
+        self.held
+            .lock()
+            .map(|h| h.0 + h.1.map_or(Duration::ZERO, |since| since.elapsed()))
+            .unwrap_or_default()
     }
 
     /// Lets the steps of groups before `k` run.
     pub fn release(&self, k: u64) {
         self.released.fetch_max(k, Ordering::SeqCst);
+        if let Ok(mut held) = self.held.lock()
+            && let Some(since) = held.1.take()
+        {
+            held.0 += since.elapsed();
+        }
     }
 
     /// Lets every step run.

@@ -168,6 +168,12 @@ impl World {
         self.gate.as_deref()
     }
 
+    /// How long class mode has held the run so far (zero outside class mode): a wait
+    /// moves its deadline by the time held since it began.
+    pub(crate) fn held(&self) -> Duration {
+        self.gate.as_deref().map_or(Duration::ZERO, Gate::held)
+    }
+
     /// Starts the run's clock (once; later calls keep the first start).
     pub(crate) fn start_clock(&self) {
         let _ = self.start.set(Instant::now());
@@ -250,6 +256,9 @@ impl World {
         // other core: spin a moment (see [`Spin`]) before sleeping on the condition
         // variable (a futex wake-up costs tens of microseconds).
         let mut spin = Spin::default();
+        // In class mode the time the run is held does not count.
+        let held_before = self.held();
+        let due = || deadline + self.held().saturating_sub(held_before);
         loop {
             if let Some(v) = f(&mut self.lock()) {
                 return Ok(v);
@@ -257,7 +266,7 @@ impl World {
             if let Some(end) = self.interruption() {
                 return Err(end);
             }
-            if Instant::now() >= deadline {
+            if Instant::now() >= due() {
                 return Err(WaitEnd::Deadline);
             }
             if !spin.again() {
@@ -273,6 +282,7 @@ impl World {
                 return Err(end);
             }
             let now = Instant::now();
+            let deadline = due();
             if now >= deadline {
                 return Err(WaitEnd::Deadline);
             }

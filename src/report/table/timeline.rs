@@ -20,7 +20,7 @@
 //! Memory is bounded whatever the run's length: a row keeps at most [`KEEP`] bytes of
 //! data at each end, a fold keeps a few size runs, and only unfinished rounds wait.
 
-use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::collections::{BTreeMap, BTreeSet, HashMap, VecDeque};
 use std::fmt::Write as _;
 use std::time::Duration;
 
@@ -39,9 +39,11 @@ const SIZE_RUNS: usize = 3;
 /// Distinct round shapes per `repeat` block that fold; rounds of further shapes are
 /// shown in full.
 const SHAPES: usize = 4;
-/// Rounds that wait to be compared before the oldest is compared anyway (an actor that
-/// stopped early never moves past its round).
-const PENDING_ROUNDS: usize = 64;
+/// Rows of a block's rounds that wait to be compared before the oldest round is compared
+/// anyway (an actor that stopped early never moves past its round; a round of nested
+/// blocks may be long): past this, rounds are shown rather than folded, and memory stays
+/// bounded.
+const PENDING_ROWS: usize = 4096;
 /// How many sends the `from` column lists before it gives the first, the last and a
 /// count.
 pub(in crate::report) const SHOWN_SENDS: usize = 4;
@@ -175,6 +177,8 @@ impl Row {
         let e = &self.first;
         let outcome = if e.eof {
             "eof".to_owned()
+        } else if e.truncated {
+            format!("{} truncated", self.sizes())
         } else if let Some(error) = &e.error {
             error.clone()
         } else if e.timeout {
@@ -407,47 +411,49 @@ fn blocks(scenario: &Scenario) -> Vec<Block> {
 struct BlockFold {
     /// Rounds not yet compared: their rows, by round.
     pending: BTreeMap<u32, Vec<Row>>,
-    /// The shapes seen, each with the rows its later rounds fold into (empty until a
-    /// second round of that shape).
-    shapes: Vec<(Vec<String>, Vec<Row>)>,
+    /// How many rows wait in `pending`.
+    pending_rows: usize,
+    /// The shapes seen: each with the rows its later rounds fold into (empty until a
+    /// second round of that shape) and where in the timeline they go.
+    shapes: Vec<Shape>,
 }
 
-/// A place in the timeline: a row, or the folded rounds of one shape of one block.
+/// One shape of round and the rounds of it folded so far.
 #[derive(Debug)]
-enum Slot {
-    Row(Box<Row>),
-    Folded { block: usize, shape: usize },
+struct Shape {
+    sig: Vec<String>,
+    rows: Vec<Row>,
+    /// The rows go after this `seq` (the end of the first round of this shape).
+    key: u64,
 }
 
-/// Rows in timeline order, the first and the last ones of a long run.
+/// Rows in timeline order, the first and the last ones of a long run. The key is the
+/// `seq` the row sits at and its place among the rows folded there.
 #[derive(Debug, Default)]
 struct Store {
-    head: BTreeMap<(u64, u8), Slot>,
-    tail: BTreeMap<(u64, u8), Slot>,
+    head: BTreeMap<(u64, u32), Row>,
+    tail: BTreeMap<(u64, u32), Row>,
     left_out: u64,
 }
 
 impl Store {
-    fn put(&mut self, key: (u64, u8), slot: Slot, full: bool) {
+    fn put(&mut self, key: (u64, u32), row: Row, full: bool) {
         if full || self.head.len() < SHOWN_FIRST {
-            self.head.insert(key, slot);
+            self.head.insert(key, row);
             return;
         }
         if self.head.last_key_value().is_some_and(|(&k, _)| key < k) {
-            self.head.insert(key, slot);
-            if let Some((k, s)) = self.head.pop_last() {
-                self.tail.insert(k, s);
+            self.head.insert(key, row);
+            if let Some((k, r)) = self.head.pop_last() {
+                self.tail.insert(k, r);
             }
         } else {
-            self.tail.insert(key, slot);
+            self.tail.insert(key, row);
         }
         if self.tail.len() > SHOWN_LAST
-            && let Some((_, s)) = self.tail.pop_first()
+            && let Some((_, r)) = self.tail.pop_first()
         {
-            self.left_out += match s {
-                Slot::Row(r) => r.calls.n * r.rounds.as_ref().map_or(1, |r| r.n),
-                Slot::Folded { .. } => 0,
-            };
+            self.left_out += r.calls.n * r.rounds.as_ref().map_or(1, |r| r.n);
         }
     }
 }
@@ -465,6 +471,8 @@ pub(in crate::report) struct Timeline {
     full: bool,
     blocks: Vec<Block>,
     folds: Vec<BlockFold>,
+    /// The blocks with rounds to compare or folds to place.
+    active: BTreeSet<usize>,
     /// Per actor, the row its latest calls are folding into.
     open: HashMap<String, Row>,
     pos: HashMap<String, Pos>,
@@ -486,6 +494,7 @@ impl Timeline {
             full,
             blocks,
             folds,
+            active: BTreeSet::new(),
             open: HashMap::new(),
             pos: HashMap::new(),
             store: Store::default(),
@@ -530,23 +539,7 @@ impl Timeline {
         }
         self.compare_rounds(true);
         let store = std::mem::take(&mut self.store);
-        let mut rows = Vec::new();
-        for (_, slot) in store.head.into_iter().chain(store.tail) {
-            match slot {
-                Slot::Row(row) => rows.push(*row),
-                Slot::Folded { block, shape } => {
-                    if let Some((_, folded)) = self.folds[block].shapes.get_mut(shape) {
-                        for mut row in folded.drain(..) {
-                            // One round is a plain row, not a fold of one.
-                            if row.rounds.as_ref().is_some_and(|r| r.n == 1) {
-                                row.rounds = None;
-                            }
-                            rows.push(row);
-                        }
-                    }
-                }
-            }
-        }
+        let rows = store.head.into_values().chain(store.tail.into_values()).collect();
         let info = Info {
             left_out: store.left_out,
             sent: self.sent,
@@ -573,7 +566,10 @@ impl Timeline {
                 self.sent.pop_first();
             }
         }
-        if matches!(e.op, Op::Close | Op::Shutdown) {
+        // What can send a FIN: a close, or a shutdown of the writing side.
+        let sends_fin = e.op == Op::Close
+            || (e.op == Op::Shutdown && !e.call.trim_start().starts_with("shutdown read"));
+        if sends_fin {
             let list = self.closes.entry(e.actor.clone()).or_default();
             list.push_back((e.seq, e.op, e.line));
             if list.len() > 8 {
@@ -598,50 +594,83 @@ impl Timeline {
             && let Some(&round) = row.first.rounds.first()
             && let Some(b) = self.block_of(row.first.line)
         {
-            self.folds[b].pending.entry(round).or_default().push(row);
+            let fold = &mut self.folds[b];
+            fold.pending.entry(round).or_default().push(row);
+            fold.pending_rows += 1;
+            self.active.insert(b);
             return;
         }
-        self.store
-            .put((row.key(), 0), Slot::Row(Box::new(row)), self.full);
+        self.store.put((row.key(), 0), row, self.full);
     }
 
+    /// The block around `line`: the blocks are in file order and do not overlap.
     fn block_of(&self, line: u32) -> Option<usize> {
+        let i = self.blocks.partition_point(|b| b.last_line < line);
         self.blocks
-            .iter()
-            .position(|b| (b.first_line..=b.last_line).contains(&line))
+            .get(i)
+            .filter(|b| b.first_line <= line)
+            .map(|_| i)
     }
 
     /// Compares every round that all the block's actors have left (all rounds at the
-    /// end) with the shapes seen before, and folds or shows it.
+    /// end) with the shapes seen before, and folds or shows it; places a block's folds
+    /// once every actor has left the block.
     fn compare_rounds(&mut self, all: bool) {
-        for b in 0..self.blocks.len() {
-            while let Some((&round, _)) = self.folds[b].pending.first_key_value() {
-                let block = &self.blocks[b];
+        let active: Vec<usize> = self.active.iter().copied().collect();
+        for b in active {
+            let (block, fold, pos) = (&self.blocks[b], &mut self.folds[b], &self.pos);
+            let past = |p: &Pos| p.line > block.last_line;
+            let mut ready = Vec::new();
+            while let Some((&round, _)) = fold.pending.first_key_value() {
                 let left = block.actors.iter().all(|a| {
-                    self.pos.get(a).is_some_and(|p| {
-                        p.line > block.last_line
+                    pos.get(a).is_some_and(|p| {
+                        past(p)
                             || (p.line >= block.first_line && p.round.is_some_and(|r| r > round))
                     })
                 });
-                let crowded = self.folds[b].pending.len() > PENDING_ROUNDS;
+                let crowded = fold.pending_rows > PENDING_ROWS;
                 if !(all || left || crowded) {
                     break;
                 }
-                let Some((_, rows)) = self.folds[b].pending.pop_first() else {
+                let Some((_, rows)) = fold.pending.pop_first() else {
                     break;
                 };
+                fold.pending_rows -= rows.len();
+                ready.push(rows);
+            }
+            let done = block.actors.iter().all(|a| pos.get(a).is_some_and(past));
+            for rows in ready {
                 self.fold_round(b, rows);
+            }
+            if self.folds[b].pending.is_empty() && (all || done) {
+                self.place_folds(b);
+                self.active.remove(&b);
+            }
+        }
+    }
+
+    /// The folded rounds of a block into the timeline, each shape's rows after the end of
+    /// its first round (one round of a shape is plain rows, not a fold of one).
+    fn place_folds(&mut self, b: usize) {
+        for shape in std::mem::take(&mut self.folds[b].shapes) {
+            for (i, mut row) in shape.rows.into_iter().enumerate() {
+                if row.rounds.as_ref().is_some_and(|r| r.n == 1) {
+                    row.rounds = None;
+                }
+                let place = u32::try_from(i + 1).unwrap_or(u32::MAX);
+                self.store.put((shape.key, place), row, self.full);
             }
         }
     }
 
     fn fold_round(&mut self, b: usize, mut rows: Vec<Row>) {
         rows.sort_by_key(Row::key);
-        let shape: Vec<String> = rows.iter().map(Row::shape).collect();
+        let sig: Vec<String> = rows.iter().map(Row::shape).collect();
+        let key = rows.last().map_or(0, Row::key);
         let fold = &mut self.folds[b];
-        match fold.shapes.iter().position(|(s, _)| *s == shape) {
+        match fold.shapes.iter().position(|s| s.sig == sig) {
             Some(i) => {
-                let folded = &mut fold.shapes[i].1;
+                let folded = &mut fold.shapes[i].rows;
                 if folded.is_empty() {
                     *folded = rows.into_iter().map(Row::into_rounds).collect();
                 } else {
@@ -652,31 +681,24 @@ impl Timeline {
             }
             None if fold.shapes.is_empty() => {
                 // The block's first round, in full; the rounds like it fold below it.
-                let key = rows.last().map_or(0, Row::key);
-                fold.shapes.push((shape, Vec::new()));
+                fold.shapes.push(Shape {
+                    sig,
+                    rows: Vec::new(),
+                    key,
+                });
                 for row in rows {
-                    self.store
-                        .put((row.key(), 0), Slot::Row(Box::new(row)), self.full);
+                    self.store.put((row.key(), 0), row, self.full);
                 }
-                let slot = Slot::Folded { block: b, shape: 0 };
-                self.store.put((key, 1), slot, self.full);
             }
             None if fold.shapes.len() < SHAPES => {
                 // A round unlike the first: its rows and the rounds like it, folded
-                // where it ended (a shape seen once is shown as plain rows).
-                let key = rows.last().map_or(0, Row::key);
-                let folded = rows.into_iter().map(Row::into_rounds).collect();
-                fold.shapes.push((shape, folded));
-                let slot = Slot::Folded {
-                    block: b,
-                    shape: fold.shapes.len() - 1,
-                };
-                self.store.put((key, 1), slot, self.full);
+                // where it ended.
+                let rows = rows.into_iter().map(Row::into_rounds).collect();
+                fold.shapes.push(Shape { sig, rows, key });
             }
             None => {
                 for row in rows {
-                    self.store
-                        .put((row.key(), 0), Slot::Row(Box::new(row)), self.full);
+                    self.store.put((row.key(), 0), row, self.full);
                 }
             }
         }

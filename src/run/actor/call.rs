@@ -2,7 +2,7 @@
 //! the kernel's SO_RCVTIMEO/SO_SNDTIMEO, and an errno becomes the name an expectation uses.
 
 use std::io;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use socket2::Socket;
 
@@ -81,11 +81,19 @@ pub(super) fn timed<T>(
         _ => (remaining, false),
     };
     let end = start + limit;
+    // In class mode the time the run is held does not count against the step's
+    // deadline (the user's own rcvtimeo/sndtimeo is the kernel's, and counts).
+    let held_before = world.held();
     loop {
         if world.is_cancelled() {
             return Err(CallError::Interrupted);
         }
-        let left = end.saturating_duration_since(Instant::now());
+        let shift = if by_user {
+            Duration::ZERO
+        } else {
+            world.held().saturating_sub(held_before)
+        };
+        let left = (end + shift).saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(CallError::Timeout { user: by_user });
         }

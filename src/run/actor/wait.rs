@@ -85,6 +85,8 @@ impl Actor<'_> {
             Err(e) => return self.done(step, t0, None, Err(e)),
         };
         let mut backoff = Backoff::default();
+        // In class mode the time the run is held does not count.
+        let held_before = self.world.held();
         let result = loop {
             match ready(sock) {
                 Ok(Some(detail)) => break Ok(Some(detail).filter(|d| !d.is_empty())),
@@ -93,6 +95,7 @@ impl Actor<'_> {
                         break Err(end);
                     }
                     let now = Instant::now();
+                    let deadline = deadline + self.world.held().saturating_sub(held_before);
                     if now >= deadline {
                         break Err(WaitEnd::Deadline);
                     }
