@@ -15,6 +15,7 @@ mod op_of;
 mod pool;
 mod provenance;
 mod release;
+mod spill;
 mod spin;
 mod world;
 
@@ -147,6 +148,8 @@ impl Runner {
         let ends = Arc::new(pool::EndGate::new(actors));
         let mut lost = Vec::new();
         let mut first = None;
+        // The events taken from the world, handed back and forth with it.
+        let mut taken = Vec::new();
         for (index, name) in scenario.actors.iter().enumerate() {
             let job = ActorJob {
                 name: name.clone(),
@@ -180,7 +183,10 @@ impl Runner {
         }
         if let Some(job) = first {
             let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
-            let mut collect = || release.take(world.take_events(), &conns, sink);
+            let mut collect = || {
+                world.take_events(&mut taken);
+                release.take(&mut taken, &conns, sink);
+            };
             play(job, Some(&mut collect));
         }
         world.collect_only();
@@ -189,7 +195,8 @@ impl Runner {
                 break leftovers;
             }
             let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
-            release.take(world.take_events(), &conns, sink);
+            world.take_events(&mut taken);
+            release.take(&mut taken, &conns, sink);
         };
         let end = Ending {
             wall: world.start().elapsed(),

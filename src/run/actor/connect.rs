@@ -88,8 +88,7 @@ impl Actor<'_> {
             Ok(entry) => entry,
             Err(observed) => return observed,
         };
-        let mut seq = None;
-        let result = self.connect_to(&entry, &target, deadline, &mut seq);
+        let result = self.connect_to(&entry, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
         let observed = match result {
@@ -99,7 +98,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "connect()"),
         };
-        self.record(ev, seq, None);
+        self.record(ev, None);
         observed
     }
 
@@ -141,7 +140,6 @@ impl Actor<'_> {
         entry: &ListenerEntry,
         target: &str,
         deadline: Instant,
-        seq: &mut Option<u64>,
     ) -> Result<String, CallError> {
         let sock = net::stream_socket(entry.kind)?;
         let mut opts = UserOpts::default();
@@ -184,9 +182,6 @@ impl Actor<'_> {
             self.world.update(|s| s.conns[id].state = ConnState::Failed);
             return Err(e);
         }
-        // Numbered now, before the acceptor can find this connection: the connect
-        // always comes before the accept that answers it.
-        *seq = Some(self.world.next_seq());
         let local = sock.local_addr()?;
         let key = net::addr_key(&local);
         self.world.update(|s| {
@@ -265,7 +260,7 @@ impl Actor<'_> {
                     Ok(applied) => applied,
                     Err(e) => {
                         let observed = os_error(&mut ev, &e);
-                        self.record(ev, None, None);
+                        self.record(ev, None);
                         return observed;
                     }
                 };
@@ -290,7 +285,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "accept()"),
         };
-        self.record(ev, None, None);
+        self.record(ev, None);
         observed
     }
 

@@ -9,7 +9,7 @@ use super::options::UserOpts;
 use super::{Actor, Dgram, new_event};
 use crate::net;
 use crate::record::Op;
-use crate::run::expect::Observed;
+use crate::run::expect::{Got, Observed};
 use crate::run::world::Link;
 use crate::scenario::ast::{DgramKind, Step};
 
@@ -61,12 +61,11 @@ impl Actor<'_> {
         if self.dgram.is_none()
             && let Err(e) = self.bind_dgram(kind)
         {
-            return self.done(step, t0, None, Err(e));
+            return self.done(step, t0, Err(e));
         }
-        let seq = self.world.next_seq();
         let start_of_run = self.world.start();
         let Some(d) = self.dgram.as_mut() else {
-            return self.done(step, t0, Some(seq), Err(usage("no datagram socket")));
+            return self.done(step, t0, Err(usage("no datagram socket")));
         };
         let r = timed(
             self.world,
@@ -99,7 +98,7 @@ impl Actor<'_> {
             receiver: to.to_string(),
             sent: ev.result.is_some().then(|| bytes.to_vec()),
         };
-        self.record(ev, Some(seq), Some(link));
+        self.record(ev, Some(link));
         observed
     }
 
@@ -110,7 +109,6 @@ impl Actor<'_> {
             return self.done(
                 step,
                 t0,
-                None,
                 Err(usage("recvfrom needs a datagram socket: `bind udp` first")),
             );
         };
@@ -159,7 +157,7 @@ impl Actor<'_> {
                     });
                 }
                 Observed::Data {
-                    bytes: data,
+                    bytes: Got::whole(data),
                     eof: false,
                     peer,
                     truncated,
@@ -167,7 +165,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "recvfrom()"),
         };
-        self.record(ev, None, link);
+        self.record(ev, link);
         observed
     }
 }

@@ -161,9 +161,9 @@ impl<'w> Actor<'w> {
         new_event(self.world.start(), &self.name, &self.rounds, step, op, t0)
     }
 
-    /// Records an event; `seq` was taken when the call began, or is taken now.
-    fn record(&self, mut event: Event, seq: Option<u64>, link: Option<Link>) {
-        event.seq = seq.unwrap_or_else(|| self.world.next_seq());
+    /// Records an event: the call it tells of ends now, and takes its `seq` (see
+    /// [`World::record`]).
+    fn record(&self, event: Event, link: Option<Link>) {
         self.world.record(event, link);
         if let Some(collect) = &self.collect
             && let Ok(mut collect) = collect.try_borrow_mut()
@@ -172,14 +172,24 @@ impl<'w> Actor<'w> {
         }
     }
 
-    /// Records a step that only succeeds or fails (setup, sync), and what it observed;
-    /// `seq` as in [`Actor::record`].
+    /// Records a step that only succeeds or fails (setup, sync), and what it observed.
     fn done(
         &self,
         step: &Step,
         t0: Instant,
-        seq: Option<u64>,
         result: Result<Option<String>, io::Error>,
+    ) -> Observed {
+        self.done_on(step, t0, result, None)
+    }
+
+    /// [`Actor::done`] for a step that ends a direction of a connection (`close`,
+    /// `shutdown`): `link` says which, so an eof can name its cause.
+    fn done_on(
+        &self,
+        step: &Step,
+        t0: Instant,
+        result: Result<Option<String>, io::Error>,
+        link: Option<Link>,
     ) -> Observed {
         let mut ev = self.event(step, op_of(&step.action), t0);
         let observed = match result {
@@ -189,7 +199,8 @@ impl<'w> Actor<'w> {
             }
             Err(e) => os_error(&mut ev, &e),
         };
-        self.record(ev, seq, None);
+        let link = if ev.error.is_none() { link } else { None };
+        self.record(ev, link);
         observed
     }
 
@@ -220,7 +231,7 @@ impl<'w> Actor<'w> {
             }
             Err(WaitEnd::Interrupted) => call::interrupted(&mut ev, blocked_in),
         };
-        self.record(ev, None, None);
+        self.record(ev, None);
         observed
     }
 }
