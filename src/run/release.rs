@@ -93,28 +93,58 @@ impl Release {
     where
         C: Fn(&mut dyn FnMut(&[ConnMeta])),
     {
+        self.take_some(events, conns, sink, usize::MAX);
+    }
+
+    /// [`Release::take`], handing the sink at most `most` events: the rest of those
+    /// whose turn has come wait in the queue with the others. True when it handed over
+    /// that many (more may be ready). So a collector whose sink is slower than the
+    /// actors (a JSON line escapes every byte of every recv) still takes their events
+    /// as they come, and the actors' calls do not wait for the report; what the sink
+    /// has not had yet waits in the queue (in the file, past its memory budget).
+    pub(crate) fn take_some<C>(
+        &mut self,
+        events: &mut Vec<RawEvent>,
+        conns: &C,
+        sink: &mut dyn Sink,
+        most: usize,
+    ) -> bool
+    where
+        C: Fn(&mut dyn FnMut(&[ConnMeta])),
+    {
+        let mut handed = 0;
         for mut raw in events.drain(..) {
             self.note(&mut raw);
-            if self.held.is_empty() && self.ready(&raw, conns) {
+            if handed < most && self.held.is_empty() && self.ready(&raw, conns) {
                 self.hand_over(raw, sink);
+                handed += 1;
             } else {
                 self.held.push_back(raw);
             }
         }
         if self.held.is_empty() {
-            return;
+            return false;
         }
         // Out of `self` while it is looked at, so that `ready` may name connections.
         let mut held = std::mem::take(&mut self.held);
-        while let Some(raw) = held.front() {
+        while handed < most
+            && let Some(raw) = held.front()
+        {
             if !self.ready(raw, conns) {
                 break;
             }
             if let Some(raw) = held.pop_front() {
                 self.hand_over(raw, sink);
+                handed += 1;
             }
         }
         self.held = held;
+        handed >= most
+    }
+
+    /// How many bytes of held events wait in the file.
+    pub(crate) fn spilled_bytes(&self) -> u64 {
+        self.held.spilled_bytes()
     }
 
     /// Hands over everything still held, in `seq` order, once every actor has ended:
@@ -147,6 +177,7 @@ impl Release {
     /// Notes what later events need of an event as soon as it comes: the stream range
     /// of a send, the FIN of a close or shutdown, the bytes of a datagram.
     fn note(&mut self, raw: &mut RawEvent) {
+        raw.fill_in();
         let ev = &raw.event;
         match &mut raw.link {
             Some(Link::Stream {
@@ -432,6 +463,7 @@ mod tests {
                 ..Event::default()
             },
             link,
+            who: None,
         }
     }
 

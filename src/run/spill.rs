@@ -67,6 +67,13 @@ impl Held {
         self.mem_bytes
     }
 
+    /// How many bytes the file holds that were not read back yet.
+    pub(crate) fn spilled_bytes(&self) -> u64 {
+        self.spill
+            .as_ref()
+            .map_or(0, |s| s.written + s.out.len() as u64 - s.read)
+    }
+
     pub(crate) fn push_back(&mut self, raw: RawEvent) {
         let size = cost(&raw);
         if self.spilled == 0 && self.mem_bytes + size <= BUDGET {
@@ -203,10 +210,11 @@ impl Spill {
         Ok(true)
     }
 
-    /// Everything written was read back: start the file over.
+    /// Everything written was read back: start the file over. Its pages are written
+    /// over rather than truncated: writing over a page the file already has is several
+    /// times cheaper than having the kernel find a new one.
     fn reset(&mut self) {
         if self.out.is_empty() && self.read >= self.written && self.at >= self.input.len() {
-            let _ = self.file.set_len(0);
             self.read = 0;
             self.written = 0;
             self.input.clear();
@@ -436,6 +444,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<RawEvent> {
             cause,
         },
         link,
+        who: None,
     })
 }
 
@@ -596,6 +605,7 @@ mod tests {
                 cause: Some(44),
             },
             link,
+            who: None,
         }
     }
 
@@ -636,6 +646,7 @@ mod tests {
         let plain = RawEvent {
             event: Event::default(),
             link: None,
+            who: None,
         };
         assert_eq!(round_trip(&plain).event, Event::default());
     }

@@ -2,7 +2,7 @@
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -42,6 +42,59 @@ pub(crate) enum Link {
 pub(crate) struct RawEvent {
     pub event: Event,
     pub link: Option<Link>,
+    /// The event's actor, call and rounds, until [`RawEvent::fill_in`] writes them
+    /// into it on the collector's thread.
+    pub who: Option<Who>,
+}
+
+/// Who made an event, as shared strings the actor's thread allocates nothing for: a
+/// string allocated on one thread and freed on another (the collector's, once the sink
+/// has the event) takes a lock of the allocator's, and per event of a `recv until eof`
+/// the actor and the collector came to wait on each other for it.
+#[derive(Debug, Clone)]
+pub(crate) struct Who {
+    pub actor: Arc<str>,
+    pub call: Arc<str>,
+    pub rounds: Rounds,
+}
+
+/// The rounds of the `repeat` blocks around a step, without an allocation for the
+/// usual few levels.
+#[derive(Debug, Clone)]
+pub(crate) enum Rounds {
+    Few(u8, [u32; 4]),
+    Many(Vec<u32>),
+}
+
+impl Rounds {
+    pub(crate) fn of(rounds: &[u32]) -> Rounds {
+        match u8::try_from(rounds.len()) {
+            Ok(n) if n <= 4 => {
+                let mut few = [0; 4];
+                few[..rounds.len()].copy_from_slice(rounds);
+                Rounds::Few(n, few)
+            }
+            _ => Rounds::Many(rounds.to_vec()),
+        }
+    }
+
+    fn to_vec(&self) -> Vec<u32> {
+        match self {
+            Rounds::Few(n, few) => few[..usize::from(*n)].to_vec(),
+            Rounds::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl RawEvent {
+    /// Writes the actor, call and rounds into the event (on the collector's thread).
+    pub(crate) fn fill_in(&mut self) {
+        if let Some(who) = self.who.take() {
+            self.event.actor = who.actor.to_string();
+            self.event.call = who.call.to_string();
+            self.event.rounds = who.rounds.to_vec();
+        }
+    }
 }
 
 /// A listener as other actors see it (`connect` needs its address, `accept on` the socket).
@@ -117,7 +170,7 @@ pub(crate) const POLL_SLICE: Duration = Duration::from_millis(50);
 
 /// How many events may wait for the collector before the actors that record them wait
 /// too (the collector takes them every few milliseconds while the run goes on).
-const MAX_PENDING: usize = 1 << 14;
+const MAX_PENDING: usize = 1 << 12;
 
 pub(crate) struct World {
     /// Set once every actor thread exists, just before they are let go together.
@@ -131,6 +184,8 @@ pub(crate) struct World {
     /// given: an event is numbered under this lock, when it is recorded, so the list is
     /// always in `seq` order and no number is ever skipped.
     events: Mutex<Pending>,
+    /// How many events the list holds, as of the last change (read without the lock).
+    pending: AtomicUsize,
     /// Signalled when the collector took the events: an actor far ahead of it waits.
     drained: Condvar,
     /// Set once the calling thread only collects (its own actor has ended): from then
@@ -154,6 +209,7 @@ impl World {
             shared: Mutex::new(Shared::default()),
             changed: Condvar::new(),
             events: Mutex::new(Pending::default()),
+            pending: AtomicUsize::new(0),
             drained: Condvar::new(),
             collecting: AtomicBool::new(false),
             expectations: Mutex::new(Vec::new()),
@@ -283,7 +339,9 @@ impl World {
     /// waiting for this one.) The wait comes before the call's clock starts, so it is
     /// not counted in any call's duration.
     pub(crate) fn throttle(&self) {
-        if !self.collecting.load(Ordering::Acquire) {
+        if self.pending.load(Ordering::Relaxed) < MAX_PENDING
+            || !self.collecting.load(Ordering::Acquire)
+        {
             return;
         }
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
@@ -305,14 +363,15 @@ impl World {
     /// `t + dur` never decreases from one `seq` to the next. (The moment is when the
     /// event was recorded, right after the call returned and its result was noted:
     /// for a recv, after the FIONREAD that follows it.)
-    pub(crate) fn record(&self, mut event: Event, link: Option<Link>) {
+    pub(crate) fn record(&self, mut event: Event, link: Option<Link>, who: Option<Who>) {
         let start = self.start();
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
         let end = Instant::now().saturating_duration_since(start);
         events.seq += 1;
         event.seq = events.seq;
         event.dur = end.saturating_sub(event.t);
-        events.list.push(RawEvent { event, link });
+        events.list.push(RawEvent { event, link, who });
+        self.pending.store(events.list.len(), Ordering::Relaxed);
     }
 
     /// The calling thread's own actor has ended: from now on it only collects.
@@ -331,6 +390,7 @@ impl World {
             into.append(&mut events.list);
         }
         let was_full = into.len() >= MAX_PENDING;
+        self.pending.store(0, Ordering::Relaxed);
         drop(events);
         if was_full {
             self.drained.notify_all();
@@ -352,17 +412,14 @@ impl World {
         self.abort();
     }
 
-    pub(crate) fn count_sends(&self, actor: &str, calls: u64) {
+    /// Adds an actor's calls, counted by the actor as it went (a lock of the registry
+    /// per recv() would cost more than the count).
+    pub(crate) fn add_counts(&self, actor: &str, counts: CallCounts) {
         let mut shared = self.lock();
-        shared.counts.entry(actor.to_string()).or_default().sends += calls;
-    }
-
-    /// One recv()/recvfrom() call that returned `got` bytes (0 on error or timeout).
-    pub(crate) fn count_recv(&self, actor: &str, got: u64) {
-        let mut shared = self.lock();
-        let counts = shared.counts.entry(actor.to_string()).or_default();
-        counts.recvs += 1;
-        counts.largest_recv = counts.largest_recv.max(got);
+        let total = shared.counts.entry(actor.to_string()).or_default();
+        total.sends += counts.sends;
+        total.recvs += counts.recvs;
+        total.largest_recv = total.largest_recv.max(counts.largest_recv);
     }
 
     /// Everything recorded, for the finishing of the record.

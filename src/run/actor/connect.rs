@@ -166,9 +166,14 @@ impl Actor<'_> {
             }
             id
         });
-        let connected = timed(self.world, &sock, opts, deadline, Direction::Write, || {
-            sock.connect(&entry.addr)
-        });
+        let connected = timed(
+            self.world,
+            &sock,
+            &mut opts,
+            deadline,
+            Direction::Write,
+            || sock.connect(&entry.addr),
+        );
         // A nonblocking connect answers EINPROGRESS at once and completes in the
         // background (connect(2)): the socket is kept, as a program would keep it.
         let in_progress = match &connected {
@@ -214,15 +219,18 @@ impl Actor<'_> {
             Ok(entry) => entry,
             Err(observed) => return observed,
         };
-        let opts = UserOpts {
+        // The listener may be another actor's: what its SO_RCVTIMEO is now is not
+        // known here (`kernel` unknown), so the call sets it.
+        let mut opts = UserOpts {
             nonblocking: entry.nonblocking,
             rcvtimeo: entry.rcvtimeo,
             sndtimeo: None,
+            kernel: [None; 2],
         };
         let result = timed(
             self.world,
             &entry.sock,
-            opts,
+            &mut opts,
             deadline,
             Direction::Read,
             || entry.sock.accept(),
@@ -255,6 +263,7 @@ impl Actor<'_> {
                     nonblocking: false,
                     rcvtimeo: entry.rcvtimeo,
                     sndtimeo: entry.sndtimeo,
+                    kernel: [None; 2],
                 };
                 let applied = match self.apply_pending(&sock, &mut conn_opts) {
                     Ok(applied) => applied,

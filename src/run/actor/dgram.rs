@@ -70,14 +70,14 @@ impl Actor<'_> {
         let r = timed(
             self.world,
             &d.sock,
-            d.opts,
+            &mut d.opts,
             deadline,
             Direction::Write,
             || d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS),
         );
         let offset = d.sent.entry(to.to_string()).or_default();
         let start = *offset;
-        let mut ev = new_event(start_of_run, &self.name, &self.rounds, step, Op::SendTo, t0);
+        let mut ev = new_event(start_of_run, step, Op::SendTo, t0);
         ev.requested = Some(bytes.len() as u64);
         ev.peer = Some(to.to_string());
         let observed = match r {
@@ -92,7 +92,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "sendto()"),
         };
-        self.world.count_sends(&self.name, 1);
+        self.counts.sends += 1;
         let link = Link::Dgram {
             sender: self.name.clone(),
             receiver: to.to_string(),
@@ -117,25 +117,19 @@ impl Actor<'_> {
         let r = timed(
             self.world,
             &d.sock,
-            d.opts,
+            &mut d.opts,
             deadline,
             Direction::Read,
             || net::recv_from_once(&d.sock, buf, n),
         );
         let after = net::queued_in(&d.sock).ok();
-        let mut ev = new_event(
-            start_of_run,
-            &self.name,
-            &self.rounds,
-            step,
-            Op::RecvFrom,
-            t0,
-        );
+        let mut ev = new_event(start_of_run, step, Op::RecvFrom, t0);
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world
-            .count_recv(&self.name, r.as_ref().map_or(0, |r| r.0 as u64));
+        let got = r.as_ref().map_or(0, |r| r.0 as u64);
+        self.counts.recvs += 1;
+        self.counts.largest_recv = self.counts.largest_recv.max(got);
         let mut link = None;
         let observed = match r {
             Ok((got, truncated, addr)) => {

@@ -28,13 +28,13 @@ use socket2::{SockAddr, Socket};
 
 use super::expect::Observed;
 use super::op_of::op_of;
-use super::world::{Link, WaitEnd, World};
+use super::world::{CallCounts, Link, Rounds, WaitEnd, Who, World};
 use crate::frame::Decoder;
 use crate::record::{Event, Op};
 use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME, Item, SockOpt, Step, StreamKind};
 use call::os_error;
 use options::UserOpts;
-use steps::sets_before_a_socket;
+use steps::{sets_before_a_socket, steps_of};
 
 /// One end of a stream connection.
 struct Conn {
@@ -79,6 +79,10 @@ pub(crate) struct Leftovers {
 
 pub(crate) struct Actor<'w> {
     name: String,
+    /// The name, shared with every event this actor records (see [`Who`]).
+    shared_name: Arc<str>,
+    /// The text of each of this actor's steps, by line, shared likewise.
+    texts: HashMap<u32, Arc<str>>,
     world: &'w World,
     timeout: Duration,
     rng: StdRng,
@@ -101,6 +105,8 @@ pub(crate) struct Actor<'w> {
     buf: Vec<u8>,
     /// The round of each `repeat` block the actor is inside, outermost first.
     rounds: Vec<u32>,
+    /// The send() and recv() calls made so far, handed to the world at the end.
+    counts: CallCounts,
     /// For the actor the calling thread plays: hands what has been recorded so far to
     /// the sink, so that a long run's events do not wait for this actor's end.
     collect: Option<RefCell<&'w mut (dyn FnMut() + 'w)>>,
@@ -117,6 +123,11 @@ impl<'w> Actor<'w> {
         Actor {
             before_socket: sets_before_a_socket(body, name),
             name: name.to_string(),
+            shared_name: Arc::from(name),
+            texts: steps_of(body, name)
+                .into_iter()
+                .map(|s| (s.line, Arc::from(s.text.as_str())))
+                .collect(),
             world,
             timeout,
             rng,
@@ -131,6 +142,7 @@ impl<'w> Actor<'w> {
             unix_names: 0,
             buf: Vec::new(),
             rounds: Vec::new(),
+            counts: CallCounts::default(),
             collect: None,
         }
     }
@@ -144,8 +156,10 @@ impl<'w> Actor<'w> {
         self
     }
 
-    /// The sockets still open, to be closed when the whole run is over.
+    /// The sockets still open, to be closed when the whole run is over; the actor's
+    /// call counts go to the world (for the `expect:` checks).
     pub(crate) fn leftovers(self) -> Leftovers {
+        self.world.add_counts(&self.name, self.counts);
         let mut sockets: Vec<Socket> = self.conns.into_iter().map(|c| c.sock).collect();
         if let Some(d) = self.dgram {
             sockets.push(d.sock);
@@ -158,13 +172,27 @@ impl<'w> Actor<'w> {
 
     /// An event of this step, begun at `t0` and ending now.
     fn event(&self, step: &Step, op: Op, t0: Instant) -> Event {
-        new_event(self.world.start(), &self.name, &self.rounds, step, op, t0)
+        new_event(self.world.start(), step, op, t0)
+    }
+
+    /// One recv()/recvfrom() call that returned `got` bytes (0 on error or timeout).
+    fn count_recv(&mut self, got: u64) {
+        self.counts.recvs += 1;
+        self.counts.largest_recv = self.counts.largest_recv.max(got);
     }
 
     /// Records an event: the call it tells of ends now, and takes its `seq` (see
     /// [`World::record`]).
     fn record(&self, event: Event, link: Option<Link>) {
-        self.world.record(event, link);
+        let who = Who {
+            actor: Arc::clone(&self.shared_name),
+            call: self
+                .texts
+                .get(&event.line)
+                .map_or_else(|| Arc::from(""), Arc::clone),
+            rounds: Rounds::of(&self.rounds),
+        };
+        self.world.record(event, link, Some(who));
         if let Some(collect) = &self.collect
             && let Ok(mut collect) = collect.try_borrow_mut()
         {
@@ -236,24 +264,15 @@ impl<'w> Actor<'w> {
     }
 }
 
-/// An event of `step`, begun at `t0` and ending now.
-fn new_event(
-    start: Instant,
-    actor: &str,
-    rounds: &[u32],
-    step: &Step,
-    op: Op,
-    t0: Instant,
-) -> Event {
+/// An event of `step`, begun at `t0`. Its duration ends when it is recorded
+/// ([`World::record`]); its actor, call and rounds are written in by the collector
+/// ([`Who`]).
+fn new_event(start: Instant, step: &Step, op: Op, t0: Instant) -> Event {
     Event {
-        rounds: rounds.to_vec(),
         t: t0.saturating_duration_since(start),
-        dur: t0.elapsed(),
-        actor: actor.to_string(),
         line: step.line,
         op,
         verb: op_of(&step.action),
-        call: step.text.clone(),
         ..Event::default()
     }
 }

@@ -33,7 +33,7 @@ impl Actor<'_> {
             let r = timed(
                 self.world,
                 &conn.sock,
-                conn.opts,
+                &mut conn.opts,
                 deadline,
                 Direction::Write,
                 || conn.sock.send_with_flags(&bytes[taken..], SEND_FLAGS),
@@ -91,7 +91,7 @@ impl Actor<'_> {
                 os_error(&mut ev, &e)
             }
         };
-        self.world.count_sends(&self.name, calls);
+        self.counts.sends += calls;
         self.record(ev, Some(link));
         observed
     }
@@ -113,7 +113,7 @@ impl Actor<'_> {
         let r = timed(
             self.world,
             &conn.sock,
-            conn.opts,
+            &mut conn.opts,
             deadline,
             Direction::Read,
             || net::recv_once(&conn.sock, buf, n),
@@ -125,8 +125,7 @@ impl Actor<'_> {
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world
-            .count_recv(&self.name, r.as_ref().map_or(0, |&got| got as u64));
+        self.count_recv(r.as_ref().map_or(0, |&got| got as u64));
         let out = match r {
             Ok(got) => {
                 self.conns[i].received += got as u64;
