@@ -196,8 +196,10 @@ impl Runner {
         let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
         let leftovers = loop {
             // Past MAX_SPILL the actors are left to wait for the sink (World::throttle)
-            // rather than fill the disk.
-            if release.spilled_bytes() < MAX_SPILL {
+            // rather than fill the disk; not while the release waits for an event the
+            // actors have yet to record (a `sendall bytes 1G` holds back every recv of
+            // its bytes: a gigabyte in the file, as much as its value takes in memory).
+            if release.spilled_bytes() < MAX_SPILL || release.waiting() {
                 world.take_events(&mut taken);
             }
             let busy = release.take_some(&mut taken, &conns, sink, HAND_OVER_AT_ONCE);

@@ -78,6 +78,9 @@ pub(crate) struct Release {
     dirs: Vec<[Direction; 2]>,
     /// Datagrams per direction (`sender>receiver`) not yet received, oldest first.
     datagrams: HashMap<String, VecDeque<Sent>>,
+    /// The first held event waits for another event (its send, its FIN, its name), as
+    /// of the last [`Release::take_some`]: not for the sink.
+    waiting: bool,
 }
 
 impl Release {
@@ -122,6 +125,7 @@ impl Release {
                 self.held.push_back(raw);
             }
         }
+        self.waiting = false;
         if self.held.is_empty() {
             return false;
         }
@@ -131,6 +135,7 @@ impl Release {
             && let Some(raw) = held.front()
         {
             if !self.ready(raw, conns) {
+                self.waiting = true;
                 break;
             }
             if let Some(raw) = held.pop_front() {
@@ -145,6 +150,14 @@ impl Release {
     /// How many bytes of held events wait in the file.
     pub(crate) fn spilled_bytes(&self) -> u64 {
         self.held.spilled_bytes()
+    }
+
+    /// Whether the first held event waits for another event rather than for the sink:
+    /// then the events behind it must still be taken, however many, or the actors
+    /// would wait for the sink, the sink for that event, and that event (a `sendall`
+    /// whose receiver stopped reading) for the actors.
+    pub(crate) fn waiting(&self) -> bool {
+        self.waiting
     }
 
     /// Hands over everything still held, in `seq` order, once every actor has ended:
