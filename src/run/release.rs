@@ -73,9 +73,10 @@ pub(crate) struct Release {
     names: Vec<Option<Names>>,
     /// How many connections each pair of actors has had, for the `#2` suffix.
     pairs: HashMap<(String, String), u32>,
-    /// Each connection's two directions, by index: `[from the acceptor, from the
-    /// connector]`.
-    dirs: Vec<[Direction; 2]>,
+    /// Each direction of a connection, by its index and whether it is the
+    /// connector's. (A map, not a list by index: a connection accepted from a peer
+    /// nobody named has the index `usize::MAX`.)
+    dirs: HashMap<(usize, bool), Direction>,
     /// Datagrams per direction (`sender>receiver`) not yet received, oldest first.
     datagrams: HashMap<String, VecDeque<Sent>>,
     /// The first held event waits for another event (its send, its FIN, its name), as
@@ -246,10 +247,7 @@ impl Release {
     }
 
     fn direction(&mut self, conn: usize, from_connector: bool) -> &mut Direction {
-        if self.dirs.len() <= conn {
-            self.dirs.resize_with(conn + 1, Default::default);
-        }
-        &mut self.dirs[conn][usize::from(from_connector)]
+        self.dirs.entry((conn, from_connector)).or_default()
     }
 
     /// Whether an event has what it needs to be handed over: its connection's name, and
@@ -283,11 +281,7 @@ impl Release {
                 let Some((a, b)) = ev.stream else {
                     return true;
                 };
-                let Some(dir) = self
-                    .dirs
-                    .get(*conn)
-                    .map(|d| &d[usize::from(*from_connector)])
-                else {
+                let Some(dir) = self.dirs.get(&(*conn, *from_connector)) else {
                     return b <= a && !ev.eof;
                 };
                 if b > a {
@@ -536,7 +530,7 @@ mod tests {
         let from: Vec<(u64, (u64, u64))> = recv.from.iter().map(|p| (p.send, p.bytes)).collect();
         assert_eq!(from, [(1, (0, 5)), (3, (0, 5))], "names the later send too");
         assert_eq!(release.held(), 0);
-        assert!(release.dirs[0][1].sends.is_empty(), "all received");
+        assert!(release.dirs[&(0, true)].sends.is_empty(), "all received");
     }
 
     #[test]
@@ -613,6 +607,20 @@ mod tests {
         release.take(&mut batch, &lookup, &mut record);
         assert_eq!(record.events.len(), 1);
         assert!(record.events[0].from.is_empty());
+    }
+
+    #[test]
+    fn the_sends_and_close_of_a_connection_from_an_unknown_peer_are_let_through() {
+        let conns = vec![conn("client", "server", Some("server"))];
+        let lookup = |f: &mut dyn FnMut(&[ConnMeta])| f(&conns);
+        let mut release = Release::new();
+        let mut record = kept();
+        let mut batch = vec![
+            event(1, Op::Send, (0, 3), stream(usize::MAX, false)),
+            event(2, Op::Close, (0, 0), shut(usize::MAX, false, true, true)),
+        ];
+        release.take(&mut batch, &lookup, &mut record);
+        assert_eq!(record.events.len(), 2);
     }
 
     #[test]
