@@ -126,7 +126,7 @@ impl Runner {
             file: scenario.file.clone(),
             seed: options.seed,
         });
-        let mut release = Release::new();
+        let mut release = Release::for_scenario(scenario);
         // Every actor but the first gets a worker, made before any actor starts, so
         // that no actor waits at the gate for one that can't.
         let plays = usize::from(caller_plays(scenario));
@@ -156,6 +156,7 @@ impl Runner {
         for (index, name) in scenario.actors.iter().enumerate() {
             let job = ActorJob {
                 name: name.clone(),
+                index,
                 scenario: Arc::clone(scenario),
                 world: Arc::clone(&world),
                 gate: Arc::clone(&gate),
@@ -252,6 +253,8 @@ fn caller_plays(scenario: &Scenario) -> bool {
 /// What one actor's job needs.
 struct ActorJob {
     name: String,
+    /// The actor's place in `scenario.actors`.
+    index: usize,
     scenario: Arc<Scenario>,
     world: Arc<World>,
     gate: Arc<pool::StartGate>,
@@ -266,6 +269,7 @@ struct ActorJob {
 fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
     let ActorJob {
         name,
+        index,
         scenario,
         world,
         gate,
@@ -277,7 +281,7 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
         let outcome = pool::catch_actor_panic(|| {
-            let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
+            let mut actor = actor::Actor::new(&name, index, &scenario.body, &world, timeout, rng);
             if let Some(collect) = collect {
                 actor = actor.collecting_with(collect);
             }

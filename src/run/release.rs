@@ -32,6 +32,8 @@ use super::provenance::provenance;
 use super::spill::Held;
 use super::world::{ConnMeta, ConnState, Link, RawEvent};
 use crate::record::{Provenance, Sink};
+use crate::scenario::Scenario;
+use crate::scenario::ast::Item;
 
 /// How many datagrams per direction are kept for matching before the oldest are let go:
 /// far more than any receive queue holds (a UDP socket queues at most `rcvbuf` bytes,
@@ -82,11 +84,38 @@ pub(crate) struct Release {
     /// The first held event waits for another event (its send, its FIN, its name), as
     /// of the last [`Release::take_some`]: not for the sink.
     waiting: bool,
+    /// The scenario's actors in order, and the text of each step by line: what an
+    /// event's actor and call are written from ([`RawEvent::fill_in`]).
+    actors: Vec<String>,
+    calls: HashMap<u32, String>,
 }
 
 impl Release {
+    #[cfg(test)]
     pub(crate) fn new() -> Release {
         Release::default()
+    }
+
+    /// The release of a run of `scenario`.
+    pub(crate) fn for_scenario(scenario: &Scenario) -> Release {
+        let mut calls = HashMap::new();
+        let mut stack = vec![scenario.body.iter()];
+        while let Some(items) = stack.last_mut() {
+            match items.next() {
+                Some(Item::Step(step)) => {
+                    calls.insert(step.line, step.text.clone());
+                }
+                Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        Release {
+            actors: scenario.actors.clone(),
+            calls,
+            ..Release::default()
+        }
     }
 
     /// Takes the events in `events` (in `seq` order; it is left empty) and hands the
@@ -191,7 +220,7 @@ impl Release {
     /// Notes what later events need of an event as soon as it comes: the stream range
     /// of a send, the FIN of a close or shutdown, the bytes of a datagram.
     fn note(&mut self, raw: &mut RawEvent) {
-        raw.fill_in();
+        raw.fill_in(&self.actors, &self.calls);
         let ev = &raw.event;
         match &mut raw.link {
             Some(Link::Stream {

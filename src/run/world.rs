@@ -47,14 +47,15 @@ pub(crate) struct RawEvent {
     pub who: Option<Who>,
 }
 
-/// Who made an event, as shared strings the actor's thread allocates nothing for: a
-/// string allocated on one thread and freed on another (the collector's, once the sink
-/// has the event) takes a lock of the allocator's, and per event of a `recv until eof`
-/// the actor and the collector came to wait on each other for it.
+/// Who made an event, as numbers the actor's thread allocates nothing for: the actor's
+/// index in the scenario (its call is the text of the event's line), and the rounds.
+/// The collector writes the names into the event ([`RawEvent::fill_in`]). A string made
+/// on the actor's thread and freed on the collector's (once the sink has the event)
+/// takes a lock of the allocator's, and a shared counted string has its count written
+/// by both threads: per event of a `recv until eof` the two came to wait on each other.
 #[derive(Debug, Clone)]
 pub(crate) struct Who {
-    pub actor: Arc<str>,
-    pub call: Arc<str>,
+    pub actor: usize,
     pub rounds: Rounds,
 }
 
@@ -87,11 +88,16 @@ impl Rounds {
 }
 
 impl RawEvent {
-    /// Writes the actor, call and rounds into the event (on the collector's thread).
-    pub(crate) fn fill_in(&mut self) {
+    /// Writes the actor, call and rounds into the event (on the collector's thread):
+    /// `actors` are the scenario's actors in order, `calls` the text of each step line.
+    pub(crate) fn fill_in(&mut self, actors: &[String], calls: &HashMap<u32, String>) {
         if let Some(who) = self.who.take() {
-            self.event.actor = who.actor.to_string();
-            self.event.call = who.call.to_string();
+            if let Some(actor) = actors.get(who.actor) {
+                self.event.actor.clone_from(actor);
+            }
+            if let Some(call) = calls.get(&self.event.line) {
+                self.event.call.clone_from(call);
+            }
             self.event.rounds = who.rounds.to_vec();
         }
     }

@@ -34,7 +34,7 @@ use crate::record::{Event, Op};
 use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME, Item, SockOpt, Step, StreamKind};
 use call::os_error;
 use options::UserOpts;
-use steps::{sets_before_a_socket, steps_of};
+use steps::sets_before_a_socket;
 
 /// One end of a stream connection.
 struct Conn {
@@ -79,10 +79,8 @@ pub(crate) struct Leftovers {
 
 pub(crate) struct Actor<'w> {
     name: String,
-    /// The name, shared with every event this actor records (see [`Who`]).
-    shared_name: Arc<str>,
-    /// The text of each of this actor's steps, by line, shared likewise.
-    texts: HashMap<u32, Arc<str>>,
+    /// The actor's index in the scenario, which its events carry (see [`Who`]).
+    index: usize,
     world: &'w World,
     timeout: Duration,
     rng: StdRng,
@@ -115,6 +113,7 @@ pub(crate) struct Actor<'w> {
 impl<'w> Actor<'w> {
     pub(crate) fn new(
         name: &str,
+        index: usize,
         body: &[Item],
         world: &'w World,
         timeout: Duration,
@@ -123,11 +122,7 @@ impl<'w> Actor<'w> {
         Actor {
             before_socket: sets_before_a_socket(body, name),
             name: name.to_string(),
-            shared_name: Arc::from(name),
-            texts: steps_of(body, name)
-                .into_iter()
-                .map(|s| (s.line, Arc::from(s.text.as_str())))
-                .collect(),
+            index,
             world,
             timeout,
             rng,
@@ -185,11 +180,7 @@ impl<'w> Actor<'w> {
     /// [`World::record`]).
     fn record(&self, event: Event, link: Option<Link>) {
         let who = Who {
-            actor: Arc::clone(&self.shared_name),
-            call: self
-                .texts
-                .get(&event.line)
-                .map_or_else(|| Arc::from(""), Arc::clone),
+            actor: self.index,
             rounds: Rounds::of(&self.rounds),
         };
         self.world.record(event, link, Some(who));

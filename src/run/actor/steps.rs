@@ -397,7 +397,7 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
 
 /// `actor`'s steps in file order, each once (repeat blocks not unrolled), walked with a
 /// stack of its own rather than by recursion.
-pub(super) fn steps_of<'a>(body: &'a [Item], actor: &str) -> Vec<&'a Step> {
+fn steps_of<'a>(body: &'a [Item], actor: &str) -> Vec<&'a Step> {
     let mut out = Vec::new();
     let mut stack = vec![body.iter()];
     while let Some(items) = stack.last_mut() {
