@@ -48,13 +48,14 @@ impl Record {
 /// One call an actor made: a socket call, an option, a sync or timer step.
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct Event {
-    /// Numbers events so that a cause precedes its effect: a call that hands bytes or a
-    /// signal to another actor (send, sendto, close, shutdown, mark) is numbered when it
-    /// begins; every other call when it returns.
+    /// Numbers the events of a run in the order their calls completed, every verb
+    /// alike: `t + dur` never decreases from one `seq` to the next. An effect may
+    /// therefore have a lower number than its cause: a recv that returned before the
+    /// send() of its bytes did names that send (in `from`) with a higher `seq`.
     pub seq: u64,
     /// When the call began, since the start of the run.
     pub t: Duration,
-    /// How long the call took.
+    /// How long the call took: it ended at `t + dur`, when it was numbered.
     pub dur: Duration,
     pub actor: String,
     pub line: u32,
@@ -89,8 +90,13 @@ pub struct Event {
     pub conn: Option<String>,
     /// The byte range of that direction's stream the call covered.
     pub stream: Option<(u64, u64)>,
-    /// For data received: which sends the bytes came from, in order.
+    /// For data received: which sends the bytes came from, in order. Their `seq` may be
+    /// higher than this event's (see `seq`).
     pub from: Vec<Provenance>,
+    /// For an eof (a stream recv that returned 0): the `seq` of the `close` or
+    /// `shutdown` that caused it, the sender's (its FIN) or the receiver's own
+    /// `shutdown read`; higher than this event's when the recv returned first.
+    pub cause: Option<u64>,
     /// FIONREAD just before the recv() call.
     pub queued_before: Option<u64>,
     /// FIONREAD just after it.

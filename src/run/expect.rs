@@ -18,7 +18,7 @@ pub(crate) enum Observed {
     /// recv/recvfrom/recv frame: the bytes, whether the last call returned 0 (eof), the
     /// sender (recvfrom) and MSG_TRUNC (recvfrom).
     Data {
-        bytes: Vec<u8>,
+        bytes: Got,
         eof: bool,
         peer: Option<String>,
         truncated: bool,
@@ -33,6 +33,96 @@ pub(crate) enum Observed {
     Aborted,
     /// The run was cancelled (Ctrl-C) while the step was in `blocked_in`.
     Interrupted { blocked_in: String },
+}
+
+/// The bytes a recv-like step got, as far as its expectation and its report need them:
+/// all of them when the expectation compares them with a value, else their count and
+/// the first and last few (what [`describe`] shows). A `recv until eof` of a gigabyte
+/// with no expectation, or `=> 1G bytes`, keeps 72 bytes, not a gigabyte.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub(crate) struct Got {
+    len: usize,
+    /// Every byte when `whole`; else the first [`SHOW`] (all of them up to that).
+    head: Vec<u8>,
+    /// The last [`SHOW`]` / 2` bytes, when not `whole`.
+    tail: Vec<u8>,
+    whole: bool,
+}
+
+impl Got {
+    /// An empty `Got` that keeps every byte (`whole`) or only what is shown.
+    pub(crate) fn keeping(whole: bool) -> Got {
+        Got {
+            whole,
+            ..Got::default()
+        }
+    }
+
+    /// All of these bytes.
+    pub(crate) fn whole(bytes: Vec<u8>) -> Got {
+        Got {
+            len: bytes.len(),
+            head: bytes,
+            tail: Vec::new(),
+            whole: true,
+        }
+    }
+
+    pub(crate) fn push(&mut self, chunk: &[u8]) {
+        self.len += chunk.len();
+        if self.whole {
+            self.head.extend_from_slice(chunk);
+            return;
+        }
+        let room = SHOW.saturating_sub(self.head.len());
+        self.head.extend_from_slice(&chunk[..room.min(chunk.len())]);
+        let keep = SHOW / 2;
+        if chunk.len() >= keep {
+            self.tail.clear();
+            self.tail.extend_from_slice(&chunk[chunk.len() - keep..]);
+        } else {
+            self.tail.extend_from_slice(chunk);
+            let over = self.tail.len().saturating_sub(keep);
+            self.tail.drain(..over);
+        }
+    }
+
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    pub(crate) fn is_empty(&self) -> bool {
+        self.len == 0
+    }
+
+    /// Every byte, when they were kept.
+    pub(crate) fn bytes(&self) -> Option<&[u8]> {
+        self.whole.then_some(self.head.as_slice())
+    }
+
+    /// As [`escape::quote_short`] writes all of them.
+    fn quote_short(&self) -> String {
+        if self.whole || self.len <= SHOW {
+            return escape::quote_short(&self.head, SHOW);
+        }
+        let head = escape::escape_bytes(&self.head[..SHOW / 2]);
+        let tail = escape::escape_bytes(&self.tail);
+        format!("\"{head}…{tail}\" ({} bytes)", self.len)
+    }
+}
+
+/// Whether an expectation compares the bytes a step got with a value: only then are
+/// they all kept ([`Got`]).
+pub(crate) fn needs_bytes(expectation: &Expectation) -> bool {
+    expectation.alternatives.iter().any(|alt| {
+        matches!(
+            alt,
+            Outcome::Data {
+                what: Some(DataMatch::Exact(_)),
+                ..
+            }
+        )
+    })
 }
 
 /// True when one of the alternatives is `timeout`.
@@ -103,7 +193,8 @@ fn data_holds(
             let bytes_ok = match what {
                 None => true,
                 Some(DataMatch::Count(n)) => bytes.len() == *n,
-                Some(DataMatch::Exact(v)) => value::matches(v, bytes),
+                // Kept whole whenever an expectation has a value (`needs_bytes`).
+                Some(DataMatch::Exact(v)) => bytes.bytes().is_some_and(|b| value::matches(v, b)),
             };
             let from_ok = from.is_none_or(|f| peer.as_deref() == Some(f));
             bytes_ok && from_ok && (!truncated || *was_truncated)
@@ -133,7 +224,7 @@ pub(crate) fn describe(observed: &Observed) -> String {
             let mut text = if bytes.is_empty() && *eof {
                 "eof".to_string()
             } else {
-                let mut t = escape::quote_short(bytes, SHOW);
+                let mut t = bytes.quote_short();
                 if *eof {
                     t.push_str(" then eof");
                 }
@@ -158,7 +249,7 @@ pub(crate) fn describe(observed: &Observed) -> String {
 
 #[cfg(test)]
 mod tests {
-    use super::{Observed, check, describe};
+    use super::{Got, Observed, check, describe};
     use crate::scenario::ast::Value;
     use crate::scenario::ast::{DataMatch, Expectation, Outcome};
 
@@ -171,7 +262,7 @@ mod tests {
 
     fn data(bytes: &[u8]) -> Observed {
         Observed::Data {
-            bytes: bytes.to_vec(),
+            bytes: Got::whole(bytes.to_vec()),
             eof: false,
             peer: None,
             truncated: false,
@@ -196,7 +287,7 @@ mod tests {
     fn alternatives_accept_either_outcome() {
         let e = expectation(vec![Outcome::Eof, Outcome::Error("ECONNRESET".into())]);
         let eof = Observed::Data {
-            bytes: vec![],
+            bytes: Got::default(),
             eof: true,
             peer: None,
             truncated: false,
@@ -232,7 +323,7 @@ mod tests {
     #[test]
     fn from_and_truncated_follow_a_value() {
         let seen = Observed::Data {
-            bytes: b"0123456789".to_vec(),
+            bytes: Got::whole(b"0123456789".to_vec()),
             eof: false,
             peer: Some("client".into()),
             truncated: true,
@@ -269,6 +360,34 @@ mod tests {
             )
             .0
         );
+    }
+
+    #[test]
+    fn bytes_kept_in_part_are_described_as_if_all_were_kept() {
+        let mut all = Vec::new();
+        let mut part = Got::keeping(false);
+        for k in 0..500u32 {
+            let chunk: Vec<u8> = (0..(k % 37)).map(|b| (b * 7 + k) as u8).collect();
+            all.extend_from_slice(&chunk);
+            part.push(&chunk);
+            assert_eq!(part.len(), all.len());
+            assert_eq!(
+                describe(&Observed::Data {
+                    bytes: part.clone(),
+                    eof: k % 2 == 0,
+                    peer: None,
+                    truncated: false,
+                }),
+                describe(&Observed::Data {
+                    bytes: Got::whole(all.clone()),
+                    eof: k % 2 == 0,
+                    peer: None,
+                    truncated: false,
+                }),
+                "after {k} chunks"
+            );
+        }
+        assert!(part.bytes().is_none(), "only the ends were kept");
     }
 
     #[test]

@@ -16,6 +16,7 @@ mod op_of;
 mod pool;
 mod provenance;
 mod release;
+mod spill;
 mod spin;
 mod world;
 
@@ -101,11 +102,13 @@ impl Runner {
     /// Runs a scenario once, handing what it observed to `sink` as the run goes:
     /// `begin`, every event in `seq` order, then `end` with the verdicts.
     ///
-    /// The calling thread plays the first actor, every other actor runs on a worker
-    /// thread of its own (a two-actor run keeps two threads busy, not three, and one
-    /// hand-off less). The calling thread hands the sink each event whose turn has
-    /// come (see [`release`]): while it plays, after each event its actor records; once
-    /// its actor has ended, every [`COLLECT_EVERY`] until the others have. So the
+    /// In a short run the calling thread plays the first actor and every other actor
+    /// runs on a worker thread of its own (a two-actor run keeps two threads busy, not
+    /// three, and one hand-off less); in a run that may make many calls every actor has
+    /// a worker and the calling thread only reports ([`caller_plays`]). The calling
+    /// thread hands the sink each event whose turn has come (see [`release`]): while it
+    /// plays, after each event its actor records; once its actor has ended (or when it
+    /// plays none), every [`COLLECT_EVERY`] until the others have. So the
     /// events of a long run do not pile up until its end.
     pub fn run_into(
         &mut self,
@@ -129,11 +132,12 @@ impl Runner {
             file: scenario.file.clone(),
             seed: options.seed,
         });
-        let mut release = Release::new();
+        let mut release = Release::for_scenario(scenario);
         // Every actor but the first gets a worker, made before any actor starts, so
         // that no actor waits at the gate for one that can't.
-        while self.workers.len() + 1 < actors {
-            let index = self.workers.len() + 1;
+        let plays = usize::from(caller_plays(scenario));
+        while self.workers.len() + plays < actors {
+            let index = self.workers.len() + plays;
             match pool::Worker::spawn(index) {
                 Ok(worker) => self.workers.push(worker),
                 Err(err) => {
@@ -153,9 +157,12 @@ impl Runner {
         let ends = Arc::new(pool::EndGate::new(actors));
         let mut lost = Vec::new();
         let mut first = None;
+        // The events taken from the world, handed back and forth with it.
+        let mut taken = Vec::new();
         for (index, name) in scenario.actors.iter().enumerate() {
             let job = ActorJob {
                 name: name.clone(),
+                index,
                 scenario: Arc::clone(scenario),
                 world: Arc::clone(&world),
                 gate: Arc::clone(&gate),
@@ -163,7 +170,7 @@ impl Runner {
                 timeout,
                 rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
             };
-            let Some(worker) = index.checked_sub(1).and_then(|k| self.workers.get(k)) else {
+            let Some(worker) = index.checked_sub(plays).and_then(|k| self.workers.get(k)) else {
                 first = Some(job);
                 continue;
             };
@@ -181,21 +188,32 @@ impl Runner {
         // A worker that lost its thread is replaced for the next run.
         for index in lost {
             if let Ok(worker) = pool::Worker::spawn(index) {
-                self.workers[index - 1] = worker;
+                self.workers[index - plays] = worker;
             }
         }
         if let Some(job) = first {
             let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
-            let mut collect = || release.take(world.take_events(), &conns, sink);
+            let mut collect = || {
+                world.take_events(&mut taken);
+                release.take(&mut taken, &conns, sink);
+            };
             play(job, Some(&mut collect));
         }
         world.collect_only();
+        let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
         let leftovers = loop {
-            if let Some(leftovers) = ends.wait(COLLECT_EVERY) {
+            // Past MAX_SPILL the actors are left to wait for the sink (World::throttle)
+            // rather than fill the disk; not while the release waits for an event the
+            // actors have yet to record (a `sendall bytes 1G` holds back every recv of
+            // its bytes: a gigabyte in the file, as much as its value takes in memory).
+            if release.spilled_bytes() < MAX_SPILL || release.waiting() {
+                world.take_events(&mut taken);
+            }
+            let busy = release.take_some(&mut taken, &conns, sink, HAND_OVER_AT_ONCE);
+            let patience = if busy { Duration::ZERO } else { COLLECT_EVERY };
+            if let Some(leftovers) = ends.wait(patience) {
                 break leftovers;
             }
-            let conns = |f: &mut dyn FnMut(&[ConnMeta])| f(&world.lock().conns);
-            release.take(world.take_events(), &conns, sink);
         };
         let end = Ending {
             wall: world.start().elapsed(),
@@ -206,9 +224,43 @@ impl Runner {
     }
 }
 
+/// Whether the calling thread plays the first actor itself, besides handing the events
+/// to the sink. It does for a short run: a lesson of a few dozen calls, thousands of times
+/// under `--repeat`, is faster with one thread and one hand-off less. It does not when
+/// the scenario may make many calls (a `repeat`, or a loop of recv() calls: `recv until
+/// eof`, `recv exactly`, `recv frame`, a `sendall`): then the report's work on each
+/// event (a JSON line escapes every byte) would be done between the actor's calls and
+/// slow them down; on a thread of its own it runs beside them.
+fn caller_plays(scenario: &Scenario) -> bool {
+    use crate::scenario::ast::{Action, Item, RecvMode};
+    let mut stack = vec![scenario.body.iter()];
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::Repeat(block)) if block.count > 1 => return false,
+            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+            Some(Item::Step(step)) => {
+                if matches!(
+                    step.action,
+                    Action::Recv(RecvMode::UntilEof | RecvMode::Exactly(_))
+                        | Action::RecvFrame { .. }
+                        | Action::SendAll(_)
+                ) {
+                    return false;
+                }
+            }
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    true
+}
+
 /// What one actor's job needs.
 struct ActorJob {
     name: String,
+    /// The actor's place in `scenario.actors`.
+    index: usize,
     scenario: Arc<Scenario>,
     world: Arc<World>,
     gate: Arc<pool::StartGate>,
@@ -223,6 +275,7 @@ struct ActorJob {
 fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
     let ActorJob {
         name,
+        index,
         scenario,
         world,
         gate,
@@ -234,7 +287,7 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
         let outcome = pool::catch_actor_panic(|| {
-            let mut actor = actor::Actor::new(&name, &scenario.body, &world, timeout, rng);
+            let mut actor = actor::Actor::new(&name, index, &scenario.body, &world, timeout, rng);
             if let Some(collect) = collect {
                 actor = actor.collecting_with(collect);
             }
@@ -257,7 +310,17 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
 /// How often the calling thread collects the events of a run in progress. A run shorter
 /// than this (most lessons) is handed over in one go at its end, at no cost to the
 /// actors; a long one reaches the sink in steps this far apart.
-const COLLECT_EVERY: Duration = Duration::from_millis(10);
+const COLLECT_EVERY: Duration = Duration::from_millis(2);
+
+/// How many events the collector hands the sink between two looks at what the actors
+/// recorded: few enough that the actors' events are taken (and their memory bounded)
+/// while a slow sink works through a backlog.
+const HAND_OVER_AT_ONCE: usize = 256;
+
+/// How many bytes of events may wait for a slow sink in the release's file before the
+/// actors wait for it: a JSON report of a gigabyte transfer writes the bytes of every
+/// recv, slower than loopback moves them.
+const MAX_SPILL: u64 = 256 << 20;
 
 /// How a run ended, as its end tells it.
 struct Ending {

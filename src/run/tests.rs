@@ -335,3 +335,32 @@ fn an_empty_fixed_frame_makes_no_call() {
     assert!(started.elapsed() < Duration::from_secs(1));
     assert!(record.passed(), "{record:#?}");
 }
+
+/// An eof names the close that sent its FIN (`cause`), whichever of the two was
+/// numbered first; and every event ends no earlier than the one numbered before it.
+#[test]
+fn an_eof_names_its_close_and_events_are_numbered_as_they_end() {
+    for seed in 0..50 {
+        let record = run(&hello_world(), &RunOptions { seed, ..options() });
+        assert!(record.passed(), "{record:#?}");
+        let close = record
+            .events
+            .iter()
+            .find(|e| e.op == Op::Close)
+            .expect("the client closes");
+        let eof = record.events.iter().find(|e| e.eof).expect("an eof");
+        assert_eq!(eof.cause, Some(close.seq), "seed {seed}");
+        let seqs: Vec<u64> = record.events.iter().map(|e| e.seq).collect();
+        let expected: Vec<u64> = (1..=record.events.len() as u64).collect();
+        assert_eq!(seqs, expected, "numbered 1, 2, 3, ... with no gap");
+        for pair in record.events.windows(2) {
+            let (a, b) = (&pair[0], &pair[1]);
+            assert!(
+                a.t + a.dur <= b.t + b.dur,
+                "#{} ended after #{}: {a:?} {b:?}",
+                a.seq,
+                b.seq
+            );
+        }
+    }
+}

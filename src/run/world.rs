@@ -2,7 +2,7 @@
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
 use std::collections::HashMap;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
 
@@ -27,12 +27,81 @@ pub(crate) enum Link {
         receiver: String,
         sent: Option<Vec<u8>>,
     },
+    /// A `close` or `shutdown` of connection `conn` by its connector (`connector`) or
+    /// its acceptor: `write` ends the closer's outgoing direction (a FIN), `read` its
+    /// incoming one. Not a direction of traffic of the event itself: its `conn` stays
+    /// empty; the release keeps it as the cause of an eof.
+    Shut {
+        conn: usize,
+        connector: bool,
+        write: bool,
+        read: bool,
+    },
 }
 
 #[derive(Debug)]
 pub(crate) struct RawEvent {
     pub event: Event,
     pub link: Option<Link>,
+    /// The event's actor, call and rounds, until [`RawEvent::fill_in`] writes them
+    /// into it on the collector's thread.
+    pub who: Option<Who>,
+}
+
+/// Who made an event, as numbers the actor's thread allocates nothing for: the actor's
+/// index in the scenario (its call is the text of the event's line), and the rounds.
+/// The collector writes the names into the event ([`RawEvent::fill_in`]). A string made
+/// on the actor's thread and freed on the collector's (once the sink has the event)
+/// takes a lock of the allocator's, and a shared counted string has its count written
+/// by both threads: per event of a `recv until eof` the two came to wait on each other.
+#[derive(Debug, Clone)]
+pub(crate) struct Who {
+    pub actor: usize,
+    pub rounds: Rounds,
+}
+
+/// The rounds of the `repeat` blocks around a step, without an allocation for the
+/// usual few levels.
+#[derive(Debug, Clone)]
+pub(crate) enum Rounds {
+    Few(u8, [u32; 4]),
+    Many(Vec<u32>),
+}
+
+impl Rounds {
+    pub(crate) fn of(rounds: &[u32]) -> Rounds {
+        match u8::try_from(rounds.len()) {
+            Ok(n) if n <= 4 => {
+                let mut few = [0; 4];
+                few[..rounds.len()].copy_from_slice(rounds);
+                Rounds::Few(n, few)
+            }
+            _ => Rounds::Many(rounds.to_vec()),
+        }
+    }
+
+    fn to_vec(&self) -> Vec<u32> {
+        match self {
+            Rounds::Few(n, few) => few[..usize::from(*n)].to_vec(),
+            Rounds::Many(v) => v.clone(),
+        }
+    }
+}
+
+impl RawEvent {
+    /// Writes the actor, call and rounds into the event (on the collector's thread):
+    /// `actors` are the scenario's actors in order, `calls` the text of each step line.
+    pub(crate) fn fill_in(&mut self, actors: &[String], calls: &HashMap<u32, String>) {
+        if let Some(who) = self.who.take() {
+            if let Some(actor) = actors.get(who.actor) {
+                self.event.actor.clone_from(actor);
+            }
+            if let Some(call) = calls.get(&self.event.line) {
+                self.event.call.clone_from(call);
+            }
+            self.event.rounds = who.rounds.to_vec();
+        }
+    }
 }
 
 /// A listener as other actors see it (`connect` needs its address, `accept on` the socket).
@@ -108,18 +177,22 @@ pub(crate) const POLL_SLICE: Duration = Duration::from_millis(50);
 
 /// How many events may wait for the collector before the actors that record them wait
 /// too (the collector takes them every few milliseconds while the run goes on).
-const MAX_PENDING: usize = 1 << 14;
+const MAX_PENDING: usize = 1 << 12;
 
 pub(crate) struct World {
     /// Set once every actor thread exists, just before they are let go together.
     start: OnceLock<Instant>,
-    seq: AtomicU64,
     /// Set when an actor was blocked past its deadline: the waits of the others end at
     /// once instead of each running into its own deadline.
     aborted: AtomicBool,
     shared: Mutex<Shared>,
     changed: Condvar,
-    events: Mutex<Vec<RawEvent>>,
+    /// The events recorded and not yet taken by the collector, with the last `seq`
+    /// given: an event is numbered under this lock, when it is recorded, so the list is
+    /// always in `seq` order and no number is ever skipped.
+    events: Mutex<Pending>,
+    /// How many events the list holds, as of the last change (read without the lock).
+    pending: AtomicUsize,
     /// Signalled when the collector took the events: an actor far ahead of it waits.
     drained: Condvar,
     /// Set once the calling thread only collects (its own actor has ended): from then
@@ -141,11 +214,11 @@ impl World {
     pub(crate) fn new(run_tag: u64, run_limit: Duration, cancel: Option<Arc<AtomicBool>>) -> World {
         World {
             start: OnceLock::new(),
-            seq: AtomicU64::new(0),
             aborted: AtomicBool::new(false),
             shared: Mutex::new(Shared::default()),
             changed: Condvar::new(),
-            events: Mutex::new(Vec::new()),
+            events: Mutex::new(Pending::default()),
+            pending: AtomicUsize::new(0),
             drained: Condvar::new(),
             collecting: AtomicBool::new(false),
             expectations: Mutex::new(Vec::new()),
@@ -182,11 +255,6 @@ impl World {
     /// When the run's clock started.
     pub(crate) fn start(&self) -> Instant {
         *self.start.get_or_init(Instant::now)
-    }
-
-    /// The next event number.
-    pub(crate) fn next_seq(&self) -> u64 {
-        self.seq.fetch_add(1, Ordering::SeqCst) + 1
     }
 
     /// How long the whole run may take (`--run-limit`).
@@ -294,14 +362,21 @@ impl World {
         }
     }
 
-    /// Hands an event to the collector. An actor whose steps make no system call
-    /// (`recv exactly 0`, a million times) records faster than the collector reports;
-    /// past [`MAX_PENDING`] events it waits for the collector to take them, so memory
-    /// does not grow with the run. (Only once the calling thread does nothing but
-    /// collect: while it plays the first actor, that actor may be waiting for this one.)
-    pub(crate) fn record(&self, event: Event, link: Option<Link>) {
+    /// Waits, before a call begins, while the collector is far behind. An actor whose
+    /// steps make no system call (`recv exactly 0`, a million times) records faster than
+    /// the collector reports; past [`MAX_PENDING`] events it waits for the collector to
+    /// take them, so memory does not grow with the run. (Only once the calling thread
+    /// does nothing but collect: while it plays the first actor, that actor may be
+    /// waiting for this one.) The wait comes before the call's clock starts, so it is
+    /// not counted in any call's duration.
+    pub(crate) fn throttle(&self) {
+        if self.pending.load(Ordering::Relaxed) < MAX_PENDING
+            || !self.collecting.load(Ordering::Acquire)
+        {
+            return;
+        }
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        while events.len() >= MAX_PENDING
+        while events.list.len() >= MAX_PENDING
             && self.collecting.load(Ordering::Acquire)
             && !self.is_cancelled()
         {
@@ -311,7 +386,23 @@ impl World {
                 .unwrap_or_else(|e| e.into_inner())
                 .0;
         }
-        events.push(RawEvent { event, link });
+    }
+
+    /// Hands an event to the collector: the call it tells of has just ended. The event
+    /// is numbered here, under the lock of the list, and its duration ends here too: so
+    /// `seq` is the order in which calls completed, the list is in `seq` order, and
+    /// `t + dur` never decreases from one `seq` to the next. (The moment is when the
+    /// event was recorded, right after the call returned and its result was noted:
+    /// for a recv, after the FIONREAD that follows it.)
+    pub(crate) fn record(&self, mut event: Event, link: Option<Link>, who: Option<Who>) {
+        let start = self.start();
+        let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
+        let end = Instant::now().saturating_duration_since(start);
+        events.seq += 1;
+        event.seq = events.seq;
+        event.dur = end.saturating_sub(event.t);
+        events.list.push(RawEvent { event, link, who });
+        self.pending.store(events.list.len(), Ordering::Relaxed);
     }
 
     /// The calling thread's own actor has ended: from now on it only collects.
@@ -319,13 +410,22 @@ impl World {
         self.collecting.store(true, Ordering::Release);
     }
 
-    /// The events recorded since the last call, in the order they were recorded.
-    pub(crate) fn take_events(&self) -> Vec<RawEvent> {
+    /// Moves the events recorded since the last call, in `seq` order, to the end of
+    /// `into` (whose allocation the two sides then trade, instead of a new one each
+    /// time).
+    pub(crate) fn take_events(&self, into: &mut Vec<RawEvent>) {
         let mut events = self.events.lock().unwrap_or_else(|e| e.into_inner());
-        let taken = std::mem::take(&mut *events);
+        if into.is_empty() {
+            std::mem::swap(into, &mut events.list);
+        } else {
+            into.append(&mut events.list);
+        }
+        let was_full = into.len() >= MAX_PENDING;
+        self.pending.store(0, Ordering::Relaxed);
         drop(events);
-        self.drained.notify_all();
-        taken
+        if was_full {
+            self.drained.notify_all();
+        }
     }
 
     pub(crate) fn expectation(&self, result: ExpectationResult) {
@@ -343,24 +443,25 @@ impl World {
         self.abort();
     }
 
-    pub(crate) fn count_sends(&self, actor: &str, calls: u64) {
+    /// Adds an actor's calls, counted by the actor as it went (a lock of the registry
+    /// per recv() would cost more than the count).
+    pub(crate) fn add_counts(&self, actor: &str, counts: CallCounts) {
         let mut shared = self.lock();
-        shared.counts.entry(actor.to_string()).or_default().sends += calls;
-    }
-
-    /// One recv()/recvfrom() call that returned `got` bytes (0 on error or timeout).
-    pub(crate) fn count_recv(&self, actor: &str, got: u64) {
-        let mut shared = self.lock();
-        let counts = shared.counts.entry(actor.to_string()).or_default();
-        counts.recvs += 1;
-        counts.largest_recv = counts.largest_recv.max(got);
+        let total = shared.counts.entry(actor.to_string()).or_default();
+        total.sends += counts.sends;
+        total.recvs += counts.recvs;
+        total.largest_recv = total.largest_recv.max(counts.largest_recv);
     }
 
     /// Everything recorded, for the finishing of the record.
     pub(crate) fn into_parts(self) -> Parts {
         Parts {
             shared: self.shared.into_inner().unwrap_or_else(|e| e.into_inner()),
-            events: self.events.into_inner().unwrap_or_else(|e| e.into_inner()),
+            events: self
+                .events
+                .into_inner()
+                .unwrap_or_else(|e| e.into_inner())
+                .list,
             expectations: self
                 .expectations
                 .into_inner()
@@ -376,13 +477,20 @@ impl World {
         let shared = std::mem::take(&mut *self.lock());
         Parts {
             shared,
-            events: std::mem::take(&mut *self.events.lock().unwrap_or_else(|e| e.into_inner())),
+            events: std::mem::take(&mut self.events.lock().unwrap_or_else(|e| e.into_inner()).list),
             expectations: std::mem::take(
                 &mut *self.expectations.lock().unwrap_or_else(|e| e.into_inner()),
             ),
             blocked: std::mem::take(&mut *self.blocked.lock().unwrap_or_else(|e| e.into_inner())),
         }
     }
+}
+
+/// The events waiting for the collector, and the last number given.
+#[derive(Default)]
+struct Pending {
+    seq: u64,
+    list: Vec<RawEvent>,
 }
 
 pub(crate) struct Parts {

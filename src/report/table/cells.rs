@@ -7,7 +7,7 @@ use std::time::Duration;
 use super::columns::{
     Col, DATA_WIDTH, EXPECT_COLS, TIMELINE_COLS, TIMELINE_CONN, TIMER_COLS, build, fit, grid,
 };
-use super::data::{Atom, data_cell, data_runs, layout, width};
+use super::data::{data_cell, data_runs, layout, width};
 use super::timeline::{Info, Row, thousands};
 use crate::record::{Event, ExpectationResult, Op, Record};
 use crate::report::ReportOptions;
@@ -28,13 +28,12 @@ pub(super) fn timeline_table(
         .collect();
     let data_at = cols.iter().position(|c| c.header == "data").unwrap_or(0);
     let conn_at = cols.iter().position(|c| c.header == "conn");
-    let datas: Vec<Option<(Vec<Vec<Atom>>, u64)>> = rows
-        .iter()
-        .map(|r| {
-            r.data()
-                .map(|(data, from, len)| (data_runs(&data, &from), len))
-        })
-        .collect();
+    // The data cells are laid out one row at a time: the atoms of two thousand rows at
+    // once would be tens of megabytes.
+    let atoms = |r: &Row| {
+        r.data()
+            .map(|(data, from, len)| (data_runs(&data, &from), len))
+    };
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|r| {
@@ -45,10 +44,9 @@ pub(super) fn timeline_table(
             row
         })
         .collect();
-    let widest = datas
+    let widest = rows
         .iter()
-        .flatten()
-        .map(|(runs, _)| width(&layout(runs, None).0))
+        .filter_map(|r| atoms(r).map(|(runs, _)| width(&layout(&runs, None).0)))
         .max()
         .unwrap_or(0);
     let wanted = widest.clamp(cols[data_at].header.len(), DATA_WIDTH);
@@ -56,11 +54,11 @@ pub(super) fn timeline_table(
     let (shown, budget) = fit(&cols, &cells, Some((data_at, wanted)), options);
     let cells = cells
         .into_iter()
-        .zip(&datas)
-        .map(|(mut row, data)| {
-            if let Some((runs, len)) = data {
-                let len = usize::try_from(*len).unwrap_or(usize::MAX);
-                row[data_at] = data_cell(runs, len, budget);
+        .zip(rows)
+        .map(|(mut row, r)| {
+            if let Some((runs, len)) = atoms(r) {
+                let len = usize::try_from(len).unwrap_or(usize::MAX);
+                row[data_at] = data_cell(&runs, len, budget);
             }
             row
         })

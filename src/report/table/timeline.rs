@@ -30,7 +30,7 @@ use crate::scenario::ast::Item;
 use crate::text::said;
 
 /// Bytes of data a row keeps at each end; the data column shows fewer.
-const KEEP: usize = 512;
+const KEEP: usize = 128;
 /// How many rows a table shows at the start and at the end of a long run.
 pub(in crate::report) const SHOWN_FIRST: usize = 1000;
 pub(in crate::report) const SHOWN_LAST: usize = 1000;
@@ -482,6 +482,8 @@ pub(in crate::report) struct Timeline {
     datagrams: HashMap<String, u64>,
     /// Per actor, its closes and shutdowns: `(seq, op, line)`, the last few.
     closes: HashMap<String, VecDeque<(u64, Op, u32)>>,
+    /// The closes and shutdowns by `seq`, for an eof that names its cause.
+    causes: BTreeMap<u64, (String, Op, u32)>,
     /// The connections seen (their two directions' names, sorted, joined).
     conns: Vec<String>,
 }
@@ -501,6 +503,7 @@ impl Timeline {
             sent: BTreeMap::new(),
             datagrams: HashMap::new(),
             closes: HashMap::new(),
+            causes: BTreeMap::new(),
             conns: Vec::new(),
         }
     }
@@ -539,11 +542,16 @@ impl Timeline {
         }
         self.compare_rounds(true);
         let store = std::mem::take(&mut self.store);
-        let rows = store.head.into_values().chain(store.tail.into_values()).collect();
+        let rows = store
+            .head
+            .into_values()
+            .chain(store.tail.into_values())
+            .collect();
         let info = Info {
             left_out: store.left_out,
             sent: self.sent,
             closes: self.closes,
+            causes: self.causes,
             conns: self.conns.len(),
         };
         (rows, info)
@@ -569,6 +577,12 @@ impl Timeline {
         // What can send a FIN: a close, or a shutdown of the writing side.
         let sends_fin = e.op == Op::Close
             || (e.op == Op::Shutdown && !e.call.trim_start().starts_with("shutdown read"));
+        if sends_fin || e.op == Op::Shutdown {
+            self.causes.insert(e.seq, (e.actor.clone(), e.op, e.line));
+            if self.causes.len() > REMEMBERED_SENDS {
+                self.causes.pop_first();
+            }
+        }
         if sends_fin {
             let list = self.closes.entry(e.actor.clone()).or_default();
             list.push_back((e.seq, e.op, e.line));
@@ -664,9 +678,12 @@ impl Timeline {
     }
 
     fn fold_round(&mut self, b: usize, mut rows: Vec<Row>) {
-        rows.sort_by_key(Row::key);
+        // In file order: the actors' calls may end in another order from round to round
+        // (a reply's send numbered after the recv that got it), which is not another
+        // shape.
+        rows.sort_by_key(|r| (r.first.line, r.key()));
         let sig: Vec<String> = rows.iter().map(Row::shape).collect();
-        let key = rows.last().map_or(0, Row::key);
+        let key = rows.iter().map(Row::key).max().unwrap_or(0);
         let fold = &mut self.folds[b];
         match fold.shapes.iter().position(|s| s.sig == sig) {
             Some(i) => {
@@ -727,6 +744,8 @@ pub(in crate::report) struct Info {
     /// Sizes of sends by seq, and datagram numbers.
     pub sent: BTreeMap<u64, (u64, Option<u64>)>,
     pub closes: HashMap<String, VecDeque<(u64, Op, u32)>>,
+    /// The closes and shutdowns by `seq`: what an eof's `cause` names.
+    pub causes: BTreeMap<u64, (String, Op, u32)>,
     pub conns: usize,
 }
 
@@ -765,6 +784,11 @@ impl Info {
     /// 19`): its last one before the eof, or its first one after (a close is numbered
     /// when it returns, which may be after the peer's recv saw the FIN).
     pub fn eof_cause(&self, e: &Event, lang: &str) -> String {
+        if let Some((actor, op, line)) = e.cause.and_then(|c| self.causes.get(&c)) {
+            return said!("{actor} {op}, line {line}", "{actor} {op}，第 {line} 行")
+                .get(lang)
+                .to_owned();
+        }
         let Some(sender) = e.conn.as_deref().and_then(|c| c.split('>').next()) else {
             return String::new();
         };

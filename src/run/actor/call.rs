@@ -54,7 +54,7 @@ pub(super) enum Direction {
 pub(super) fn timed<T>(
     world: &World,
     sock: &Socket,
-    opts: UserOpts,
+    opts: &mut UserOpts,
     deadline: Instant,
     direction: Direction,
     mut call: impl FnMut() -> io::Result<T>,
@@ -81,6 +81,7 @@ pub(super) fn timed<T>(
         _ => (remaining, false),
     };
     let end = start + limit;
+    let mut left = limit;
     // In class mode the time the run is held does not count against the step's
     // deadline (the user's own rcvtimeo/sndtimeo is the kernel's, and counts).
     let held_before = world.held();
@@ -88,19 +89,25 @@ pub(super) fn timed<T>(
         if world.is_cancelled() {
             return Err(CallError::Interrupted);
         }
-        let shift = if by_user {
-            Duration::ZERO
-        } else {
-            world.held().saturating_sub(held_before)
-        };
-        let left = (end + shift).saturating_duration_since(Instant::now());
         if left.is_zero() {
             return Err(CallError::Timeout { user: by_user });
         }
+        // A long call is made in slices of POLL_SLICE: the same value every time until
+        // the deadline is near, set once (a setsockopt(2) per recv() would be one system
+        // call in four of a `recv until eof`).
         let slice = Some(left.min(POLL_SLICE));
-        match direction {
-            Direction::Read => net::set_call_timeouts(sock, slice, None)?,
-            Direction::Write => net::set_call_timeouts(sock, None, slice)?,
+        let k = match direction {
+            Direction::Read => 0,
+            Direction::Write => 1,
+        };
+        if opts.kernel[k] != slice {
+            // Unknown until set: a failed setsockopt may have left either value.
+            opts.kernel[k] = None;
+            match direction {
+                Direction::Read => net::set_call_timeouts(sock, slice, None)?,
+                Direction::Write => net::set_call_timeouts(sock, None, slice)?,
+            }
+            opts.kernel[k] = slice;
         }
         match call() {
             Ok(v) => return Ok(v),
@@ -113,6 +120,12 @@ pub(super) fn timed<T>(
                     || e.raw_os_error() == Some(libc::EALREADY) => {}
             Err(e) => return Err(CallError::Os(e)),
         }
+        let shift = if by_user {
+            Duration::ZERO
+        } else {
+            world.held().saturating_sub(held_before)
+        };
+        left = (end + shift).saturating_duration_since(Instant::now());
     }
 }
 

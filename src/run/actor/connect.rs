@@ -88,8 +88,7 @@ impl Actor<'_> {
             Ok(entry) => entry,
             Err(observed) => return observed,
         };
-        let mut seq = None;
-        let result = self.connect_to(&entry, &target, deadline, &mut seq);
+        let result = self.connect_to(&entry, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
         let observed = match result {
@@ -99,7 +98,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "connect()"),
         };
-        self.record(ev, seq, None);
+        self.record(ev, None);
         observed
     }
 
@@ -141,7 +140,6 @@ impl Actor<'_> {
         entry: &ListenerEntry,
         target: &str,
         deadline: Instant,
-        seq: &mut Option<u64>,
     ) -> Result<String, CallError> {
         let sock = net::stream_socket(entry.kind)?;
         let mut opts = UserOpts::default();
@@ -168,9 +166,14 @@ impl Actor<'_> {
             }
             id
         });
-        let connected = timed(self.world, &sock, opts, deadline, Direction::Write, || {
-            sock.connect(&entry.addr)
-        });
+        let connected = timed(
+            self.world,
+            &sock,
+            &mut opts,
+            deadline,
+            Direction::Write,
+            || sock.connect(&entry.addr),
+        );
         // A nonblocking connect answers EINPROGRESS at once and completes in the
         // background (connect(2)): the socket is kept, as a program would keep it.
         let in_progress = match &connected {
@@ -184,9 +187,6 @@ impl Actor<'_> {
             self.world.update(|s| s.conns[id].state = ConnState::Failed);
             return Err(e);
         }
-        // Numbered now, before the acceptor can find this connection: the connect
-        // always comes before the accept that answers it.
-        *seq = Some(self.world.next_seq());
         let local = sock.local_addr()?;
         let key = net::addr_key(&local);
         self.world.update(|s| {
@@ -219,15 +219,18 @@ impl Actor<'_> {
             Ok(entry) => entry,
             Err(observed) => return observed,
         };
-        let opts = UserOpts {
+        // The listener may be another actor's: what its SO_RCVTIMEO is now is not
+        // known here (`kernel` unknown), so the call sets it.
+        let mut opts = UserOpts {
             nonblocking: entry.nonblocking,
             rcvtimeo: entry.rcvtimeo,
             sndtimeo: None,
+            kernel: [None; 2],
         };
         let result = timed(
             self.world,
             &entry.sock,
-            opts,
+            &mut opts,
             deadline,
             Direction::Read,
             || entry.sock.accept(),
@@ -260,12 +263,13 @@ impl Actor<'_> {
                     nonblocking: false,
                     rcvtimeo: entry.rcvtimeo,
                     sndtimeo: entry.sndtimeo,
+                    kernel: [None; 2],
                 };
                 let applied = match self.apply_pending(&sock, &mut conn_opts) {
                     Ok(applied) => applied,
                     Err(e) => {
                         let observed = os_error(&mut ev, &e);
-                        self.record(ev, None, None);
+                        self.record(ev, None);
                         return observed;
                     }
                 };
@@ -290,7 +294,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "accept()"),
         };
-        self.record(ev, None, None);
+        self.record(ev, None);
         observed
     }
 

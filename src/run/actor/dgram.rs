@@ -9,7 +9,7 @@ use super::options::UserOpts;
 use super::{Actor, Dgram, new_event};
 use crate::net;
 use crate::record::Op;
-use crate::run::expect::Observed;
+use crate::run::expect::{Got, Observed};
 use crate::run::world::Link;
 use crate::scenario::ast::{DgramKind, Step};
 
@@ -61,24 +61,23 @@ impl Actor<'_> {
         if self.dgram.is_none()
             && let Err(e) = self.bind_dgram(kind)
         {
-            return self.done(step, t0, None, Err(e));
+            return self.done(step, t0, Err(e));
         }
-        let seq = self.world.next_seq();
         let start_of_run = self.world.start();
         let Some(d) = self.dgram.as_mut() else {
-            return self.done(step, t0, Some(seq), Err(usage("no datagram socket")));
+            return self.done(step, t0, Err(usage("no datagram socket")));
         };
         let r = timed(
             self.world,
             &d.sock,
-            d.opts,
+            &mut d.opts,
             deadline,
             Direction::Write,
             || d.sock.send_to_with_flags(bytes, &addr, SEND_FLAGS),
         );
         let offset = d.sent.entry(to.to_string()).or_default();
         let start = *offset;
-        let mut ev = new_event(start_of_run, &self.name, &self.rounds, step, Op::SendTo, t0);
+        let mut ev = new_event(start_of_run, step, Op::SendTo, t0);
         ev.requested = Some(bytes.len() as u64);
         ev.peer = Some(to.to_string());
         let observed = match r {
@@ -93,13 +92,13 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "sendto()"),
         };
-        self.world.count_sends(&self.name, 1);
+        self.counts.sends += 1;
         let link = Link::Dgram {
             sender: self.name.clone(),
             receiver: to.to_string(),
             sent: ev.result.is_some().then(|| bytes.to_vec()),
         };
-        self.record(ev, Some(seq), Some(link));
+        self.record(ev, Some(link));
         observed
     }
 
@@ -110,7 +109,6 @@ impl Actor<'_> {
             return self.done(
                 step,
                 t0,
-                None,
                 Err(usage("recvfrom needs a datagram socket: `bind udp` first")),
             );
         };
@@ -119,25 +117,19 @@ impl Actor<'_> {
         let r = timed(
             self.world,
             &d.sock,
-            d.opts,
+            &mut d.opts,
             deadline,
             Direction::Read,
             || net::recv_from_once(&d.sock, buf, n),
         );
         let after = net::queued_in(&d.sock).ok();
-        let mut ev = new_event(
-            start_of_run,
-            &self.name,
-            &self.rounds,
-            step,
-            Op::RecvFrom,
-            t0,
-        );
+        let mut ev = new_event(start_of_run, step, Op::RecvFrom, t0);
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world
-            .count_recv(&self.name, r.as_ref().map_or(0, |r| r.0 as u64));
+        let got = r.as_ref().map_or(0, |r| r.0 as u64);
+        self.counts.recvs += 1;
+        self.counts.largest_recv = self.counts.largest_recv.max(got);
         let mut link = None;
         let observed = match r {
             Ok((got, truncated, addr)) => {
@@ -159,7 +151,7 @@ impl Actor<'_> {
                     });
                 }
                 Observed::Data {
-                    bytes: data,
+                    bytes: Got::whole(data),
                     eof: false,
                     peer,
                     truncated,
@@ -167,7 +159,7 @@ impl Actor<'_> {
             }
             Err(e) => call_failed(&mut ev, e, "recvfrom()"),
         };
-        self.record(ev, None, link);
+        self.record(ev, link);
         observed
     }
 }

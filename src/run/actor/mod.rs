@@ -28,7 +28,7 @@ use socket2::{SockAddr, Socket};
 
 use super::expect::Observed;
 use super::op_of::op_of;
-use super::world::{Link, WaitEnd, World};
+use super::world::{CallCounts, Link, Rounds, WaitEnd, Who, World};
 use crate::frame::Decoder;
 use crate::record::{Event, Op};
 use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME, Item, SockOpt, Step, StreamKind};
@@ -79,6 +79,8 @@ pub(crate) struct Leftovers {
 
 pub(crate) struct Actor<'w> {
     name: String,
+    /// The actor's index in the scenario, which its events carry (see [`Who`]).
+    index: usize,
     world: &'w World,
     timeout: Duration,
     rng: StdRng,
@@ -101,6 +103,8 @@ pub(crate) struct Actor<'w> {
     buf: Vec<u8>,
     /// The round of each `repeat` block the actor is inside, outermost first.
     rounds: Vec<u32>,
+    /// The send() and recv() calls made so far, handed to the world at the end.
+    counts: CallCounts,
     /// For the actor the calling thread plays: hands what has been recorded so far to
     /// the sink, so that a long run's events do not wait for this actor's end.
     collect: Option<RefCell<&'w mut (dyn FnMut() + 'w)>>,
@@ -109,6 +113,7 @@ pub(crate) struct Actor<'w> {
 impl<'w> Actor<'w> {
     pub(crate) fn new(
         name: &str,
+        index: usize,
         body: &[Item],
         world: &'w World,
         timeout: Duration,
@@ -117,6 +122,7 @@ impl<'w> Actor<'w> {
         Actor {
             before_socket: sets_before_a_socket(body, name),
             name: name.to_string(),
+            index,
             world,
             timeout,
             rng,
@@ -131,6 +137,7 @@ impl<'w> Actor<'w> {
             unix_names: 0,
             buf: Vec::new(),
             rounds: Vec::new(),
+            counts: CallCounts::default(),
             collect: None,
         }
     }
@@ -144,8 +151,10 @@ impl<'w> Actor<'w> {
         self
     }
 
-    /// The sockets still open, to be closed when the whole run is over.
+    /// The sockets still open, to be closed when the whole run is over; the actor's
+    /// call counts go to the world (for the `expect:` checks).
     pub(crate) fn leftovers(self) -> Leftovers {
+        self.world.add_counts(&self.name, self.counts);
         let mut sockets: Vec<Socket> = self.conns.into_iter().map(|c| c.sock).collect();
         if let Some(d) = self.dgram {
             sockets.push(d.sock);
@@ -158,13 +167,23 @@ impl<'w> Actor<'w> {
 
     /// An event of this step, begun at `t0` and ending now.
     fn event(&self, step: &Step, op: Op, t0: Instant) -> Event {
-        new_event(self.world.start(), &self.name, &self.rounds, step, op, t0)
+        new_event(self.world.start(), step, op, t0)
     }
 
-    /// Records an event; `seq` was taken when the call began, or is taken now.
-    fn record(&self, mut event: Event, seq: Option<u64>, link: Option<Link>) {
-        event.seq = seq.unwrap_or_else(|| self.world.next_seq());
-        self.world.record(event, link);
+    /// One recv()/recvfrom() call that returned `got` bytes (0 on error or timeout).
+    fn count_recv(&mut self, got: u64) {
+        self.counts.recvs += 1;
+        self.counts.largest_recv = self.counts.largest_recv.max(got);
+    }
+
+    /// Records an event: the call it tells of ends now, and takes its `seq` (see
+    /// [`World::record`]).
+    fn record(&self, event: Event, link: Option<Link>) {
+        let who = Who {
+            actor: self.index,
+            rounds: Rounds::of(&self.rounds),
+        };
+        self.world.record(event, link, Some(who));
         if let Some(collect) = &self.collect
             && let Ok(mut collect) = collect.try_borrow_mut()
         {
@@ -172,14 +191,24 @@ impl<'w> Actor<'w> {
         }
     }
 
-    /// Records a step that only succeeds or fails (setup, sync), and what it observed;
-    /// `seq` as in [`Actor::record`].
+    /// Records a step that only succeeds or fails (setup, sync), and what it observed.
     fn done(
         &self,
         step: &Step,
         t0: Instant,
-        seq: Option<u64>,
         result: Result<Option<String>, io::Error>,
+    ) -> Observed {
+        self.done_on(step, t0, result, None)
+    }
+
+    /// [`Actor::done`] for a step that ends a direction of a connection (`close`,
+    /// `shutdown`): `link` says which, so an eof can name its cause.
+    fn done_on(
+        &self,
+        step: &Step,
+        t0: Instant,
+        result: Result<Option<String>, io::Error>,
+        link: Option<Link>,
     ) -> Observed {
         let mut ev = self.event(step, op_of(&step.action), t0);
         let observed = match result {
@@ -189,7 +218,8 @@ impl<'w> Actor<'w> {
             }
             Err(e) => os_error(&mut ev, &e),
         };
-        self.record(ev, seq, None);
+        let link = if ev.error.is_none() { link } else { None };
+        self.record(ev, link);
         observed
     }
 
@@ -220,29 +250,20 @@ impl<'w> Actor<'w> {
             }
             Err(WaitEnd::Interrupted) => call::interrupted(&mut ev, blocked_in),
         };
-        self.record(ev, None, None);
+        self.record(ev, None);
         observed
     }
 }
 
-/// An event of `step`, begun at `t0` and ending now.
-fn new_event(
-    start: Instant,
-    actor: &str,
-    rounds: &[u32],
-    step: &Step,
-    op: Op,
-    t0: Instant,
-) -> Event {
+/// An event of `step`, begun at `t0`. Its duration ends when it is recorded
+/// ([`World::record`]); its actor, call and rounds are written in by the collector
+/// ([`Who`]).
+fn new_event(start: Instant, step: &Step, op: Op, t0: Instant) -> Event {
     Event {
-        rounds: rounds.to_vec(),
         t: t0.saturating_duration_since(start),
-        dur: t0.elapsed(),
-        actor: actor.to_string(),
         line: step.line,
         op,
         verb: op_of(&step.action),
-        call: step.text.clone(),
         ..Event::default()
     }
 }

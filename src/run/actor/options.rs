@@ -18,14 +18,24 @@ pub(super) struct UserOpts {
     pub(super) nonblocking: bool,
     pub(super) rcvtimeo: Option<Duration>,
     pub(super) sndtimeo: Option<Duration>,
+    /// The SO_RCVTIMEO and SO_SNDTIMEO stickylab itself last gave the socket for a call
+    /// ([`super::call::timed`]), so a loop of calls does not set the same value again
+    /// before every one of them; `None` when unknown (the user set one).
+    pub(super) kernel: [Option<Duration>; 2],
 }
 
 impl UserOpts {
     pub(super) fn note(&mut self, opt: SockOpt) {
         match opt {
             SockOpt::NonBlocking(on) => self.nonblocking = on,
-            SockOpt::RcvTimeo(d) => self.rcvtimeo = d.filter(|d| !d.is_zero()),
-            SockOpt::SndTimeo(d) => self.sndtimeo = d.filter(|d| !d.is_zero()),
+            SockOpt::RcvTimeo(d) => {
+                self.rcvtimeo = d.filter(|d| !d.is_zero());
+                self.kernel[0] = None;
+            }
+            SockOpt::SndTimeo(d) => {
+                self.sndtimeo = d.filter(|d| !d.is_zero());
+                self.kernel[1] = None;
+            }
             _ => {}
         }
     }

@@ -2,16 +2,17 @@
 //! dispatch of each step to the call it makes.
 
 use std::collections::HashSet;
+use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
 use super::call::{misuse, usage};
 use super::values::{self, bytes_of};
-use super::{Actor, Flow};
+use super::{Actor, Conn, Flow};
 use crate::frame;
 use crate::record::{Blocked, ExpectationResult, Op};
 use crate::run::expect::{self, INTERRUPTED, Observed};
 use crate::run::gate::ActorState;
-use crate::run::world::WaitEnd;
+use crate::run::world::{Link, WaitEnd};
 use crate::scenario::ast::{Action, Item, Step};
 
 /// How often an actor waiting at the gate of class mode looks whether it is let through.
@@ -153,6 +154,7 @@ impl Actor<'_> {
     }
 
     pub(super) fn run_step(&mut self, step: &Step) -> Flow {
+        self.world.throttle();
         let t0 = Instant::now();
         // No step outlives the run: its deadline is cut to the run limit.
         let run_end = self.world.run_end();
@@ -223,37 +225,33 @@ impl Actor<'_> {
         let t0 = Instant::now();
         match &step.action {
             Action::Listen { kind, backlog } => {
-                // Numbered before the listener is registered, so a connect that sees it
-                // always comes after it.
-                let seq = self.world.next_seq();
                 let r = self.listen(*kind, *backlog, None);
-                self.done(step, t0, Some(seq), r)
+                self.done(step, t0, r)
             }
             Action::ListenAgain => {
-                let seq = self.world.next_seq();
                 let r = match self.last_listen.clone() {
                     Some((addr, kind, backlog)) => self.listen(kind, backlog, Some(addr)),
                     None => Err(misuse("`listen again` needs an earlier `listen`")),
                 };
-                self.done(step, t0, Some(seq), r)
+                self.done(step, t0, r)
             }
             Action::Connect { to } => self.connect(step, to.as_deref(), deadline),
             Action::Accept => self.accept(step, deadline),
             Action::Close => {
-                let seq = self.world.next_seq();
+                let mut link = None;
                 let r = match self.conn_index(step) {
                     Ok(i) => {
                         let conn = self.conns.remove(i);
                         self.current = self.conns.len().checked_sub(1);
+                        link = Some(shut_link(&conn, true, true));
                         close_within(conn.sock, deadline);
                         Ok(None)
                     }
                     Err(e) => Err(e),
                 };
-                self.done(step, t0, Some(seq), r)
+                self.done_on(step, t0, r, link)
             }
             Action::CloseListener => {
-                let seq = self.world.next_seq();
                 let r = match self.listener.take() {
                     Some(l) => {
                         let name = self.name.clone();
@@ -263,33 +261,38 @@ impl Actor<'_> {
                     }
                     None => Err(usage("this actor has no listener to close")),
                 };
-                self.done(step, t0, Some(seq), r)
+                self.done(step, t0, r)
             }
             Action::Shutdown(how) => {
-                let seq = self.world.next_seq();
+                let mut link = None;
                 let r = self
                     .conn_index(step)
-                    .and_then(|i| self.conns[i].sock.shutdown(*how))
+                    .and_then(|i| {
+                        let conn = &self.conns[i];
+                        let write = matches!(how, Shutdown::Write | Shutdown::Both);
+                        let read = matches!(how, Shutdown::Read | Shutdown::Both);
+                        link = Some(shut_link(conn, write, read));
+                        conn.sock.shutdown(*how)
+                    })
                     .map(|()| None);
-                self.done(step, t0, Some(seq), r)
+                self.done_on(step, t0, r, link)
             }
             Action::Bind(kind) => {
-                let seq = self.world.next_seq();
                 let r = self.bind_dgram(*kind).map(Some);
-                self.done(step, t0, Some(seq), r)
+                self.done(step, t0, r)
             }
             Action::Send(value) => match bytes_of(value, &mut self.rng) {
                 Ok(bytes) => self.send(step, Op::Send, &bytes, false, deadline),
-                Err(e) => self.done(step, t0, None, Err(e)),
+                Err(e) => self.done(step, t0, Err(e)),
             },
             Action::SendAll(value) => match bytes_of(value, &mut self.rng) {
                 Ok(bytes) => self.send(step, Op::SendAll, &bytes, true, deadline),
-                Err(e) => self.done(step, t0, None, Err(e)),
+                Err(e) => self.done(step, t0, Err(e)),
             },
             Action::SendFrame { codec, value } => {
                 let body = match bytes_of(value, &mut self.rng) {
                     Ok(body) => body,
-                    Err(e) => return self.done(step, t0, None, Err(e)),
+                    Err(e) => return self.done(step, t0, Err(e)),
                 };
                 match frame::encode(*codec, &body) {
                     Ok(wire) => self.send(step, Op::SendFrame, &wire, true, deadline),
@@ -298,7 +301,7 @@ impl Actor<'_> {
                         ev.requested = Some(body.len() as u64);
                         ev.error = Some(e.name().to_string());
                         ev.error_detail = Some(e.to_string());
-                        self.record(ev, None, None);
+                        self.record(ev, None);
                         Observed::Error(e.name().to_string())
                     }
                 }
@@ -307,7 +310,7 @@ impl Actor<'_> {
             Action::RecvFrame { codec, chunk } => self.recv_frame(step, *codec, *chunk, deadline),
             Action::SendTo { to, value } => match bytes_of(value, &mut self.rng) {
                 Ok(bytes) => self.send_to(step, to, &bytes, deadline),
-                Err(e) => self.done(step, t0, None, Err(e)),
+                Err(e) => self.done(step, t0, Err(e)),
             },
             Action::RecvFrom(n) => self.recv_from(step, *n, deadline),
             Action::Set(opt) => {
@@ -317,7 +320,7 @@ impl Actor<'_> {
                 } else {
                     self.set(*opt)
                 };
-                self.done(step, t0, None, r.map(Some))
+                self.done(step, t0, r.map(Some))
             }
             Action::Sleep(d) => {
                 // A sleep ends early when the run is aborted, and may not outlast the
@@ -332,13 +335,12 @@ impl Actor<'_> {
                 self.waited(step, t0, result, "sleep (longer than the step's deadline)")
             }
             Action::Mark(name) => {
-                let seq = self.world.next_seq();
                 let n = self.world.update(|s| {
                     let n = s.marks.entry(name.clone()).or_default();
                     *n += 1;
                     *n
                 });
-                self.done(step, t0, Some(seq), Ok(Some(format!("{name} #{n}"))))
+                self.done(step, t0, Ok(Some(format!("{name} #{n}"))))
             }
             Action::Wait(name) => {
                 let k = {
@@ -363,7 +365,7 @@ impl Actor<'_> {
                 let now = Instant::now();
                 self.world
                     .update(|s| s.timer_started.insert(name.clone(), now));
-                self.done(step, t0, None, Ok(None))
+                self.done(step, t0, Ok(None))
             }
             Action::TimerStop(name) => {
                 let now = Instant::now();
@@ -377,9 +379,21 @@ impl Actor<'_> {
                     Some(d) => Ok(Some(format!("{name} {}", fmt_duration(d)))),
                     None => Err(misuse(&format!("timer `{name}` was not started"))),
                 };
-                self.done(step, t0, None, r)
+                self.done(step, t0, r)
             }
         }
+    }
+}
+
+/// What a `close` or `shutdown` of `conn` ends: its outgoing direction when `write`
+/// (the kernel sends a FIN, tcp(7)), its incoming one when `read` (a recv then returns
+/// 0 at once, recv(2)), so the release can name the cause of an eof.
+fn shut_link(conn: &Conn, write: bool, read: bool) -> Link {
+    Link::Shut {
+        conn: conn.id,
+        connector: conn.is_connector,
+        write,
+        read,
     }
 }
 

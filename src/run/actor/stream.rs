@@ -7,7 +7,7 @@ use super::call::{CallError, Direction, SEND_FLAGS, call_failed, interrupted, os
 use crate::frame::{self, Decoder};
 use crate::net;
 use crate::record::Op;
-use crate::run::expect::Observed;
+use crate::run::expect::{Got, Observed, needs_bytes};
 use crate::scenario::ast::{Codec, RecvMode, Step, UNTIL_EOF_CHUNK};
 
 impl Actor<'_> {
@@ -19,11 +19,10 @@ impl Actor<'_> {
         all: bool,
         deadline: Instant,
     ) -> Observed {
-        let seq = self.world.next_seq();
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.done(step, t0, Some(seq), Err(e)),
+            Err(e) => return self.done(step, t0, Err(e)),
         };
         let conn = &mut self.conns[i];
         let mut taken = 0usize;
@@ -34,7 +33,7 @@ impl Actor<'_> {
             let r = timed(
                 self.world,
                 &conn.sock,
-                conn.opts,
+                &mut conn.opts,
                 deadline,
                 Direction::Write,
                 || conn.sock.send_with_flags(&bytes[taken..], SEND_FLAGS),
@@ -92,19 +91,21 @@ impl Actor<'_> {
                 os_error(&mut ev, &e)
             }
         };
-        self.world.count_sends(&self.name, calls);
-        self.record(ev, Some(seq), Some(link));
+        self.counts.sends += calls;
+        self.record(ev, Some(link));
         observed
     }
 
-    /// One recv() call on connection `i`, recorded as its own event.
+    /// One recv() call on connection `i`, recorded as its own event; the bytes it got
+    /// are left in `self.buf[..got]`.
     pub(super) fn recv_call(
         &mut self,
         step: &Step,
         i: usize,
         n: usize,
         deadline: Instant,
-    ) -> Result<Vec<u8>, Observed> {
+    ) -> Result<usize, Observed> {
+        self.world.throttle();
         let t0 = Instant::now();
         let conn = &mut self.conns[i];
         let before = net::queued_in(&conn.sock).ok();
@@ -112,7 +113,7 @@ impl Actor<'_> {
         let r = timed(
             self.world,
             &conn.sock,
-            conn.opts,
+            &mut conn.opts,
             deadline,
             Direction::Read,
             || net::recv_once(&conn.sock, buf, n),
@@ -124,21 +125,19 @@ impl Actor<'_> {
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
-        self.world
-            .count_recv(&self.name, r.as_ref().map_or(0, |&got| got as u64));
+        self.count_recv(r.as_ref().map_or(0, |&got| got as u64));
         let out = match r {
             Ok(got) => {
-                let data = self.buf[..got].to_vec();
                 self.conns[i].received += got as u64;
                 ev.result = Some(got as u64);
                 ev.eof = got == 0 && n > 0;
                 ev.stream = Some((start, start + got as u64));
-                ev.data = Some(data.clone());
-                Ok(data)
+                ev.data = Some(self.buf[..got].to_vec());
+                Ok(got)
             }
             Err(e) => Err(call_failed(&mut ev, e, "recv()")),
         };
-        self.record(ev, None, Some(link));
+        self.record(ev, Some(link));
         out
     }
 
@@ -146,24 +145,26 @@ impl Actor<'_> {
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.done(step, t0, None, Err(e)),
+            Err(e) => return self.done(step, t0, Err(e)),
         };
         if mode == RecvMode::Exactly(0) {
             return self.nothing_to_read(step, i, t0);
         }
-        let mut all = Vec::new();
+        // What the expectation needs of the bytes: all of them only to compare them
+        // with a value.
+        let mut all = Got::keeping(step.expect.as_ref().is_some_and(needs_bytes));
         loop {
             let want = match mode {
                 RecvMode::Once(n) => n,
                 RecvMode::Exactly(n) => n - all.len(),
                 RecvMode::UntilEof => UNTIL_EOF_CHUNK,
             };
-            let chunk = match self.recv_call(step, i, want, deadline) {
-                Ok(chunk) => chunk,
+            let got = match self.recv_call(step, i, want, deadline) {
+                Ok(got) => got,
                 Err(observed) => return observed,
             };
-            let eof = chunk.is_empty() && want > 0;
-            all.extend_from_slice(&chunk);
+            let eof = got == 0 && want > 0;
+            all.push(&self.buf[..got]);
             let done = match mode {
                 RecvMode::Once(_) => true,
                 RecvMode::Exactly(n) => eof || all.len() >= n,
@@ -190,7 +191,7 @@ impl Actor<'_> {
         let t0 = Instant::now();
         let i = match self.conn_index(step) {
             Ok(i) => i,
-            Err(e) => return self.done(step, t0, None, Err(e)),
+            Err(e) => return self.done(step, t0, Err(e)),
         };
         let max_frame = self.max_frame;
         if !matches!(&self.conns[i].decoder, Some((c, m, _)) if *c == codec && *m == max_frame) {
@@ -212,9 +213,9 @@ impl Actor<'_> {
                     let mut ev = self.event(step, Op::RecvFrame, t0);
                     ev.result = Some(body.len() as u64);
                     ev.data = Some(body.clone());
-                    self.record(ev, None, None);
+                    self.record(ev, None);
                     return Observed::Data {
-                        bytes: body,
+                        bytes: Got::whole(body),
                         eof: false,
                         peer: None,
                         truncated: false,
@@ -223,11 +224,11 @@ impl Actor<'_> {
                 Ok(None) => {}
                 Err(e) => return self.frame_error(step, t0, &e),
             }
-            let bytes = match self.recv_call(step, i, chunk, deadline) {
-                Ok(b) => b,
+            let got = match self.recv_call(step, i, chunk, deadline) {
+                Ok(got) => got,
                 Err(observed) => return observed,
             };
-            if bytes.is_empty() {
+            if got == 0 {
                 let finished = match &self.conns[i].decoder {
                     Some((_, _, d)) => d.finish(),
                     None => Ok(()),
@@ -237,9 +238,9 @@ impl Actor<'_> {
                         let mut ev = self.event(step, Op::RecvFrame, t0);
                         ev.result = Some(0);
                         ev.eof = true;
-                        self.record(ev, None, None);
+                        self.record(ev, None);
                         Observed::Data {
-                            bytes: Vec::new(),
+                            bytes: Got::default(),
                             eof: true,
                             peer: None,
                             truncated: false,
@@ -249,7 +250,7 @@ impl Actor<'_> {
                 };
             }
             if let Some((_, _, d)) = &mut self.conns[i].decoder {
-                d.push(&bytes);
+                d.push(&self.buf[..got]);
             }
         }
     }
@@ -258,7 +259,7 @@ impl Actor<'_> {
         let mut ev = self.event(step, Op::RecvFrame, t0);
         ev.error = Some(e.name().to_string());
         ev.error_detail = Some(e.to_string());
-        self.record(ev, None, None);
+        self.record(ev, None);
         Observed::Error(e.name().to_string())
     }
 
@@ -274,9 +275,9 @@ impl Actor<'_> {
         ev.stream = Some((at, at));
         ev.data = Some(Vec::new());
         ev.detail = Some("nothing to read: no recv() call".to_string());
-        self.record(ev, None, Some(link));
+        self.record(ev, Some(link));
         Observed::Data {
-            bytes: Vec::new(),
+            bytes: Got::default(),
             eof: false,
             peer: None,
             truncated: false,

@@ -82,7 +82,7 @@ impl Actor<'_> {
         let t0 = Instant::now();
         let sock = match self.watched(step) {
             Ok(s) => s,
-            Err(e) => return self.done(step, t0, None, Err(e)),
+            Err(e) => return self.done(step, t0, Err(e)),
         };
         let mut backoff = Backoff::default();
         // In class mode the time the run is held does not count.
@@ -110,13 +110,13 @@ impl Actor<'_> {
                                 backoff.pause(deadline - now);
                             }
                             Ok(_) => {}
-                            Err(e) => return self.done(step, t0, None, Err(e)),
+                            Err(e) => return self.done(step, t0, Err(e)),
                         },
                         Ok(false) => backoff.pause(deadline - now),
-                        Err(e) => return self.done(step, t0, None, Err(e)),
+                        Err(e) => return self.done(step, t0, Err(e)),
                     }
                 }
-                Err(e) => return self.done(step, t0, None, Err(e)),
+                Err(e) => return self.done(step, t0, Err(e)),
             }
         };
         self.waited(step, t0, result, blocked_in)
