@@ -343,7 +343,8 @@ fn the_markdown_has_a_table_and_a_mermaid_sequence_diagram() {
         .split_once("```mermaid\nsequenceDiagram\n")
         .map(|(_, rest)| rest)
         .unwrap_or_else(|| panic!("no mermaid block in\n{text}"));
-    assert!(mermaid.contains("    client->>server: seq "), "{text}");
-    assert!(mermaid.contains("Note over server:"), "{text}");
+    assert!(mermaid.contains("    participant A1 as client\n"), "{text}");
+    assert!(mermaid.contains("    A1->>A0: seq "), "{text}");
+    assert!(mermaid.contains("Note over A0:"), "{text}");
     assert!(mermaid.contains("\n```\n"), "the block is closed:\n{text}");
 }

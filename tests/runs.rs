@@ -618,3 +618,12 @@ fn a_dropped_datagram_does_not_shift_the_tracing_of_the_next() {
     assert_eq!(recvfroms[1]["from"][0]["send"], sendtos[3]["seq"]);
     assert_eq!(recvfroms[1]["stream"], sendtos[3]["stream"]);
 }
+
+/// `repeat 0 { ... }` runs its body no time at all (it used to run it once).
+#[test]
+fn a_block_repeated_zero_times_runs_nothing() {
+    common::stickylab()
+        .args(["run", &common::fixture("repeat-zero")])
+        .assert()
+        .success();
+}

@@ -6,7 +6,7 @@
 //! got, with a mark ▏ between the bytes of two sends. All of it on stderr: stdout keeps
 //! the report, printed at the end as usual.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
@@ -26,13 +26,54 @@ pub enum Pace {
     Timer(Duration),
 }
 
+/// The calls a panel lists at most; the others are counted.
+const LISTED: usize = 40;
+
+/// What the controller knows of the run: the events since the last panel (the first
+/// [`LISTED`]), and a summary of all of them, in memory that does not grow with the run.
+#[derive(Debug, Default)]
+pub struct Seen {
+    recent: Vec<Event>,
+    unlisted: u64,
+    count: u64,
+    /// Per direction of a connection: bytes sent, bytes received, the last recv that
+    /// got bytes.
+    conns: BTreeMap<String, (u64, u64, Option<Event>)>,
+    /// Per actor, the line and rounds of its last event.
+    last: HashMap<String, (u32, Vec<u32>)>,
+}
+
+impl Seen {
+    fn add(&mut self, e: &Event) {
+        self.count += 1;
+        if self.recent.len() < LISTED {
+            self.recent.push(e.clone());
+        } else {
+            self.unlisted += 1;
+        }
+        self.last
+            .insert(e.actor.clone(), (e.line, e.rounds.clone()));
+        if let (Some(conn), Some((_, end))) = (e.conn.as_deref(), e.stream) {
+            let c = self.conns.entry(conn.to_owned()).or_default();
+            if e.op.is_send() {
+                c.0 = c.0.max(end);
+            } else if e.op.is_recv() {
+                c.1 = c.1.max(end);
+                if !e.eof {
+                    c.2 = Some(e.clone());
+                }
+            }
+        }
+    }
+}
+
 /// A run is quiet once no event came for this long.
 const QUIET: Duration = Duration::from_millis(200);
 
 /// What the controller and the run share.
 pub struct Class {
     gate: Arc<Gate>,
-    events: Arc<Mutex<Vec<Event>>>,
+    events: Arc<Mutex<Seen>>,
     done: Arc<AtomicBool>,
     /// Set by the controller when it has shown its last panel.
     finished: Arc<AtomicBool>,
@@ -43,7 +84,7 @@ pub struct Class {
 /// The sink that hands the run's events to the controller. At the run's end it lets
 /// the controller show its last panel before the report is printed (teed after it).
 pub struct Watch {
-    events: Arc<Mutex<Vec<Event>>>,
+    events: Arc<Mutex<Seen>>,
     done: Arc<AtomicBool>,
     finished: Arc<AtomicBool>,
 }
@@ -55,8 +96,8 @@ impl Sink for Watch {
     fn begin(&mut self, _start: &RunStart) {}
 
     fn event(&mut self, event: &Event) {
-        if let Ok(mut events) = self.events.lock() {
-            events.push(event.clone());
+        if let Ok(mut seen) = self.events.lock() {
+            seen.add(event);
         }
     }
 
@@ -72,7 +113,7 @@ impl Sink for Watch {
 impl Class {
     /// Starts the controller of `gate`; `cancel` ends the run when `q` is pressed.
     pub fn start(gate: Arc<Gate>, pace: Pace, cancel: Arc<AtomicBool>, lang: &str) -> Class {
-        let events = Arc::new(Mutex::new(Vec::new()));
+        let events = Arc::new(Mutex::new(Seen::default()));
         let done = Arc::new(AtomicBool::new(false));
         let finished = Arc::new(AtomicBool::new(false));
         let quit = Arc::new(AtomicBool::new(false));
@@ -85,7 +126,6 @@ impl Class {
             cancel,
             pace,
             lang: lang.to_owned(),
-            shown: 0,
         };
         let thread = std::thread::Builder::new()
             .name("class".into())
@@ -127,15 +167,13 @@ impl Class {
 
 struct Controller {
     gate: Arc<Gate>,
-    events: Arc<Mutex<Vec<Event>>>,
+    events: Arc<Mutex<Seen>>,
     done: Arc<AtomicBool>,
     finished: Arc<AtomicBool>,
     quit: Arc<AtomicBool>,
     cancel: Arc<AtomicBool>,
     pace: Pace,
     lang: String,
-    /// How many events have been shown.
-    shown: usize,
 }
 
 /// What the teacher asked for.
@@ -149,7 +187,7 @@ enum Key {
 
 impl Controller {
     fn run(mut self) {
-        let _raw = match self.pace {
+        let raw = match self.pace {
             Pace::Keys => raw::RawMode::enter(libc::STDIN_FILENO),
             Pace::Timer(_) => None,
         };
@@ -185,6 +223,9 @@ impl Controller {
             self.settle();
         }
         self.gate.release_all();
+        // The terminal is itself again before the run's end (a Ctrl-C then ends the
+        // process without it staying in raw mode).
+        drop(raw);
         // What happened since the last panel (all of it, after `c`).
         while !self.done.load(Ordering::SeqCst) {
             std::thread::sleep(Duration::from_millis(10));
@@ -275,18 +316,18 @@ impl Controller {
         self.panel();
     }
 
-    fn count(&self) -> usize {
-        self.events.lock().map_or(0, |e| e.len())
+    fn count(&self) -> u64 {
+        self.events.lock().map_or(0, |e| e.count)
     }
 
     /// The calls that returned since the last panel, the actors still in a call, and
     /// the connections.
     fn panel(&mut self) {
-        let Ok(events) = self.events.lock() else {
+        let Ok(mut seen) = self.events.lock() else {
             return;
         };
         let mut text = String::new();
-        for e in &events[self.shown.min(events.len())..] {
+        for e in seen.recent.drain(..) {
             let call = e.call.split("=>").next().unwrap_or_default().trim_end();
             text.push_str(&format!(
                 "  #{:<4} line {:<4} {}: {call}",
@@ -300,21 +341,30 @@ impl Controller {
                 text.push_str(" → timeout");
             } else if e.op.is_recv() {
                 let n = e.result.unwrap_or(0);
-                text.push_str(&format!(" → {n} {}", marked(e)));
+                text.push_str(&format!(" → {n} {}", marked(&e)));
             } else if let Some(n) = e.result {
                 text.push_str(&format!(" → {n}"));
             }
             text.push('\n');
         }
-        self.shown = events.len();
-        let released = self.gate.released();
+        let unlisted = std::mem::take(&mut seen.unlisted);
+        if unlisted > 0 {
+            text.push_str(
+                said!(
+                    "  … and {unlisted} more calls\n",
+                    "  … 另有 {unlisted} 次调用\n"
+                )
+                .get(&self.lang),
+            );
+        }
         for (actor, state) in self.gate.states() {
-            if let ActorState::In { line, text: call } = state {
-                let returned = events
-                    .iter()
-                    .rev()
-                    .find(|e| e.actor == actor)
-                    .is_some_and(|e| e.line == line);
+            if let ActorState::In {
+                line,
+                rounds,
+                text: call,
+            } = state
+            {
+                let returned = seen.last.get(&actor) == Some(&(line, rounds));
                 if !returned && !self.done.load(Ordering::SeqCst) {
                     text.push_str(
                         said!(
@@ -324,31 +374,11 @@ impl Controller {
                         .get(&self.lang),
                     );
                 }
-            } else if let ActorState::Waiting(g) = state
-                && g < released
-            {
-                continue;
             }
         }
-        // Per direction: bytes sent, bytes received, and the last recv.
-        let mut conns: BTreeMap<&str, (u64, u64, Option<&Event>)> = BTreeMap::new();
-        for e in events.iter() {
-            let (Some(conn), Some((_, end))) = (e.conn.as_deref(), e.stream) else {
-                continue;
-            };
-            let c = conns.entry(conn).or_default();
-            if e.op.is_send() {
-                c.0 = c.0.max(end);
-            } else if e.op.is_recv() {
-                c.1 = c.1.max(end);
-                if !e.eof {
-                    c.2 = Some(e);
-                }
-            }
-        }
-        for (conn, (sent, received, last)) in conns {
-            let queued = sent.saturating_sub(received);
-            let last = last.map_or_else(|| "-".to_owned(), marked);
+        for (conn, (sent, received, last)) in &seen.conns {
+            let queued = sent.saturating_sub(*received);
+            let last = last.as_ref().map_or_else(|| "-".to_owned(), marked);
             text.push_str(
                 said!(
                     "  {conn}: {sent} sent, {received} received, {queued} still in the kernel; last recv: {last}\n",
@@ -357,7 +387,7 @@ impl Controller {
                 .get(&self.lang),
             );
         }
-        drop(events);
+        drop(seen);
         if !text.is_empty() {
             let mut err = std::io::stderr().lock();
             let _ = write!(err, "{text}");

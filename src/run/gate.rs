@@ -89,7 +89,8 @@ impl Schedule {
                 Item::Repeat(r) => {
                     let mut steps = Vec::new();
                     flatten(&r.body, &mut steps);
-                    if steps.is_empty() {
+                    // A block that runs no time has no group.
+                    if steps.is_empty() || r.count == 0 {
                         continue;
                     }
                     if prev.is_some() {
@@ -203,8 +204,12 @@ pub struct Gate {
 pub enum ActorState {
     /// Waiting at the gate for group `k` to be released.
     Waiting(u64),
-    /// In the step at `line` (its call may be blocked in the kernel).
-    In { line: u32, text: String },
+    /// In the step at `line` in `rounds` (its call may be blocked in the kernel).
+    In {
+        line: u32,
+        rounds: Vec<u32>,
+        text: String,
+    },
 }
 
 impl Gate {

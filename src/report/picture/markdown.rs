@@ -12,7 +12,7 @@ use crate::report::table::cells::timeline_cells;
 use crate::report::words::say;
 use crate::scenario::Scenario;
 
-const DATA_WIDTH: usize = 40;
+const DATA_WIDTH: usize = 60;
 
 pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOptions) -> String {
     let lang = options.lang.as_str();
@@ -63,12 +63,23 @@ pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOpti
     }
 
     out.push_str("\n```mermaid\nsequenceDiagram\n");
+    // Participants by an alias of their own: an actor may be called `end` or `alt`,
+    // words of mermaid's own.
+    let alias = |actor: &str| {
+        let i = scenario.actors.iter().position(|a| a == actor).unwrap_or(0);
+        format!("A{i}")
+    };
     for actor in &scenario.actors {
-        let _ = writeln!(out, "    participant {}", mermaid(actor));
+        let _ = writeln!(
+            out,
+            "    participant {} as {}",
+            alias(actor),
+            mermaid(actor)
+        );
     }
     for (r, cells) in run.rows.iter().zip(&rows) {
         let e = &r.first;
-        let actor = mermaid(&e.actor);
+        let actor = alias(&e.actor);
         let times = r
             .rounds
             .as_ref()
@@ -93,7 +104,7 @@ pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOpti
                 let _ = writeln!(
                     out,
                     "    {actor}->>{}: seq {} {call} ({}){times}",
-                    mermaid(to),
+                    alias(to),
                     e.seq,
                     mermaid(got)
                 );
@@ -141,9 +152,23 @@ fn table(out: &mut String, headers: &[String], rows: &[Vec<String>]) {
     }
 }
 
-/// A Markdown table cell: pipes escaped, no line breaks.
+/// A Markdown table cell, read as text: what Markdown would take as markup (emphasis,
+/// code, HTML, a cell's end) escaped, no line breaks.
 fn cell(text: &str) -> String {
-    text.replace('|', "\\|").replace('\n', " ")
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '\\' | '|' | '*' | '_' | '`' | '[' | ']' => {
+                out.push('\\');
+                out.push(c);
+            }
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '\n' => out.push(' '),
+            c => out.push(c),
+        }
+    }
+    out
 }
 
 /// Text for a mermaid statement: `;` ends a statement and `#` starts an entity there,
@@ -168,6 +193,10 @@ mod tests {
     #[test]
     fn cells_and_mermaid_text_are_escaped() {
         assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            cell(r#"send "a<b>\x00*_""#),
+            r#"send "a&lt;b&gt;\\x00\*\_""#
+        );
         assert_eq!(mermaid("#3 a;b"), "#35;3 a#59;b");
     }
 }

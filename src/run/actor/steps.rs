@@ -69,7 +69,8 @@ impl Actor<'_> {
                 }
                 Item::Step(_) => {}
                 Item::Repeat(block) => {
-                    if has_steps_of(&block.body, &self.name) {
+                    // `repeat 0` runs its body no time at all.
+                    if block.count > 0 && has_steps_of(&block.body, &self.name) {
                         stack.push(Frame {
                             items: &block.body,
                             next: 0,
@@ -139,6 +140,7 @@ impl Actor<'_> {
             &self.name,
             ActorState::In {
                 line: step.line,
+                rounds: self.rounds.clone(),
                 text: step.text.clone(),
             },
         );
