@@ -48,10 +48,24 @@ pub(super) fn data_cell(runs: &[Vec<Atom>], len: usize, budget: usize) -> String
     let longest = runs.iter().map(Vec::len).max().unwrap_or(0);
     // The most atoms on each side of each elision such that the shortened text fits in
     // `room`: first with the count on the same line, else with the count below it.
+    // The width grows with the atoms kept, so the most that fit is found by bisection.
+    let fits = |k: usize, room: usize| width(&layout(runs, Some(k)).0) <= room;
     let keep = |room: usize| {
-        (MIN_KEEP..=longest.min(budget))
-            .rev()
-            .find(|&k| width(&layout(runs, Some(k)).0) <= room)
+        let hi = longest.min(budget).max(MIN_KEEP);
+        if !fits(MIN_KEEP, room) {
+            return None;
+        }
+        let (mut lo, mut hi) = (MIN_KEEP, hi);
+        // `lo` fits; find the largest that does.
+        while lo < hi {
+            let mid = lo + (hi - lo).div_ceil(2);
+            if fits(mid, room) {
+                lo = mid;
+            } else {
+                hi = mid - 1;
+            }
+        }
+        Some(lo)
     };
     let one_line = keep(budget.saturating_sub(suffix.len()));
     let k = match one_line {

@@ -172,21 +172,33 @@ impl Row {
     }
 
     /// The row's shape, for comparing rounds: who, which line, which call, and what
-    /// came back (sizes, eof, error), never the timing or the bytes.
-    fn shape(&self) -> String {
+    /// came back (sizes, eof, truncation, error), never the timing or the bytes; as a
+    /// hash, since a million rounds are compared.
+    fn shape(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
         let e = &self.first;
-        let outcome = if e.eof {
-            "eof".to_owned()
-        } else if e.truncated {
-            format!("{} truncated", self.sizes())
-        } else if let Some(error) = &e.error {
-            error.clone()
-        } else if e.timeout {
-            "timeout".to_owned()
-        } else {
-            self.sizes()
-        };
-        format!("{}|{}|{}|{outcome}", e.actor, e.line, e.op)
+        let c = &self.calls;
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        (
+            &e.actor,
+            e.line,
+            e.op,
+            e.eof,
+            e.truncated,
+            e.timeout,
+            &e.error,
+        )
+            .hash(&mut h);
+        (
+            &c.sizes,
+            c.skipped,
+            c.last_size,
+            c.full,
+            c.short,
+            c.short_range,
+        )
+            .hash(&mut h);
+        h.finish()
     }
 
     /// This row as the first of the rounds it will stand for.
@@ -207,7 +219,7 @@ impl Row {
     /// Folds the same row of another round into this one.
     fn add_round(&mut self, row: &Row) {
         let d = row.duration();
-        let same = row.data().map(|d| d.0) == self.data().map(|d| d.0);
+        let same = row.same_bytes(self);
         let round = row.first.rounds.first().map_or(0, |k| k + 1);
         if let Some(r) = self.rounds.as_mut() {
             r.n += 1;
@@ -217,6 +229,26 @@ impl Row {
             r.same_data &= same;
         }
         self.calls.last_seq = row.calls.last_seq;
+    }
+
+    /// Whether two rows hold the same bytes (without copying them).
+    fn same_bytes(&self, other: &Row) -> bool {
+        let bytes = |r: &Row| {
+            let c = &r.calls;
+            c.head
+                .iter()
+                .chain(c.tail.iter().flat_map(|(b, _)| b.iter()))
+                .copied()
+                .collect::<Vec<u8>>()
+        };
+        let (a, b) = (&self.calls, &other.calls);
+        if a.head != b.head || a.tail_len != b.tail_len {
+            return false;
+        }
+        if a.tail.len() == 1 && b.tail.len() == 1 || a.tail.is_empty() {
+            return a.tail.iter().map(|t| &t.0).eq(b.tail.iter().map(|t| &t.0));
+        }
+        bytes(self) == bytes(other)
     }
 
     fn duration(&self) -> Duration {
@@ -421,7 +453,7 @@ struct BlockFold {
 /// One shape of round and the rounds of it folded so far.
 #[derive(Debug)]
 struct Shape {
-    sig: Vec<String>,
+    sig: Vec<u64>,
     rows: Vec<Row>,
     /// The rows go after this `seq` (the end of the first round of this shape).
     key: u64,
@@ -682,7 +714,7 @@ impl Timeline {
         // (a reply's send numbered after the recv that got it), which is not another
         // shape.
         rows.sort_by_key(|r| (r.first.line, r.key()));
-        let sig: Vec<String> = rows.iter().map(Row::shape).collect();
+        let sig: Vec<u64> = rows.iter().map(Row::shape).collect();
         let key = rows.iter().map(Row::key).max().unwrap_or(0);
         let fold = &mut self.folds[b];
         match fold.shapes.iter().position(|s| s.sig == sig) {
