@@ -28,7 +28,7 @@ fn cells(line: &str) -> Vec<String> {
                 .map(|word| {
                     let bare = word
                         .trim_start_matches('#')
-                        .trim_end_matches(['µ', 'm', 's']);
+                        .trim_end_matches([',', 'µ', 'm', 's']);
                     let varies =
                         !bare.is_empty() && bare.chars().all(|c| c.is_ascii_digit() || c == '.');
                     if varies { "*" } else { word }

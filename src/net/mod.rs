@@ -6,6 +6,7 @@ pub(crate) mod errno;
 mod ioctl;
 mod kind;
 mod option;
+pub mod tcp_info;
 
 use std::io;
 use std::net::{Ipv4Addr, SocketAddr};

@@ -11,6 +11,7 @@ pub mod timers;
 use std::collections::BTreeMap;
 use std::time::Duration;
 
+pub use crate::net::tcp_info::Segments;
 pub use op::Op;
 pub use sink::{RunEnd, RunStart, Sink};
 
@@ -105,6 +106,11 @@ pub struct Event {
     pub peer: Option<String>,
     /// recvfrom: the datagram was longer than the buffer (MSG_TRUNC).
     pub truncated: bool,
+    /// TCP send and recv: the segments the socket sent and received since the previous
+    /// reading on it (TCP_INFO), with the bytes not yet sent and the segments not yet
+    /// acknowledged now. Absent where not read (not TCP, or the calls of a `recv until
+    /// eof` after its first).
+    pub segments: Option<Segments>,
     /// sendall / send frame: how many send() calls it took.
     pub calls: Option<u64>,
     /// set: the value in force afterwards as the kernel reports it (`rcvbuf 8192`);

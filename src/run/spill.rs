@@ -16,7 +16,7 @@ use std::os::unix::fs::FileExt;
 use std::time::Duration;
 
 use super::world::{Link, RawEvent};
-use crate::record::{Event, Op, Provenance};
+use crate::record::{Event, Op, Provenance, Segments};
 
 /// How many bytes of held events (about: their data and a fixed cost each) stay in
 /// memory before the rest go to the file.
@@ -270,6 +270,7 @@ pub(crate) fn encode(raw: &RawEvent, out: &mut Vec<u8>) {
         calls,
         detail,
         cause,
+        segments,
     } = &raw.event;
     let mut w = Writer(out);
     w.u64(*seq);
@@ -311,6 +312,15 @@ pub(crate) fn encode(raw: &RawEvent, out: &mut Vec<u8>) {
     w.opt_u64(*calls);
     w.opt_str(detail.as_deref());
     w.opt_u64(*cause);
+    match segments {
+        Some(s) => {
+            w.u8(1);
+            for v in [s.out, s.in_, s.data_out, s.data_in, s.notsent, s.unacked] {
+                w.u64(u64::from(v));
+            }
+        }
+        None => w.u8(0),
+    }
     match &raw.link {
         None => w.u8(0),
         Some(Link::Stream {
@@ -388,6 +398,24 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<RawEvent> {
     let calls = r.opt_u64()?;
     let detail = r.opt_str()?;
     let cause = r.opt_u64()?;
+    let segments = match r.u8()? {
+        0 => None,
+        _ => {
+            let mut v = [0u32; 6];
+            for x in &mut v {
+                *x = u32::try_from(r.u64()?).ok()?;
+            }
+            let [out, in_, data_out, data_in, notsent, unacked] = v;
+            Some(Segments {
+                out,
+                in_,
+                data_out,
+                data_in,
+                notsent,
+                unacked,
+            })
+        }
+    };
     let link = match r.u8()? {
         0 => None,
         1 => {
@@ -442,6 +470,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<RawEvent> {
             calls,
             detail,
             cause,
+            segments,
         },
         link,
         who: None,
@@ -568,7 +597,7 @@ mod tests {
     use std::time::Duration;
 
     use super::{BUDGET, Held, decode, encode};
-    use crate::record::{Event, Op, Provenance};
+    use crate::record::{Event, Op, Provenance, Segments};
     use crate::run::world::{Link, RawEvent};
 
     fn full(seq: u64, link: Option<Link>) -> RawEvent {
@@ -603,6 +632,14 @@ mod tests {
                 calls: Some(3),
                 detail: Some("d".into()),
                 cause: Some(44),
+                segments: Some(Segments {
+                    out: 1,
+                    in_: 2,
+                    data_out: 3,
+                    data_in: 4,
+                    notsent: 5,
+                    unacked: 6,
+                }),
             },
             link,
             who: None,

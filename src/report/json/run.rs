@@ -191,6 +191,25 @@ struct JsonEvent<'a> {
     detail: Option<&'a str>,
     #[serde(skip_serializing_if = "Option::is_none")]
     queued_after: Option<u64>,
+    /// An eof's cause: the `seq` of the close or shutdown that sent the FIN.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    cause: Option<u64>,
+    /// TCP_INFO's segment counts since the previous reading on the socket.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segments: Option<JsonSegments>,
+}
+
+/// Segments sent and received since the socket's previous reading (data ones apart),
+/// and the bytes not yet sent and the segments not yet acknowledged now.
+#[derive(Serialize)]
+struct JsonSegments {
+    data_out: u32,
+    data_in: u32,
+    out: u32,
+    #[serde(rename = "in")]
+    in_: u32,
+    notsent: u32,
+    unacked: u32,
 }
 
 impl<'a> JsonEvent<'a> {
@@ -227,6 +246,15 @@ impl<'a> JsonEvent<'a> {
             calls: e.calls,
             detail: e.detail.as_deref(),
             queued_after: e.queued_after,
+            cause: e.cause,
+            segments: e.segments.map(|s| JsonSegments {
+                data_out: s.data_out,
+                data_in: s.data_in,
+                out: s.out,
+                in_: s.in_,
+                notsent: s.notsent,
+                unacked: s.unacked,
+            }),
         }
     }
 }

@@ -167,6 +167,32 @@ fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
     } else {
         short_detail(e, lang)
     };
+    // What TCP_INFO says the call's segments were (a plain row: one call).
+    if let Some(seg) = e
+        .segments
+        .filter(|_| c.n == 1 && r.rounds.is_none() && !e.eof)
+    {
+        let said = if e.op.is_send() && seg.notsent > 0 {
+            let held = seg.notsent;
+            said!("held: {held} bytes not sent", "扣住：{held} 字节未发出")
+        } else if e.op.is_send() {
+            let n = seg.data_out;
+            match n {
+                1 => said!("in 1 segment", "1 个报文段"),
+                _ => said!("in {n} segments", "{n} 个报文段"),
+            }
+        } else {
+            let n = seg.data_in;
+            match n {
+                1 => said!("1 segment came", "到达 1 个报文段"),
+                _ => said!("{n} segments came", "到达 {n} 个报文段"),
+            }
+        };
+        if !note.is_empty() {
+            note.push_str(if lang == "zh" { "，" } else { ", " });
+        }
+        note.push_str(said.get(lang));
+    }
     if r.rounds.as_ref().is_some_and(|r| !r.same_data) {
         note.push_str(if note.is_empty() { "" } else { " " });
         note.push_str(said!("(bytes vary)", "（字节内容不同）").get(lang));

@@ -202,6 +202,8 @@ impl Actor<'_> {
             sent: 0,
             received: 0,
             decoder: None,
+            segments: None,
+            no_segments: false,
         });
         self.current = Some(self.conns.len() - 1);
         if in_progress {
@@ -288,6 +290,8 @@ impl Actor<'_> {
                     sent: 0,
                     received: 0,
                     decoder: None,
+                    segments: None,
+                    no_segments: false,
                 });
                 self.current = Some(self.conns.len() - 1);
                 Observed::Accepted { peer }

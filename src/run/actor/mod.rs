@@ -30,7 +30,8 @@ use super::expect::Observed;
 use super::op_of::op_of;
 use super::world::{CallCounts, Link, Rounds, WaitEnd, Who, World};
 use crate::frame::Decoder;
-use crate::record::{Event, Op};
+use crate::net::tcp_info;
+use crate::record::{Event, Op, Segments};
 use crate::scenario::ast::{Codec, DEFAULT_MAX_FRAME, Item, SockOpt, Step, StreamKind};
 use call::os_error;
 use options::UserOpts;
@@ -49,6 +50,30 @@ struct Conn {
     received: u64,
     /// The frame decoder of `recv frame`, with its codec and max-frame.
     decoder: Option<(Codec, usize, Decoder)>,
+    /// TCP_INFO's counters at the last reading (`None` before the first, and for a
+    /// socket without them).
+    segments: Option<Segments>,
+    /// The socket has no TCP_INFO (a Unix stream): not asked again.
+    no_segments: bool,
+}
+
+impl Conn {
+    /// The segments since the last reading on this socket (TCP_INFO, tcp(7)).
+    fn segments(&mut self) -> Option<Segments> {
+        if self.no_segments {
+            return None;
+        }
+        match tcp_info::segments(&self.sock) {
+            Ok(Some(now)) => {
+                let before = self.segments.replace(now).unwrap_or_default();
+                Some(now.since(before))
+            }
+            Ok(None) | Err(_) => {
+                self.no_segments = true;
+                None
+            }
+        }
+    }
 }
 
 struct Dgram {

@@ -51,8 +51,10 @@ impl Actor<'_> {
         }
         let start = conn.sent;
         conn.sent += taken as u64;
+        let segments = conn.segments();
         let link = Self::link_of(conn, true);
         let mut ev = self.event(step, op, t0);
+        ev.segments = segments;
         ev.requested = Some(bytes.len() as u64);
         ev.stream = Some((start, start + taken as u64));
         if all {
@@ -98,12 +100,15 @@ impl Actor<'_> {
 
     /// One recv() call on connection `i`, recorded as its own event; the bytes it got
     /// are left in `self.buf[..got]`.
+    /// `segments`: read TCP_INFO after the call (not in the middle of a `recv until eof`,
+    /// where a system call more per recv would cost a tenth of the loop's speed).
     pub(super) fn recv_call(
         &mut self,
         step: &Step,
         i: usize,
         n: usize,
         deadline: Instant,
+        segments: bool,
     ) -> Result<usize, Observed> {
         self.world.throttle();
         let t0 = Instant::now();
@@ -119,12 +124,19 @@ impl Actor<'_> {
             || net::recv_once(&conn.sock, buf, n),
         );
         let after = net::queued_in(&conn.sock).ok();
+        let ended = matches!(r, Ok(0)) || r.is_err();
+        let segments = if segments || ended {
+            conn.segments()
+        } else {
+            None
+        };
         let link = Self::link_of(conn, false);
         let start = conn.received;
         let mut ev = self.event(step, Op::Recv, t0);
         ev.requested = Some(n as u64);
         ev.queued_before = before.map(|q| q as u64);
         ev.queued_after = after.map(|q| q as u64);
+        ev.segments = segments;
         self.count_recv(r.as_ref().map_or(0, |&got| got as u64));
         let out = match r {
             Ok(got) => {
@@ -153,13 +165,16 @@ impl Actor<'_> {
         // What the expectation needs of the bytes: all of them only to compare them
         // with a value.
         let mut all = Got::keeping(step.expect.as_ref().is_some_and(needs_bytes));
+        let mut first = true;
         loop {
             let want = match mode {
                 RecvMode::Once(n) => n,
                 RecvMode::Exactly(n) => n - all.len(),
                 RecvMode::UntilEof => UNTIL_EOF_CHUNK,
             };
-            let got = match self.recv_call(step, i, want, deadline) {
+            let segments = first || mode != RecvMode::UntilEof;
+            first = false;
+            let got = match self.recv_call(step, i, want, deadline, segments) {
                 Ok(got) => got,
                 Err(observed) => return observed,
             };
@@ -224,7 +239,7 @@ impl Actor<'_> {
                 Ok(None) => {}
                 Err(e) => return self.frame_error(step, t0, &e),
             }
-            let got = match self.recv_call(step, i, chunk, deadline) {
+            let got = match self.recv_call(step, i, chunk, deadline, true) {
                 Ok(got) => got,
                 Err(observed) => return observed,
             };

@@ -1,0 +1,78 @@
+//! Segment counts need no privileges: TCP_INFO is any socket owner's to read. As root
+//! (CI), the binary runs as `nobody` through setpriv(1) to show it; elsewhere it runs as
+//! the user running the tests, who is not root.
+
+mod common;
+
+use std::os::unix::fs::PermissionsExt;
+use std::process::Command;
+
+use serde_json::Value;
+
+/// `stickylab ARGS`, as an unprivileged user: as root, a copy of the binary (in a
+/// directory anyone may enter) run as nobody.
+fn unprivileged(args: &[&str]) -> std::process::Output {
+    let binary = env!("CARGO_BIN_EXE_stickylab");
+    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
+    let root = unsafe { libc::geteuid() } == 0;
+    if !root {
+        return Command::new(binary)
+            .args(args)
+            .env("LANG", "C")
+            .output()
+            .expect("stickylab runs");
+    }
+    let dir = std::env::temp_dir().join(format!("stickylab-nobody-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).expect("a directory");
+    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
+    let copy = dir.join("stickylab");
+    std::fs::copy(binary, &copy).expect("a copy of the binary");
+    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("mode");
+    let out = Command::new("setpriv")
+        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
+        .arg(&copy)
+        .args(args)
+        .env("LANG", "C")
+        .current_dir(&dir)
+        .output()
+        .expect("setpriv(1) runs (util-linux)");
+    let _ = std::fs::remove_dir_all(&dir);
+    out
+}
+
+#[test]
+fn sends_and_recvs_carry_segment_counts_without_privileges() {
+    let out = unprivileged(&["run", "hello-world", "--format", "json"]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let events = run["events"].as_array().expect("events");
+    let sends: Vec<&Value> = events.iter().filter(|e| e["op"] == "send").collect();
+    assert_eq!(sends.len(), 2);
+    for send in sends {
+        // Each 5-byte send left in one data segment (or was held, with its bytes
+        // counted as not yet sent).
+        let seg = &send["segments"];
+        let left = seg["data_out"].as_u64().unwrap_or(0);
+        let held = seg["notsent"].as_u64().unwrap_or(0);
+        assert!(left >= 1 || held > 0, "{send}");
+    }
+    let recv = events
+        .iter()
+        .find(|e| e["op"] == "recv" && e["result"] == 10)
+        .expect("the recv that got both sends");
+    assert!(
+        recv["segments"]["data_in"].as_u64().unwrap_or(0) >= 1,
+        "{recv}"
+    );
+    let table = unprivileged(&["run", "hello-world"]);
+    let text = String::from_utf8_lossy(&table.stdout);
+    assert!(text.contains("in 1 segment"), "{text}");
+    assert!(
+        text.contains("segments came") || text.contains("1 segment came"),
+        "{text}"
+    );
+}
