@@ -6,6 +6,7 @@ mod common;
 
 use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
+use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 
@@ -22,7 +23,9 @@ fn unprivileged(args: &[&str]) -> std::process::Output {
             .output()
             .expect("stickylab runs");
     }
-    let dir = std::env::temp_dir().join(format!("stickylab-nobody-{}", std::process::id()));
+    static CALLS: AtomicUsize = AtomicUsize::new(0);
+    let k = CALLS.fetch_add(1, Ordering::SeqCst);
+    let dir = std::env::temp_dir().join(format!("stickylab-nobody-{}-{k}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a directory");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
     let copy = dir.join("stickylab");
@@ -75,4 +78,36 @@ fn sends_and_recvs_carry_segment_counts_without_privileges() {
         text.contains("segments came") || text.contains("1 segment came"),
         "{text}"
     );
+}
+
+/// Every glued or split recv says why, with its evidence: hello-world's recv glued two
+/// sends that had both arrived (the receiver's doing); paced-split's recvs got parts of
+/// one send that had not all arrived.
+#[test]
+fn glued_and_split_recvs_carry_their_verdict() {
+    let out = unprivileged(&["run", "hello-world", "--format", "json"]);
+    let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let events = run["events"].as_array().expect("events");
+    let glued = events
+        .iter()
+        .find(|e| e["op"] == "recv" && e["result"] == 10)
+        .expect("the recv that got both sends");
+    assert_eq!(glued["verdict"]["kind"], "receiver-accumulated", "{glued}");
+    let whole: Vec<&Value> = events.iter().filter(|e| e["op"] == "send").collect();
+    assert!(whole.iter().all(|e| e["verdict"].is_null()));
+
+    let out = unprivileged(&["run", "paced-split", "--format", "json"]);
+    let run: Value = serde_json::from_slice(&out.stdout).expect("one JSON object");
+    let parts: Vec<&Value> = run["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["op"] == "recv" && e["result"].as_u64().unwrap_or(0) > 0)
+        .collect();
+    assert!(parts.len() >= 2, "{run}");
+    for part in parts {
+        assert_eq!(part["verdict"]["kind"], "split-by-segments", "{part}");
+        let evidence = part["verdict"]["evidence"].as_str().unwrap_or_default();
+        assert!(evidence.contains("had arrived"), "{evidence}");
+    }
 }

@@ -111,11 +111,47 @@ pub struct Event {
     /// acknowledged now. Absent where not read (not TCP, or the calls of a `recv until
     /// eof` after its first).
     pub segments: Option<Segments>,
+    /// A stream recv that glued sends or split one: why, with the evidence.
+    pub verdict: Option<Verdict>,
     /// sendall / send frame: how many send() calls it took.
     pub calls: Option<u64>,
     /// set: the value in force afterwards as the kernel reports it (`rcvbuf 8192`);
     /// other ops: a short note (`listen 127.0.0.1:41235`).
     pub detail: Option<String>,
+}
+
+/// Why a recv glued several sends together, or got part of one (the rules are in the
+/// README's language reference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Verdict {
+    pub kind: VerdictKind,
+    /// The evidence, in words: `send #5 was held (2 bytes not sent) and left with the
+    /// next`, `2 segments came before this recv`.
+    pub evidence: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum VerdictKind {
+    /// The sender's kernel held a send (Nagle, cork) and several left in one segment.
+    SenderCoalesced,
+    /// Several segments arrived, and one late recv returned them all.
+    ReceiverAccumulated,
+    /// The recv's buffer was smaller than what was queued (半包).
+    SplitByRecvSize,
+    /// Only part of the send had arrived when the recv ran (分包 on the wire, or a small
+    /// receive window).
+    SplitBySegments,
+}
+
+impl VerdictKind {
+    pub fn name(self) -> &'static str {
+        match self {
+            VerdictKind::SenderCoalesced => "sender-coalesced",
+            VerdictKind::ReceiverAccumulated => "receiver-accumulated",
+            VerdictKind::SplitByRecvSize => "split-by-recv-size",
+            VerdictKind::SplitBySegments => "split-by-segments",
+        }
+    }
 }
 
 /// A run of bytes of one send that a recv returned.

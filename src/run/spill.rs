@@ -271,6 +271,8 @@ pub(crate) fn encode(raw: &RawEvent, out: &mut Vec<u8>) {
         detail,
         cause,
         segments,
+        // Given at the release, after the file: never in it.
+        verdict: _,
     } = &raw.event;
     let mut w = Writer(out);
     w.u64(*seq);
@@ -471,6 +473,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Option<RawEvent> {
             detail,
             cause,
             segments,
+            verdict: None,
         },
         link,
         who: None,
@@ -640,6 +643,7 @@ mod tests {
                     notsent: 5,
                     unacked: 6,
                 }),
+                verdict: None,
             },
             link,
             who: None,

@@ -197,6 +197,15 @@ struct JsonEvent<'a> {
     /// TCP_INFO's segment counts since the previous reading on the socket.
     #[serde(skip_serializing_if = "Option::is_none")]
     segments: Option<JsonSegments>,
+    /// Why a stream recv glued sends or split one, with its evidence.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    verdict: Option<JsonVerdict<'a>>,
+}
+
+#[derive(Serialize)]
+struct JsonVerdict<'a> {
+    kind: &'static str,
+    evidence: &'a str,
 }
 
 /// Segments sent and received since the socket's previous reading (data ones apart),
@@ -254,6 +263,10 @@ impl<'a> JsonEvent<'a> {
                 in_: s.in_,
                 notsent: s.notsent,
                 unacked: s.unacked,
+            }),
+            verdict: e.verdict.as_ref().map(|v| JsonVerdict {
+                kind: v.kind.name(),
+                evidence: &v.evidence,
             }),
         }
     }

@@ -9,7 +9,7 @@ use super::columns::{
 };
 use super::data::{data_cell, data_runs, layout, width};
 use super::timeline::{Info, Row, thousands};
-use crate::record::{Event, ExpectationResult, Op, Record};
+use crate::record::{Event, ExpectationResult, Op, Record, VerdictKind};
 use crate::report::ReportOptions;
 use crate::report::shared::call_text;
 use crate::text::fmt_duration as human;
@@ -192,6 +192,24 @@ fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
             note.push_str(if lang == "zh" { "，" } else { ", " });
         }
         note.push_str(said.get(lang));
+    }
+    if let Some(v) = e
+        .verdict
+        .as_ref()
+        .filter(|_| c.n == 1 && r.rounds.is_none())
+    {
+        let label = match v.kind {
+            VerdictKind::SenderCoalesced => said!("glued by the sender", "发送方合并（粘包）"),
+            VerdictKind::ReceiverAccumulated => {
+                said!("glued by the receiver", "接收方积累（粘包）")
+            }
+            VerdictKind::SplitByRecvSize => said!("split: recv buffer", "接收缓冲区太小（半包）"),
+            VerdictKind::SplitBySegments => said!("split: not all arrived", "尚未全部到达（分包）"),
+        };
+        if !note.is_empty() {
+            note.push_str(if lang == "zh" { "；" } else { "; " });
+        }
+        note.push_str(label.get(lang));
     }
     if r.rounds.as_ref().is_some_and(|r| !r.same_data) {
         note.push_str(if note.is_empty() { "" } else { " " });
