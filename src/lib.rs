@@ -13,6 +13,7 @@ pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod frame;
 pub(crate) mod net;
+pub(crate) mod proxy;
 pub(crate) mod record;
 pub(crate) mod report;
 pub(crate) mod run;
