@@ -68,7 +68,7 @@ pub(super) fn proxy(args: &ProxyArgs) -> Result<Outcome, Error> {
     };
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     let listener = listen(args.listen).map_err(|e| {
-        let (addr, why) = (args.listen, crate::net::errno::detail_of(&e));
+        let (addr, why) = (args.listen, why(&e));
         let text = said!(
             "cannot listen on {addr}: {why}",
             "无法在 {addr} 上监听：{why}"
@@ -217,7 +217,7 @@ fn connection(n: u64, client: Socket, from: Option<SocketAddr>, shared: &Shared)
     }) {
         Ok(server) => server,
         Err(e) => {
-            let why = crate::net::errno::detail_of(&e);
+            let why = why(&e);
             let text = said!(
                 "connection {n} from {from}: cannot connect to {target}: {why}; the client is reset",
                 "连接 {n}（来自 {from}）：无法连接到 {target}：{why}；已重置客户端连接"
@@ -326,4 +326,13 @@ fn describe(stats: Option<&Stats>, lang: &str) -> String {
     )
     .get(lang)
     .to_string()
+}
+
+/// `ECONNREFUSED (Connection refused)`; an error without an errno by its description.
+fn why(e: &std::io::Error) -> String {
+    let detail = crate::net::errno::detail_of(e);
+    match e.raw_os_error() {
+        Some(_) => format!("{} ({detail})", crate::net::errno::name_of(e)),
+        None => detail,
+    }
 }
