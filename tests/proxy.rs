@@ -55,6 +55,16 @@ fn lines_of(pipe: impl Read + Send + 'static) -> Receiver<String> {
     rx
 }
 
+/// The lines still to come from a child that has ended: read until its pipe closes
+/// (the reader thread may be behind the child).
+fn rest(lines: &Receiver<String>) -> Vec<String> {
+    let mut out = Vec::new();
+    while let Ok(line) = lines.recv_timeout(LIMIT) {
+        out.push(line);
+    }
+    out
+}
+
 /// A scratch directory of this test.
 fn scratch(name: &str) -> PathBuf {
     let dir = std::env::temp_dir().join(format!("stickylab-proxy-{}-{name}", std::process::id()));
@@ -86,13 +96,15 @@ fn echo_server(log: &Path) -> (Guard, u16) {
 /// `stickylab proxy 127.0.0.1:0 127.0.0.1:PORT --once ARGS`; returns the guard, the
 /// address it listens on, and its stderr lines still to come.
 fn proxy(port: u16, args: &[&str]) -> (Guard, SocketAddr, Receiver<String>) {
+    let mut all = vec!["--once"];
+    all.extend_from_slice(args);
+    proxy_without_once(port, &all)
+}
+
+/// `stickylab proxy 127.0.0.1:0 127.0.0.1:PORT ARGS`.
+fn proxy_without_once(port: u16, args: &[&str]) -> (Guard, SocketAddr, Receiver<String>) {
     let mut child = Command::new(env!("CARGO_BIN_EXE_stickylab"))
-        .args([
-            "proxy",
-            "127.0.0.1:0",
-            &format!("127.0.0.1:{port}"),
-            "--once",
-        ])
+        .args(["proxy", "127.0.0.1:0", &format!("127.0.0.1:{port}")])
         .args(args)
         .env("LANG", "C")
         .stdin(Stdio::null())
@@ -131,9 +143,20 @@ fn frames() -> (Vec<u8>, BTreeSet<u64>) {
 /// half-closes and expects EOF (the server closes after the client's EOF, and the proxy
 /// passes both FINs on). Returns the sizes of the recvs.
 fn client(addr: SocketAddr, frames: &[u8]) -> Vec<usize> {
+    client_closing(addr, frames, false)
+}
+
+/// The same; with `early_eof` the client half-closes right after its write, before
+/// any reply.
+fn client_closing(addr: SocketAddr, frames: &[u8], early_eof: bool) -> Vec<usize> {
     let mut stream = TcpStream::connect(addr).expect("connect to the proxy");
     stream.set_read_timeout(Some(LIMIT)).expect("timeout");
     stream.write_all(frames).expect("send every frame");
+    if early_eof {
+        stream
+            .shutdown(std::net::Shutdown::Write)
+            .expect("half-close");
+    }
     let mut got = Vec::new();
     let mut recvs = Vec::new();
     let mut buf = vec![0u8; 65536];
@@ -224,7 +247,7 @@ fn run(dir: &Path, name: &str, args: &[&str]) -> Run {
         proxy.end().success(),
         "the proxy ends well after its one connection"
     );
-    let stderr: Vec<String> = err.try_iter().collect();
+    let stderr: Vec<String> = rest(&err);
     let mut offset = 0;
     let server_recvs = std::fs::read_to_string(&log)
         .expect("the server's log")
@@ -353,7 +376,7 @@ fn a_target_that_refuses_resets_the_client_and_the_proxy_says_why() {
         Ok(n) => panic!("{n} bytes from nowhere"),
     }
     assert!(proxy.end().success());
-    let said: Vec<String> = err.try_iter().collect();
+    let said: Vec<String> = rest(&err);
     assert!(
         said.iter()
             .any(|l| l.contains("cannot connect to") && l.contains("ECONNREFUSED")),
@@ -401,4 +424,68 @@ fn a_range_of_sizes_is_refused_in_the_language_asked_for() {
         err.contains("`0-5` 不是分段大小的范围：写成 MIN-MAX，1 <= MIN <= MAX <= 65536"),
         "{err}"
     );
+}
+
+#[test]
+fn a_client_that_half_closes_at_once_still_gets_every_reply() {
+    let dir = scratch("half-close");
+    let (_server, port) = echo_server(&dir.join("recvs"));
+    let (mut proxy, addr, err) = proxy(port, &["--seed", "3"]);
+    let (bytes, _) = frames();
+    client_closing(addr, &bytes, true);
+    assert!(proxy.end().success());
+    let said: Vec<String> = rest(&err);
+    let end = said.iter().find(|l| l.starts_with("connection 1 ended"));
+    let end = end.expect("the proxy says how the connection ended");
+    assert_eq!(end.matches("closed (FIN passed on)").count(), 2, "{end}");
+}
+
+#[test]
+fn many_clients_at_once_each_get_their_own_frames_and_ctrl_c_ends_the_proxy() {
+    let dir = scratch("many");
+    let (_server, port) = echo_server(&dir.join("recvs"));
+    let record = dir.join("many.jsonl").display().to_string();
+    let (mut proxy, addr, err) = proxy_without_once(port, &["--seed", "5", "--record", &record]);
+    let clients: Vec<_> = (0..4u8)
+        .map(|k| {
+            std::thread::spawn(move || {
+                // Each client's frames differ, so a mix-up between connections shows.
+                let mut out = Vec::new();
+                for i in 0..FRAMES {
+                    let body = vec![(i as u8).wrapping_add(k.wrapping_mul(50)); 1 + (i * 7) % 40];
+                    out.extend_from_slice(&(body.len() as u32).to_be_bytes());
+                    out.extend_from_slice(&body);
+                }
+                client(addr, &out);
+            })
+        })
+        .collect();
+    for c in clients {
+        c.join().expect("a client got its frames back");
+    }
+    // SAFETY: kill(2) with the pid of a child this test started and has not reaped.
+    let rc = unsafe { libc::kill(proxy.0.id() as libc::pid_t, libc::SIGINT) };
+    assert_eq!(rc, 0);
+    assert_eq!(proxy.end().code(), Some(130));
+    let said: Vec<String> = rest(&err);
+    let ended = said.iter().filter(|l| l.contains(" ended: ")).count();
+    assert_eq!(ended, 4, "{said:?}");
+    assert!(
+        said.iter()
+            .any(|l| l == "interrupted: the proxy stopped after 4 connections"),
+        "{said:?}"
+    );
+    // Four connections in the record, each with both directions.
+    let text = std::fs::read_to_string(dir.join("many.jsonl")).expect("the record");
+    let streams: BTreeSet<(u64, String)> = text
+        .lines()
+        .map(|l| serde_json::from_str::<Value>(l).expect("JSON"))
+        .map(|v| {
+            (
+                v["conn"].as_u64().expect("conn"),
+                v["dir"].as_str().expect("dir").to_string(),
+            )
+        })
+        .collect();
+    assert_eq!(streams.len(), 8, "{streams:?}");
 }
