@@ -141,10 +141,10 @@ connection was accepted, early); --replay cuts at a record's boundaries again, t
 follows the seed past them.";
 
 const PROXY_EXAMPLES: &str = "Examples:
-  stickylab proxy 127.0.0.1:9000 127.0.0.1:8000               # then connect to port 9000
-  stickylab proxy 9000 localhost:8000 --seed 7 --sizes 1-8      # tiny pieces
+  stickylab proxy 127.0.0.1:9000 127.0.0.1:8000 --seed 7    # clients connect to 9000
+  stickylab proxy 9000 localhost:8000 --sizes 1-8             # tiny pieces
   stickylab proxy 9000 127.0.0.1:8000 --seed 7 --record cuts.jsonl --once
-  stickylab proxy 9000 127.0.0.1:8000 --replay cuts.jsonl       # the same cuts again";
+  stickylab proxy 9000 127.0.0.1:8000 --replay cuts.jsonl     # the same cuts again";
 
 /// The largest `compare --repeat`: both sides run this many times.
 pub const MAX_COMPARE_REPEAT: u64 = 1000;

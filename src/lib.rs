@@ -7,6 +7,10 @@
 //!   framing from `frame`);
 //! - `report`: record -> bytes (table, json); reports never run anything, the runner
 //!   never prints.
+//!
+//! Beside the pipeline, `proxy` re-chunks the byte streams of real programs
+//! (`stickylab proxy`): it cuts where a seed says, and uses `net` for its sockets and
+//! for seeing when the receiving program has read a piece.
 
 pub mod app;
 pub(crate) mod catalog;
