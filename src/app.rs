@@ -7,6 +7,7 @@ mod class;
 mod compare;
 mod interrupt;
 mod new;
+mod proxy;
 mod terminal;
 
 use std::io::{IsTerminal, Write};
@@ -84,6 +85,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         } => check(&files, format, run_limit, lang.as_deref()),
         Command::Compare(args) => compare::compare(&args),
         Command::New(args) => new::new(&args),
+        Command::Proxy(args) => proxy::proxy(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();

@@ -1,5 +1,6 @@
 //! The command line (clap derive types only).
 
+use std::net::{Ipv4Addr, SocketAddr};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -18,6 +19,7 @@ stickylab run my-experiment.lab --format json\n  stickylab run nagle-stall --par
 stickylab check scenarios/*.lab\n  \
 stickylab compare nagle-stall nagle-stall-nodelay\n  \
 stickylab new my-experiment.lab\n  \
+stickylab proxy 127.0.0.1:9000 127.0.0.1:8000 --seed 7\n  \
 stickylab completions bash > ~/.local/share/bash-completion/completions/stickylab\n  \
 stickylab man > stickylab.1"
 )]
@@ -64,6 +66,10 @@ pub enum Command {
     /// Write a commented template scenario to FILE, to start an experiment from
     #[command(after_help = NEW_EXAMPLES)]
     New(NewArgs),
+    /// A re-chunking TCP proxy: forward LISTEN to TARGET, both directions cut into
+    /// pieces at seeded offsets (writes split and merged)
+    #[command(long_about = PROXY_ABOUT, after_help = PROXY_EXAMPLES)]
+    Proxy(ProxyArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
@@ -113,6 +119,33 @@ const COMPLETIONS_EXAMPLES: &str = "Examples:
   stickylab completions zsh > ~/.zfunc/_stickylab
   stickylab completions fish > ~/.config/fish/completions/stickylab.fish";
 
+const PROXY_ABOUT: &str = "Forward every connection made to LISTEN to TARGET and back, \
+cutting each direction's byte stream into pieces whose sizes a seed draws from --sizes, \
+whatever the sender's writes were: a write is split, and consecutive writes are merged (the \
+proxy holds the bytes until a piece is complete). Put it in front of your server (or \
+behind your client) to see whether it frames messages or trusts one recv() to be one \
+message.
+
+A partial piece is sent early only when the sender has been idle for --hold, so a \
+request/reply protocol never stalls. The proxy's sockets use TCP_NODELAY, and after each \
+piece it waits until the receiving program has read it (seen in the kernel's socket \
+table when that program runs on this machine), at most --gap, so its next recv() gets \
+the next piece alone. Both directions of every connection, many connections at once; \
+at most one piece per direction is held in memory. An end (FIN) is passed on as \
+shutdown(SHUT_WR), a reset as a reset.
+
+The cuts depend only on the seed and the byte offsets: two runs with the same seed cut a \
+sender that does not pause at the same places (early flushes only add cuts). --record \
+writes one JSON line per piece (conn, dir c2s/s2c, offset, len, t_us since the \
+connection was accepted, early); --replay cuts at a record's boundaries again, then \
+follows the seed past them.";
+
+const PROXY_EXAMPLES: &str = "Examples:
+  stickylab proxy 127.0.0.1:9000 127.0.0.1:8000 --seed 7    # clients connect to 9000
+  stickylab proxy 9000 localhost:8000 --sizes 1-8             # tiny pieces
+  stickylab proxy 9000 127.0.0.1:8000 --seed 7 --record cuts.jsonl --once
+  stickylab proxy 9000 127.0.0.1:8000 --replay cuts.jsonl     # the same cuts again";
+
 /// The largest `compare --repeat`: both sides run this many times.
 pub const MAX_COMPARE_REPEAT: u64 = 1000;
 
@@ -158,6 +191,47 @@ pub struct CompareArgs {
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
     pub run_limit: Option<Duration>,
     /// Language of the report (en, zh; zh_CN and the like are zh); default from $LANG,
+    /// else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+    pub lang: Option<String>,
+}
+
+#[derive(Debug, Args)]
+pub struct ProxyArgs {
+    /// Where to listen: HOST:PORT (an IP literal or localhost) or a PORT on 127.0.0.1;
+    /// port 0 picks a free one (printed on stderr)
+    #[arg(value_parser = parse_listen_addr)]
+    pub listen: SocketAddr,
+    /// The server to forward to: HOST:PORT (an IP literal or localhost), or a PORT on
+    /// 127.0.0.1
+    #[arg(value_parser = parse_listen_addr)]
+    pub target: SocketAddr,
+    /// Seed of the piece sizes (printed on stderr, so the cuts can be had again);
+    /// default: a fresh one
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// The range of piece sizes in bytes, MIN-MAX (at most 65536), or one size N
+    #[arg(long, value_name = "MIN-MAX", default_value = "1-64", value_parser = parse_sizes)]
+    pub sizes: (usize, usize),
+    /// Send a partial piece when the sender has been idle this long (0: as soon as
+    /// nothing more is there)
+    #[arg(long, value_name = "DURATION", default_value = "5ms", value_parser = parse_pause)]
+    pub hold: Duration,
+    /// After a piece, wait at most this long for the receiver to read it before the next
+    /// one (0: do not wait; pieces may then merge at the receiver)
+    #[arg(long, value_name = "DURATION", default_value = "2ms", value_parser = parse_pause)]
+    pub gap: Duration,
+    /// Write one JSON line per piece to FILE
+    #[arg(long, value_name = "FILE")]
+    pub record: Option<PathBuf>,
+    /// Cut at the boundaries a --record FILE holds (same connection numbers and
+    /// directions), then as the seed says
+    #[arg(long, value_name = "FILE")]
+    pub replay: Option<PathBuf>,
+    /// Accept one connection, and end when it ends
+    #[arg(long)]
+    pub once: bool,
+    /// Language of the messages (en, zh; zh_CN and the like are zh); default from $LANG,
     /// else en
     #[arg(long, value_parser = parse_lang, value_name = "LANG")]
     pub lang: Option<String>,
@@ -347,4 +421,53 @@ fn parse_deadline(text: &str) -> Result<Duration, BadValue> {
             "{e}（时长写成 300ms、2s、250us 这样）"
         ))),
     }
+}
+
+/// An address for the proxy: `HOST:PORT` with an IP literal (`127.0.0.1:8000`,
+/// `[::1]:8000`) or `localhost`, or a bare `PORT` on 127.0.0.1. No name is looked up.
+fn parse_listen_addr(text: &str) -> Result<SocketAddr, BadValue> {
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let port = match text.strip_prefix("localhost:") {
+        Some(port) => port,
+        None => text,
+    };
+    port.parse::<u16>()
+        .map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+        .map_err(|_| {
+            BadValue(said!(
+                "`{text}` is not an address: write HOST:PORT with an IP address or localhost \
+                 (127.0.0.1:8000, [::1]:8000, localhost:8000) or a port",
+                "`{text}` 不是地址：写成 HOST:PORT，HOST 是 IP 地址或 localhost\
+                 （127.0.0.1:8000、[::1]:8000、localhost:8000），或者只写端口"
+            ))
+        })
+}
+
+/// `--sizes MIN-MAX` or `--sizes N`: 1 <= MIN <= MAX <= 65536.
+fn parse_sizes(text: &str) -> Result<(usize, usize), BadValue> {
+    let (min, max) = text.split_once('-').unwrap_or((text, text));
+    match (min.trim().parse::<usize>(), max.trim().parse::<usize>()) {
+        (Ok(min), Ok(max)) if 1 <= min && min <= max && max <= 65536 => Ok((min, max)),
+        _ => Err(BadValue(said!(
+            "`{text}` is not a range of piece sizes: MIN-MAX with 1 <= MIN <= MAX <= 65536 \
+             (e.g. 1-64), or one size",
+            "`{text}` 不是分段大小的范围：写成 MIN-MAX，1 <= MIN <= MAX <= 65536\
+             （比如 1-64），或者一个大小"
+        ))),
+    }
+}
+
+/// A pause that may be zero (`--hold 0`, `--gap 0`).
+fn parse_pause(text: &str) -> Result<Duration, BadValue> {
+    if text.trim() == "0" {
+        return Ok(Duration::ZERO);
+    }
+    humantime::parse_duration(text).map_err(|e| {
+        BadValue(said!(
+            "{e} (a duration looks like 5ms, 250us, 0)",
+            "{e}（时长写成 5ms、250us、0 这样）"
+        ))
+    })
 }
