@@ -18,6 +18,7 @@ mod provenance;
 mod release;
 mod spill;
 mod spin;
+mod verdict;
 mod world;
 
 use std::collections::BTreeMap;

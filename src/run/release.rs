@@ -30,8 +30,9 @@ use std::collections::{HashMap, HashSet, VecDeque};
 
 use super::provenance::provenance;
 use super::spill::Held;
+use super::verdict::verdict;
 use super::world::{ConnMeta, ConnState, Link, RawEvent};
-use crate::record::{Event, Provenance, Sink, Verdict, VerdictKind};
+use crate::record::{Provenance, Sink};
 use crate::scenario::Scenario;
 use crate::scenario::ast::Item;
 
@@ -68,74 +69,6 @@ struct Direction {
     fin: Option<u64>,
     /// The receiver's own `shutdown read|both`.
     shut_read: Option<u64>,
-}
-
-/// Why a stream recv glued sends or split one, from what the run measured:
-/// - glued, a send after the first held by the sender's kernel (not yet sent when its
-///   call returned), and fewer segments came than sends: **sender-coalesced**;
-/// - glued otherwise: **receiver-accumulated** (the segments had all arrived; TCP_INFO
-///   counts them);
-/// - part of a send, the buffer filled and bytes still queued: **split-by-recv-size**;
-/// - part of a send, everything queued taken: **split-by-segments** (the rest had not
-///   arrived).
-fn verdict(ev: &Event, dir: &Direction) -> Option<Verdict> {
-    let got = ev.result.filter(|&n| n > 0)?;
-    let sends: Vec<u64> = {
-        let mut s: Vec<u64> = ev.from.iter().map(|p| p.send).collect();
-        s.dedup();
-        s
-    };
-    if sends.len() >= 2 {
-        // The sender merged them only if its kernel held one of them (not yet sent when
-        // its call returned) and they came in fewer segments than sends.
-        let k = sends.len();
-        let held = sends[1..].iter().find(|s| dir.held.contains(s));
-        let segments = ev.segments.map(|s| s.data_in);
-        if let (Some(held), Some(n)) = (held, segments)
-            && n >= 1
-            && (n as usize) < k
-        {
-            return Some(Verdict {
-                kind: VerdictKind::SenderCoalesced,
-                evidence: format!(
-                    "{k} sends came in {n} segment(s): send #{held} was held by the sender's kernel (Nagle or cork)"
-                ),
-            });
-        }
-        let evidence = match segments {
-            Some(n) if n >= 2 => format!("{n} segments came before this recv took them"),
-            _ => format!(
-                "{} bytes were queued when this recv ran",
-                ev.queued_before.unwrap_or(got)
-            ),
-        };
-        return Some(Verdict {
-            kind: VerdictKind::ReceiverAccumulated,
-            evidence,
-        });
-    }
-    // One send: whole, or part of it.
-    let p = ev.from.first()?;
-    let whole = dir
-        .sends
-        .iter()
-        .find(|&&(_, _, seq)| seq == p.send)
-        .is_some_and(|&(a, b, _)| p.bytes == (0, b - a));
-    if whole {
-        return None;
-    }
-    let after = ev.queued_after.unwrap_or(0);
-    if ev.requested == Some(got) && after > 0 {
-        Some(Verdict {
-            kind: VerdictKind::SplitByRecvSize,
-            evidence: format!("the buffer of {got} bytes was full and {after} bytes stayed queued"),
-        })
-    } else {
-        Some(Verdict {
-            kind: VerdictKind::SplitBySegments,
-            evidence: format!("only {got} bytes of send #{} had arrived", p.send),
-        })
-    }
 }
 
 #[derive(Default)]
@@ -503,7 +436,7 @@ impl Release {
                     if ev.eof {
                         ev.cause = dir.fin.or(dir.shut_read);
                     }
-                    ev.verdict = verdict(ev, dir);
+                    ev.verdict = verdict(ev, &dir.sends, &dir.held);
                     // The next recv of this direction starts at `b`.
                     while let Some(&(_, end, seq)) = dir.sends.front()
                         && end <= b
