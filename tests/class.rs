@@ -5,7 +5,7 @@
 mod common;
 
 use std::io::{Read, Write};
-use std::process::{Command, Stdio};
+use std::process::{Child, ChildStdin, Command, Stdio};
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -32,17 +32,10 @@ impl Screen {
     }
 }
 
-#[test]
-fn step_releases_one_group_per_enter() {
-    let binary = env!("CARGO_BIN_EXE_stickylab");
-    assert!(
-        !binary.contains('\''),
-        "a quote in the binary's path: {binary}"
-    );
-    let fixture = common::fixture("class-groups");
-    let command = format!("stty rows 50 cols 120; '{binary}' run {fixture} --step");
+/// `command` in a pseudo-terminal (script(1)): the child, its screen, its keyboard.
+fn in_a_terminal(command: &str) -> (Child, Screen, ChildStdin) {
     let mut child = Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
+        .args(["-qfec", command, "/dev/null"])
         .env("LANG", "C")
         .env("NO_COLOR", "1")
         .stdin(Stdio::piped())
@@ -60,11 +53,24 @@ fn step_releases_one_group_per_enter() {
             }
         }
     });
-    let mut screen = Screen {
+    let keys = child.stdin.take().expect("stdin");
+    let screen = Screen {
         rx,
         text: String::new(),
     };
-    let mut keys = child.stdin.take().expect("stdin");
+    (child, screen, keys)
+}
+
+#[test]
+fn step_releases_one_group_per_enter() {
+    let binary = env!("CARGO_BIN_EXE_stickylab");
+    assert!(
+        !binary.contains('\''),
+        "a quote in the binary's path: {binary}"
+    );
+    let fixture = common::fixture("class-groups");
+    let command = format!("stty rows 50 cols 120; '{binary}' run {fixture} --step");
+    let (mut child, mut screen, mut keys) = in_a_terminal(&command);
 
     let first = screen.until("▶ next, 1/3:");
     assert!(
@@ -104,30 +110,7 @@ fn q_stops_the_run_incomplete() {
     let binary = env!("CARGO_BIN_EXE_stickylab");
     let fixture = common::fixture("class-groups");
     let command = format!("'{binary}' run {fixture} --step");
-    let mut child = Command::new("script")
-        .args(["-qfec", &command, "/dev/null"])
-        .env("LANG", "C")
-        .env("NO_COLOR", "1")
-        .stdin(Stdio::piped())
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("script(1) runs (from util-linux)");
-    let mut stdout = child.stdout.take().expect("stdout");
-    let (tx, rx) = mpsc::channel();
-    std::thread::spawn(move || {
-        let mut buf = [0u8; 4096];
-        while let Ok(n) = stdout.read(&mut buf) {
-            if n == 0 || tx.send(buf[..n].to_vec()).is_err() {
-                break;
-            }
-        }
-    });
-    let mut screen = Screen {
-        rx,
-        text: String::new(),
-    };
-    let mut keys = child.stdin.take().expect("stdin");
+    let (mut child, mut screen, mut keys) = in_a_terminal(&command);
     screen.until("▶ next, 1/3:");
     keys.write_all(b"\n").expect("a key");
     screen.until("▶ next, 2/3:");

@@ -87,23 +87,7 @@ pub(super) fn page(
 
     if !record.expectations.is_empty() || !record.blocked.is_empty() {
         let _ = writeln!(out, "<h2>{}</h2>", xml(say(lang, "expectations")));
-        let headers: Vec<String> = ["", "line", "actor", "expected", "observed"]
-            .iter()
-            .map(|h| say(lang, h).to_owned())
-            .collect();
-        let mut rows: Vec<Vec<String>> = record
-            .expectations
-            .iter()
-            .map(|x| {
-                vec![
-                    if x.passed { "✓" } else { "✗" }.to_owned(),
-                    x.line.to_string(),
-                    x.actor.clone().unwrap_or_default(),
-                    x.expected.clone(),
-                    x.observed.clone(),
-                ]
-            })
-            .collect();
+        let (headers, mut rows) = super::expectation_cells(record, lang);
         rows.extend(record.blocked.iter().map(|b| {
             vec![
                 "✗".to_owned(),

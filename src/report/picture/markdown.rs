@@ -35,23 +35,7 @@ pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOpti
 
     if !record.expectations.is_empty() {
         let _ = writeln!(out, "\n## {}\n", say(lang, "expectations"));
-        let headers: Vec<String> = ["", "line", "actor", "expected", "observed"]
-            .iter()
-            .map(|h| say(lang, h).to_owned())
-            .collect();
-        let rows: Vec<Vec<String>> = record
-            .expectations
-            .iter()
-            .map(|x| {
-                vec![
-                    if x.passed { "✓" } else { "✗" }.to_owned(),
-                    x.line.to_string(),
-                    x.actor.clone().unwrap_or_default(),
-                    x.expected.clone(),
-                    x.observed.clone(),
-                ]
-            })
-            .collect();
+        let (headers, rows) = super::expectation_cells(record, lang);
         table(&mut out, &headers, &rows);
     }
     for b in &record.blocked {

@@ -14,11 +14,34 @@ use std::collections::VecDeque;
 use std::io::{self, Write};
 
 use crate::record::aggregate::Summary;
-use crate::record::{Event, RunEnd, RunStart, Sink};
+use crate::record::{Event, Record, RunEnd, RunStart, Sink};
 use crate::report::json::JsonReporter;
 use crate::report::table::{Kept, TableReporter};
 use crate::report::{Checked, Listed, RepeatReport, ReportOptions, Reporter};
 use crate::scenario::Scenario;
+
+/// The expectations as plain cells, for the pictures' own tables: the headers in
+/// `lang`, then a row per expectation (✓/✗, line, actor, expected, observed).
+fn expectation_cells(record: &Record, lang: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers = ["", "line", "actor", "expected", "observed"]
+        .iter()
+        .map(|h| crate::report::words::say(lang, h).to_owned())
+        .collect();
+    let rows = record
+        .expectations
+        .iter()
+        .map(|x| {
+            vec![
+                if x.passed { "✓" } else { "✗" }.to_owned(),
+                x.line.to_string(),
+                x.actor.clone().unwrap_or_default(),
+                x.expected.clone(),
+                x.observed.clone(),
+            ]
+        })
+        .collect();
+    (headers, rows)
+}
 
 /// Which picture.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
