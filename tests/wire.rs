@@ -289,3 +289,44 @@ fn wire_with_repeat_is_refused() {
     assert!(String::from_utf8_lossy(&out.stderr).contains("leave out --repeat"));
     assert!(out.stdout.is_empty());
 }
+
+/// The cells of a table row, trimmed.
+fn cells(row: &str) -> Vec<&str> {
+    row.split(['│', '┆'])
+        .map(str::trim)
+        .filter(|c| !c.is_empty())
+        .collect()
+}
+
+/// paced-split's one send of 20,000 bytes (its connect's detail ends in `; mss 1000`)
+/// leaves in several segments: each names that send, and together they cover it.
+#[test]
+fn a_send_split_on_the_wire_is_named_by_each_of_its_segments() {
+    if !root() {
+        eprintln!("SKIPPED: capturing needs root (CAP_NET_RAW)");
+        return;
+    }
+    let out = common::stickylab()
+        .args(["run", "paced-split", "--wire"])
+        .output()
+        .expect("runs");
+    let table = String::from_utf8_lossy(&out.stdout).to_string();
+    assert!(out.status.success(), "{table}");
+    let send = number_of(&table, "send bytes 20000");
+    let (_, wire) = table.split_once("\nwire\n").expect("a wire section");
+    // t, direction, flags, bytes, len, ack, sends, recvs: rows with bytes have 8 cells.
+    let data: Vec<Vec<&str>> = wire
+        .lines()
+        .map(cells)
+        .filter(|c| c.len() == 8 && c[1] == "client>server" && c[4] != "0")
+        .collect();
+    assert!(data.len() >= 2, "{wire}");
+    assert!(data.iter().all(|c| c[6] == send), "{send}: {wire}");
+    let total: u64 = data
+        .iter()
+        .map(|c| c[4].parse::<u64>().expect("a length"))
+        .sum();
+    assert_eq!(total, 20_000, "{wire}");
+    assert_eq!(data[0][3].split_once("..").map(|(a, _)| a), Some("0"));
+    assert!(data.iter().any(|c| c[3].ends_with("..20000")), "{wire}");
+}

@@ -57,9 +57,11 @@ pub struct Wire {
     pub dropped: u64,
 }
 
-/// The port after the last `:` of `127.0.0.1:4242` or `[::1]:4242`.
-fn port(addr: &str) -> Option<u16> {
-    addr.trim().rsplit_once(':')?.1.parse().ok()
+/// The port after the last `:` of `127.0.0.1:4242` or `[::1]:4242`, the address being
+/// the first word of `text` (a detail may go on: `127.0.0.1:4242; mss 1000`).
+fn port(text: &str) -> Option<u16> {
+    let addr = text.split([' ', ';', ',']).find(|w| !w.is_empty())?;
+    addr.rsplit_once(':')?.1.parse().ok()
 }
 
 /// The run's TCP connections, from its listen, connect and accept events; named in the
@@ -317,7 +319,12 @@ mod tests {
         let events = [
             event(1, "server", Op::Listen, "listening on 127.0.0.1:5000"),
             event(2, "client", Op::Connect, "127.0.0.1:6000 -> 127.0.0.1:5000"),
-            event(3, "client", Op::Connect, "127.0.0.1:6001 -> 127.0.0.1:5000"),
+            event(
+                3,
+                "client",
+                Op::Connect,
+                "127.0.0.1:6001 -> 127.0.0.1:5000; mss 1000",
+            ),
             event(4, "worker", Op::Accept, "from 127.0.0.1:6001"),
         ];
         let conns = connections(&events);
