@@ -162,6 +162,7 @@ fn drain(fd: &OwnedFd, stop: &AtomicBool) -> Captured {
     let mut kept = 0usize;
     let mut buffer = vec![0u8; BUFFER];
     let mut stopping = false;
+    let mut last = Duration::ZERO;
     loop {
         if !stopping && stop.load(Ordering::SeqCst) {
             stopping = true;
@@ -191,7 +192,11 @@ fn drain(fd: &OwnedFd, stop: &AtomicBool) -> Captured {
         if from.sll_pkttype == PACKET_OUTGOING {
             continue;
         }
-        let at = stamp(fd);
+        // On lo a packet may carry TCP's planned departure time (EDT) as its stamp, a
+        // little later than the next packet's: the capture keeps the order it read
+        // them in, and each stamp at least the one before.
+        let at = stamp(fd).max(last);
+        last = at;
         let got = len.min(buffer.len());
         if kept + got > MAX_BYTES {
             captured.dropped += 1;
