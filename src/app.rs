@@ -9,6 +9,7 @@ mod interrupt;
 mod new;
 mod proxy;
 mod terminal;
+mod wire;
 
 use std::io::{IsTerminal, Write};
 use std::path::Path;
@@ -328,6 +329,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         ..terminal::report_options(args.lang.as_deref())
     };
     let lang = options.lang.clone();
+    let shown = options.clone();
     let reporter = report::reporter(args.format, options);
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     let with = ParseWith {
@@ -344,6 +346,8 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .collect::<Result<_, _>>()?,
     };
     let class = class_mode(args, &scenarios, &lang)?;
+    // The capture starts before the run, or nothing runs.
+    let wire = wire::start(args, &shown)?;
     // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
     let runs = Runs {
@@ -354,6 +358,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         cancel,
         lang: &lang,
         class,
+        wire,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -416,6 +421,8 @@ struct Runs<'a> {
     lang: &'a str,
     /// Class mode: the gate of the run and how it is released.
     class: Option<(Arc<Gate>, class::Pace)>,
+    /// `--wire`, `--pcap`: the capture of the one run.
+    wire: Option<wire::Asked>,
 }
 
 impl Runs<'_> {
@@ -441,9 +448,11 @@ impl Runs<'_> {
         let class = self.class.as_ref().map(|(gate, pace)| {
             class::Class::start(Arc::clone(gate), *pace, Arc::clone(&self.cancel), self.lang)
         });
+        let mut keep = wire::Keep(self.wire.as_ref().map(|_| Vec::new()));
         {
             let mut report = self.reporter.run(&scenario, &mut out);
-            let mut both = Tee(report.as_mut(), &mut verdict);
+            let mut report_and_verdict = Tee(report.as_mut(), &mut verdict);
+            let mut both = Tee(&mut report_and_verdict, &mut keep);
             match &class {
                 Some(class) => {
                     // The watch first: at the end it lets the last panel out before
@@ -456,6 +465,10 @@ impl Runs<'_> {
             }
         }
         let _ = out.flush();
+        let mut written = true;
+        if let (Some(wire), Some(events)) = (self.wire.take(), keep.0) {
+            written = wire.finish(&events, &mut out);
+        }
         if let Some(class) = class
             && class.finish()
         {
@@ -471,7 +484,7 @@ impl Runs<'_> {
             eprintln!("{}", interrupted_line(self.lang, finished, 1));
             return Outcome::Interrupted;
         }
-        Outcome::of(verdict.passed)
+        Outcome::of(verdict.passed && written)
     }
 
     /// `--repeat` of one scenario, or `--all`: each scenario's runs into its repeat

@@ -316,6 +316,15 @@ pub struct RunArgs {
     /// (e.g. 2s), for a projector without a keyboard at hand
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION", conflicts_with = "all")]
     pub slow: Option<Duration>,
+    /// Capture the run's TCP segments on the loopback interface and show them after the
+    /// table report: direction, flags, stream offsets, and the sends each carried. Needs
+    /// CAP_NET_RAW (root, or `setcap cap_net_raw+ep` on the binary)
+    #[arg(long, conflicts_with = "all")]
+    pub wire: bool,
+    /// Write the run's captured packets to FILE as pcapng (for tcpdump -r or Wireshark);
+    /// implies --wire
+    #[arg(long, value_name = "FILE", conflicts_with = "all")]
+    pub pcap: Option<PathBuf>,
 }
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese

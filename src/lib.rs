@@ -23,3 +23,4 @@ pub(crate) mod report;
 pub(crate) mod run;
 pub mod scenario;
 pub(crate) mod text;
+pub(crate) mod wire;

@@ -13,7 +13,7 @@
 pub mod compare;
 pub mod json;
 mod picture;
-mod shared;
+pub(crate) mod shared;
 pub mod table;
 mod words;
 
