@@ -60,6 +60,22 @@ pub struct RunOptions {
     /// Class mode (`--step`, `--slow`): every step waits until its group is released
     /// (see [`gate`]).
     pub gate: Option<Arc<gate::Gate>>,
+    /// `--peer ACTOR=HOST:PORT`: these actors are programs outside the lab, already
+    /// listening at their address. Their lines are not run; the other actors connect to
+    /// them there, and what the lab's actors send and receive is recorded as usual.
+    pub peers: Vec<Peer>,
+    /// `--allow-remote`: addresses beyond loopback (and the run's own network
+    /// namespaces) may be used; without it they are an error before any socket opens.
+    pub allow_remote: bool,
+}
+
+/// An actor played by a program outside the lab (`--peer ACTOR=HOST:PORT`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Peer {
+    /// The scenario's name for it (`server`).
+    pub actor: String,
+    /// Where it listens.
+    pub addr: std::net::SocketAddr,
 }
 
 pub use crate::scenario::DEFAULT_RUN_LIMIT;
