@@ -436,6 +436,7 @@ impl Runs<'_> {
             },
             cancel: Some(Arc::clone(&self.cancel)),
             gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
+            ..RunOptions::default()
         }
     }
 

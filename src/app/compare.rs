@@ -86,6 +86,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<Outcome, Error> {
                 run_limit: args.run_limit,
                 cancel: Some(Arc::clone(&cancel)),
                 gate: None,
+                ..RunOptions::default()
             };
             let mut both = Tee(&mut side.fold, &mut side.timers);
             runner.run_into(&side.scenario, &run, &mut both);
