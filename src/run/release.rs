@@ -393,6 +393,9 @@ impl Release {
             if c.outside {
                 self.external.insert((k, false));
             }
+            if c.connector_outside {
+                self.external.insert((k, true));
+            }
             let n = self
                 .pairs
                 .entry((c.connector.clone(), acceptor.clone()))
@@ -510,6 +513,7 @@ mod tests {
             acceptor: acceptor.map(Into::into),
             state: ConnState::Connected,
             outside: false,
+            connector_outside: false,
         }
     }
 

@@ -218,6 +218,38 @@ impl Actor<'_> {
         observed
     }
 
+    /// The program outside the lab (`--peer ACTOR`) a connection accepted from an
+    /// unknown address is from: the first whose connects (its `connect` lines, each
+    /// once) are not all taken yet.
+    fn outside_connector(&self) -> Option<String> {
+        let clients = self.world.outside_clients();
+        if clients.is_empty() {
+            return None;
+        }
+        let taken = self.world.update(|s| {
+            clients
+                .iter()
+                .map(|c| {
+                    s.conns
+                        .iter()
+                        .filter(|m| m.connector_outside && &m.connector == c)
+                        .count()
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut fallback = None;
+        for (client, taken) in clients.iter().zip(taken) {
+            let connects = count_steps(self.body, |step| {
+                &step.actor == client && matches!(step.action, Action::Connect { .. })
+            });
+            if taken < connects {
+                return Some(client.clone());
+            }
+            fallback.get_or_insert(client);
+        }
+        fallback.cloned()
+    }
+
     /// `owner`'s listener, once it has one (within the deadline); what the step observed
     /// if it never came.
     pub(super) fn listener_of(
@@ -284,6 +316,7 @@ impl Actor<'_> {
                 // A program outside the lab accepts on its own: it is the acceptor.
                 acceptor: outside.then(|| target.to_string()),
                 outside,
+                connector_outside: false,
                 state: ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
@@ -373,7 +406,14 @@ impl Actor<'_> {
                 // A connection whose connector gave up (its connect timed out while the
                 // SYN was retried) never registers: it is accepted from an unknown peer
                 // after a short wait rather than at the deadline.
-                let patience = deadline.min(Instant::now() + PEER_PATIENCE);
+                // A program outside the lab that connects (`--peer ACTOR`) never
+                // registers: with no actor of the lab connecting, the connection is its
+                // at once; beside actors of the lab, once the patience is over.
+                let outsider = self.outside_connector();
+                let patience = match &outsider {
+                    Some(_) if !lab_connects(self.body, self.world) => Instant::now(),
+                    _ => deadline.min(Instant::now() + PEER_PATIENCE),
+                };
                 let found = self.world.wait_for(patience, |s| {
                     let id = *s.conn_by_addr.get(&key)?;
                     match s.conns[id].state {
@@ -401,9 +441,23 @@ impl Actor<'_> {
                         return observed;
                     }
                 };
-                let (id, peer) = match found {
-                    Ok(Some((id, connector))) => (id, Some(connector)),
-                    Ok(None) | Err(_) => (usize::MAX, None),
+                let (id, peer) = match (found, outsider) {
+                    (Ok(Some((id, connector))), _) => (id, Some(connector)),
+                    (Ok(None) | Err(_), Some(outsider)) => {
+                        let id = self.world.update(|s| {
+                            s.conns.push(ConnMeta {
+                                connector: outsider.clone(),
+                                listener_owner: me.clone(),
+                                acceptor: Some(me.clone()),
+                                state: ConnState::Connected,
+                                outside: false,
+                                connector_outside: true,
+                            });
+                            s.conns.len() - 1
+                        });
+                        (id, Some(outsider))
+                    }
+                    (Ok(None) | Err(_), None) => (usize::MAX, None),
                 };
                 ev.peer = peer.clone();
                 ev.detail = Some(format!("from {key}{applied}"));
@@ -476,4 +530,27 @@ fn listens_at(body: &[Item], addr: SocketAddr) -> Option<String> {
         }
     }
     None
+}
+
+/// How many steps of `body` (each once, `repeat` blocks not unrolled) `f` holds for.
+fn count_steps(body: &[Item], f: impl Fn(&Step) -> bool) -> usize {
+    let mut n = 0;
+    let mut stack = vec![body.iter()];
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::Step(step)) => n += usize::from(f(step)),
+            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    n
+}
+
+/// Whether an actor of the lab (not a program outside it) connects anywhere.
+fn lab_connects(body: &[Item], world: &crate::run::world::World) -> bool {
+    count_steps(body, |step| {
+        matches!(step.action, Action::Connect { .. }) && !world.is_outside(&step.actor)
+    }) > 0
 }
