@@ -19,7 +19,7 @@ use std::fmt;
 
 use super::Peer;
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Action, CheckKind, Item, Step, Target};
+use crate::scenario::ast::{Action, CheckKind, Step, Target, steps};
 
 /// A line a `--peer` run cannot carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -101,8 +101,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer], clients: &[String]) -> Result<
             error.unknown.push((*name).to_string());
         }
     }
-    let mut steps = Vec::new();
-    collect_steps(&scenario.body, &mut steps);
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
     // Marks only an outside program's lines make: nobody will make them.
     let lost_marks: HashSet<&str> = steps
         .iter()
@@ -153,8 +152,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer], clients: &[String]) -> Result<
 /// The lines of `scenario` that name an address beyond loopback (`connect to
 /// 192.0.2.1:80`), refused unless the run is given `--allow-remote`.
 pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
-    let mut steps = Vec::new();
-    collect_steps(&scenario.body, &mut steps);
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
     let lines: Vec<Refused> = steps
         .iter()
         .filter_map(|step| {
@@ -261,8 +259,7 @@ pub fn where_clients_connect(
     scenario: &Scenario,
     clients: &[String],
 ) -> Vec<(String, std::net::SocketAddr)> {
-    let mut steps = Vec::new();
-    collect_steps(&scenario.body, &mut steps);
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
     let mut out = Vec::new();
     for step in &steps {
         if let Action::Connect { to } = &step.action
@@ -300,15 +297,6 @@ fn other_line(
             ))
         }
         _ => None,
-    }
-}
-
-fn collect_steps<'a>(items: &'a [Item], out: &mut Vec<&'a Step>) {
-    for item in items {
-        match item {
-            Item::Step(step) => out.push(step),
-            Item::Repeat(block) => collect_steps(&block.body, out),
-        }
     }
 }
 

@@ -14,7 +14,7 @@ use crate::net;
 use crate::record::Op;
 use crate::run::expect::Observed;
 use crate::run::world::{ConnMeta, ConnState, Link, ListenerEntry, WaitEnd};
-use crate::scenario::ast::{Action, Item, Step, StreamKind, Target};
+use crate::scenario::ast::{Action, Item, Step, StreamKind, Target, steps};
 
 /// How long an accept waits for the connecting actor to say who it is (it does so right
 /// after its connect() returns, which may be a moment after accept() did).
@@ -239,9 +239,11 @@ impl Actor<'_> {
         });
         let mut fallback = None;
         for (client, taken) in clients.iter().zip(taken) {
-            let connects = count_steps(self.body, |step| {
-                &step.actor == client && matches!(step.action, Action::Connect { .. })
-            });
+            let connects = steps(self.body)
+                .filter(|step| {
+                    &step.actor == client && matches!(step.action, Action::Connect { .. })
+                })
+                .count();
             if taken < connects {
                 return Some(client.clone());
             }
@@ -512,45 +514,18 @@ impl Actor<'_> {
 /// The actor that says it listens at `addr` (`listen on`, `bind tcp on`), if one does.
 /// An address of port 0 names no one: the kernel picks a port for it.
 fn listens_at(body: &[Item], addr: SocketAddr) -> Option<String> {
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(step)) => match step.action {
-                Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) }
-                    if at == addr && at.port() != 0 =>
-                {
-                    return Some(step.actor.clone());
-                }
-                _ => {}
-            },
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
+    steps(body)
+        .find(|step| match step.action {
+            Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) } => {
+                at == addr && at.port() != 0
             }
-        }
-    }
-    None
-}
-
-/// How many steps of `body` (each once, `repeat` blocks not unrolled) `f` holds for.
-fn count_steps(body: &[Item], f: impl Fn(&Step) -> bool) -> usize {
-    let mut n = 0;
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(step)) => n += usize::from(f(step)),
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
-            }
-        }
-    }
-    n
+            _ => false,
+        })
+        .map(|step| step.actor.clone())
 }
 
 /// Whether an actor of the lab (not a program outside it) connects anywhere.
 fn lab_connects(body: &[Item], world: &crate::run::world::World) -> bool {
-    count_steps(body, |step| {
-        matches!(step.action, Action::Connect { .. }) && !world.is_outside(&step.actor)
-    }) > 0
+    steps(body)
+        .any(|step| matches!(step.action, Action::Connect { .. }) && !world.is_outside(&step.actor))
 }
