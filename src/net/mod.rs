@@ -10,7 +10,7 @@ mod option;
 pub mod tcp_info;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -34,9 +34,11 @@ pub(crate) fn dgram_socket(kind: DgramKind) -> io::Result<Socket> {
     }
 }
 
-/// 127.0.0.1 port 0: the kernel picks a free ephemeral port, so two runs never collide.
-pub(crate) fn loopback_any_port() -> SockAddr {
-    SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+/// `ip` port 0: the kernel picks a free ephemeral port, so two runs never collide. `ip`
+/// is the actor's home address: 127.0.0.1, or its namespace's veth address under
+/// `--net veth`.
+pub(crate) fn any_port(ip: std::net::IpAddr) -> SockAddr {
+    SockAddr::from(SocketAddr::from((ip, 0)))
 }
 
 /// An abstract Unix address (Linux: a name starting with a NUL byte, no file on disk,

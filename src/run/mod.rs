@@ -67,6 +67,9 @@ pub struct RunOptions {
     /// `--allow-remote`: addresses beyond loopback (and the run's own network
     /// namespaces) may be used; without it they are an error before any socket opens.
     pub allow_remote: bool,
+    /// `--net veth`: the actors run in the two network namespaces of this pair, each
+    /// binding its namespace's veth address (see [`crate::netns`]).
+    pub net: Option<Arc<crate::netns::Net>>,
 }
 
 /// An actor played by a program outside the lab (`--peer ACTOR=HOST:PORT`).
@@ -141,8 +144,11 @@ impl Runner {
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
+        let sides = net_sides(scenario, options);
         let world = Arc::new(
-            World::new(run_tag, run_limit, options.cancel.clone()).with_gate(options.gate.clone()),
+            World::new(run_tag, run_limit, options.cancel.clone())
+                .with_gate(options.gate.clone())
+                .with_homes(homes(scenario, &sides)),
         );
         sink.begin(&RunStart {
             scenario: scenario.name.clone(),
@@ -186,6 +192,7 @@ impl Runner {
                 ends: Arc::clone(&ends),
                 timeout,
                 rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
+                home: sides.get(index).map(|(net, side)| (Arc::clone(net), *side)),
             };
             let Some(worker) = index.checked_sub(plays).and_then(|k| self.workers.get(k)) else {
                 first = Some(job);
@@ -284,6 +291,55 @@ struct ActorJob {
     ends: Arc<pool::EndGate<Option<actor::Leftovers>>>,
     timeout: Duration,
     rng: StdRng,
+    /// `--net veth`: the namespace the actor's thread enters for the run.
+    home: Option<(Arc<crate::netns::Net>, crate::netns::Side)>,
+}
+
+/// `--net veth`: the namespace of each actor, in the order of `scenario.actors` (empty
+/// without it).
+fn net_sides(
+    scenario: &Scenario,
+    options: &RunOptions,
+) -> Vec<(Arc<crate::netns::Net>, crate::netns::Side)> {
+    let Some(net) = &options.net else {
+        return Vec::new();
+    };
+    crate::netns::sides(scenario)
+        .into_iter()
+        .map(|side| (Arc::clone(net), side))
+        .collect()
+}
+
+/// The address each actor binds under `--net veth` (see [`World::home_ip`]).
+fn homes(
+    scenario: &Scenario,
+    sides: &[(Arc<crate::netns::Net>, crate::netns::Side)],
+) -> std::collections::HashMap<String, std::net::IpAddr> {
+    scenario
+        .actors
+        .iter()
+        .zip(sides)
+        .map(|(actor, (net, side))| (actor.clone(), net.home(*side)))
+        .collect()
+}
+
+/// Moves the calling thread into the actor's namespace under `--net veth`, for as long
+/// as the guard lives (a pool thread returns to its own when it is dropped). A failure
+/// is recorded as the actor's, outside its steps; the run then stops.
+fn enter_home<'n>(
+    home: &'n Option<(Arc<crate::netns::Net>, crate::netns::Side)>,
+    name: &str,
+    world: &World,
+) -> Option<crate::netns::Entered<'n>> {
+    let (net, side) = home.as_ref()?;
+    net.enter(*side)
+        .map_err(|e| {
+            world.blocked(record::Blocked::outside_steps(
+                name,
+                format!("entering network namespace {} ({e})", side.name()),
+            ));
+        })
+        .ok()
 }
 
 /// One actor's part of a run, on its worker or on the calling thread (which passes
@@ -299,7 +355,9 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         ends,
         timeout,
         rng,
+        home,
     } = job;
+    let _inside = enter_home(&home, &name, &world);
     {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());

@@ -2,6 +2,7 @@
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -208,6 +209,9 @@ pub(crate) struct World {
     pub run_tag: u64,
     /// Class mode: the steps wait for their group to be released.
     gate: Option<Arc<Gate>>,
+    /// `--net veth`: the address each actor's listeners and datagram sockets bind
+    /// (its namespace's veth end); an actor not named binds 127.0.0.1.
+    homes: HashMap<String, IpAddr>,
 }
 
 impl World {
@@ -227,7 +231,23 @@ impl World {
             cancel,
             run_tag,
             gate: None,
+            homes: HashMap::new(),
         }
+    }
+
+    /// The run under `--net veth`: each actor's address in its namespace.
+    pub(crate) fn with_homes(mut self, homes: HashMap<String, IpAddr>) -> World {
+        self.homes = homes;
+        self
+    }
+
+    /// The address `actor` binds when a step names none: its namespace's veth address
+    /// under `--net veth`, else 127.0.0.1.
+    pub(crate) fn home_ip(&self, actor: &str) -> IpAddr {
+        self.homes
+            .get(actor)
+            .copied()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
     }
 
     /// The run in class mode: its steps wait at `gate`.

@@ -46,7 +46,7 @@ impl Actor<'_> {
         let addr = match again {
             Some(addr) => addr,
             None => match kind {
-                StreamKind::Tcp => net::loopback_any_port(),
+                StreamKind::Tcp => net::any_port(self.world.home_ip(&self.name)),
                 StreamKind::Unix => self.unix_addr("listen")?,
             },
         };

@@ -19,7 +19,7 @@ impl Actor<'_> {
         let mut opts = UserOpts::default();
         let applied = self.apply_pending(&sock, &mut opts)?;
         let addr = match kind {
-            DgramKind::Udp => net::loopback_any_port(),
+            DgramKind::Udp => net::any_port(self.world.home_ip(&self.name)),
             DgramKind::UnixDgram => self.unix_addr("dgram")?,
         };
         sock.bind(&addr)?;
