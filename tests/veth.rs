@@ -40,10 +40,8 @@ fn as_root(what: &str) -> bool {
 fn scratch(what: &str) -> PathBuf {
     static CALLS: AtomicUsize = AtomicUsize::new(0);
     let k = CALLS.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!(
-        "stickylab-veth-{what}-{}-{k}",
-        std::process::id()
-    ));
+    let dir =
+        std::env::temp_dir().join(format!("stickylab-veth-{what}-{}-{k}", std::process::id()));
     std::fs::create_dir_all(&dir).expect("a directory");
     std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
     dir
@@ -367,13 +365,13 @@ fn no_namespace_or_veth_is_left_behind_even_after_sigkill() {
         }
         std::thread::sleep(Duration::from_millis(10));
     };
-    assert!(!inside.is_empty(), "the actors' threads entered a namespace");
+    assert!(
+        !inside.is_empty(),
+        "the actors' threads entered a namespace"
+    );
     child.kill().expect("SIGKILL");
     let _ = child.wait();
-    let left: BTreeSet<String> = namespaces_in_use()
-        .intersection(&inside)
-        .cloned()
-        .collect();
+    let left: BTreeSet<String> = namespaces_in_use().intersection(&inside).cloned().collect();
     assert!(left.is_empty(), "nobody holds {left:?}");
     assert_eq!(interfaces(), links, "no new interface here");
     assert_eq!(netns_entries(), mounted, "nothing under /run/netns");

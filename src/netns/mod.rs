@@ -322,6 +322,80 @@ mod tests {
         assert_eq!(sides(&s), [Side::A, Side::B, Side::B]);
     }
 
+    /// The namespace of a thread of this process (`net:[INODE]`).
+    fn namespace_of(task: &std::path::Path) -> String {
+        std::fs::read_link(task.join("ns/net"))
+            .map(|l| l.to_string_lossy().into_owned())
+            .unwrap_or_default()
+    }
+
+    /// The actors' threads (the calling thread, and the pool's workers, which outlive
+    /// the run) are in the namespaces during a veth run and back in their own after it.
+    /// Needs root: says SKIPPED otherwise, and fails under `STICKYLAB_CI=1`.
+    #[test]
+    fn the_actors_threads_return_to_their_namespace_after_a_run() {
+        // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
+        if unsafe { libc::geteuid() } != 0 {
+            assert!(
+                std::env::var("STICKYLAB_CI").as_deref() != Ok("1"),
+                "STICKYLAB_CI=1: this run must test --net veth as root"
+            );
+            eprintln!("SKIPPED: --net veth needs root");
+            return;
+        }
+        let ours = namespace_of(std::path::Path::new("/proc/thread-self"));
+        let net = std::sync::Arc::new(Net::create(DEFAULT_MTU).expect("the namespaces"));
+        let text = "server: listen\nclient: connect\nserver: accept => from client\n\
+                    client: send \"hi\"\nserver: recv 2 => \"hi\"\n";
+        let scenario = std::sync::Arc::new(scenario(text));
+        let mut runner = crate::run::Runner::new();
+        let options = crate::run::RunOptions {
+            net: Some(std::sync::Arc::clone(&net)),
+            ..crate::run::RunOptions::default()
+        };
+        let record = runner.run(&scenario, &options);
+        assert!(record.passed(), "{record:?}");
+        let listen = record
+            .events
+            .iter()
+            .find(|e| e.op == crate::record::Op::Listen);
+        let detail = listen.and_then(|e| e.detail.clone()).unwrap_or_default();
+        assert!(detail.contains("192.0.2.1:"), "{detail}");
+        let connect = record
+            .events
+            .iter()
+            .find(|e| e.op == crate::record::Op::Connect);
+        let detail = connect.and_then(|e| e.detail.clone()).unwrap_or_default();
+        assert!(detail.starts_with("192.0.2.2:"), "{detail}");
+
+        assert_eq!(
+            namespace_of(std::path::Path::new("/proc/thread-self")),
+            ours
+        );
+        let mut workers = 0;
+        for task in std::fs::read_dir("/proc/self/task")
+            .expect("tasks")
+            .flatten()
+        {
+            let comm = std::fs::read_to_string(task.path().join("comm")).unwrap_or_default();
+            if comm.starts_with("actor-") {
+                workers += 1;
+                assert_eq!(namespace_of(&task.path()), ours, "{comm}");
+            }
+        }
+        assert!(workers >= 1, "the pool's worker is alive");
+
+        // The next run, without --net, is on loopback.
+        let record = runner.run(&scenario, &crate::run::RunOptions::default());
+        assert!(record.passed(), "{record:?}");
+        let listen = record
+            .events
+            .iter()
+            .find(|e| e.op == crate::record::Op::Listen);
+        let detail = listen.and_then(|e| e.detail.clone()).unwrap_or_default();
+        assert!(detail.contains("127.0.0.1:"), "{detail}");
+    }
+
     #[test]
     fn unix_sockets_keep_everyone_in_a() {
         let s = scenario("server: listen unix\nclient: connect\nserver: accept\n");
