@@ -75,7 +75,6 @@ pub struct Net {
     /// The namespace stickylab was started in: where every thread returns to.
     root: OwnedFd,
     ends: [End; 2],
-    mtu: u32,
 }
 
 /// Why the namespaces could not be made.
@@ -144,7 +143,6 @@ impl Net {
                     index: 12,
                 },
             ],
-            mtu,
         };
         let [a, b] = &net.ends;
         a_rtnl
@@ -199,11 +197,6 @@ impl Net {
     /// The name of the veth end in `side`'s namespace.
     pub fn interface(&self, side: Side) -> &'static str {
         self.end(side).interface
-    }
-
-    /// The MTU of the pair.
-    pub fn mtu(&self) -> u32 {
-        self.mtu
     }
 
     /// Moves the calling thread into `side`'s namespace until the guard is dropped,
