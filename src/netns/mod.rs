@@ -26,9 +26,11 @@ mod ifreq;
 mod ns;
 mod rtnl;
 
+use std::collections::HashMap;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr};
 use std::os::fd::OwnedFd;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::scenario::Scenario;
@@ -218,6 +220,57 @@ impl Net {
             .join()
         })
         .unwrap_or_else(|_| Err(io::Error::other("a namespace helper thread panicked")))
+    }
+}
+
+/// Where the actors of one run are: the namespace of each, by its index in
+/// `scenario.actors` ([`sides`]).
+pub(crate) struct Placement {
+    net: Arc<Net>,
+    sides: Vec<Side>,
+}
+
+impl Placement {
+    pub(crate) fn new(net: &Arc<Net>, scenario: &Scenario) -> Placement {
+        Placement {
+            net: Arc::clone(net),
+            sides: sides(scenario),
+        }
+    }
+
+    /// The address each actor binds: its namespace's veth address.
+    pub(crate) fn addresses(&self, scenario: &Scenario) -> HashMap<String, IpAddr> {
+        scenario
+            .actors
+            .iter()
+            .zip(&self.sides)
+            .map(|(actor, side)| (actor.clone(), self.net.home(*side)))
+            .collect()
+    }
+
+    /// The namespace of the actor at `index`, for its thread to enter.
+    pub(crate) fn home(&self, index: usize) -> Option<Home> {
+        Some(Home {
+            net: Arc::clone(&self.net),
+            side: *self.sides.get(index)?,
+        })
+    }
+}
+
+/// One actor's namespace.
+pub(crate) struct Home {
+    net: Arc<Net>,
+    side: Side,
+}
+
+impl Home {
+    /// Moves the calling thread into it until the guard is dropped ([`Net::enter`]).
+    pub(crate) fn enter(&self) -> io::Result<Entered<'_>> {
+        self.net.enter(self.side)
+    }
+
+    pub(crate) fn side(&self) -> Side {
+        self.side
     }
 }
 

@@ -34,6 +34,7 @@ use crate::record::Record;
 use crate::record::{self, RunEnd, RunStart, Sink, TimerStats};
 use world::{ConnMeta, Parts, World};
 
+use crate::netns::{Entered, Home, Placement};
 use crate::scenario::Scenario;
 use crate::scenario::ast::DEFAULT_TIMEOUT;
 use checks::evaluate;
@@ -144,11 +145,16 @@ impl Runner {
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
-        let sides = net_sides(scenario, options);
+        let placement = (options.net.as_ref()).map(|net| Placement::new(net, scenario));
         let world = Arc::new(
             World::new(run_tag, run_limit, options.cancel.clone())
                 .with_gate(options.gate.clone())
-                .with_homes(homes(scenario, &sides)),
+                .with_homes(
+                    placement
+                        .as_ref()
+                        .map(|p| p.addresses(scenario))
+                        .unwrap_or_default(),
+                ),
         );
         sink.begin(&RunStart {
             scenario: scenario.name.clone(),
@@ -192,7 +198,7 @@ impl Runner {
                 ends: Arc::clone(&ends),
                 timeout,
                 rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
-                home: sides.get(index).map(|(net, side)| (Arc::clone(net), *side)),
+                home: placement.as_ref().and_then(|p| p.home(index)),
             };
             let Some(worker) = index.checked_sub(plays).and_then(|k| self.workers.get(k)) else {
                 first = Some(job);
@@ -292,51 +298,20 @@ struct ActorJob {
     timeout: Duration,
     rng: StdRng,
     /// `--net veth`: the namespace the actor's thread enters for the run.
-    home: Option<(Arc<crate::netns::Net>, crate::netns::Side)>,
-}
-
-/// `--net veth`: the namespace of each actor, in the order of `scenario.actors` (empty
-/// without it).
-fn net_sides(
-    scenario: &Scenario,
-    options: &RunOptions,
-) -> Vec<(Arc<crate::netns::Net>, crate::netns::Side)> {
-    let Some(net) = &options.net else {
-        return Vec::new();
-    };
-    crate::netns::sides(scenario)
-        .into_iter()
-        .map(|side| (Arc::clone(net), side))
-        .collect()
-}
-
-/// The address each actor binds under `--net veth` (see [`World::home_ip`]).
-fn homes(
-    scenario: &Scenario,
-    sides: &[(Arc<crate::netns::Net>, crate::netns::Side)],
-) -> std::collections::HashMap<String, std::net::IpAddr> {
-    scenario
-        .actors
-        .iter()
-        .zip(sides)
-        .map(|(actor, (net, side))| (actor.clone(), net.home(*side)))
-        .collect()
+    home: Option<Home>,
 }
 
 /// Moves the calling thread into the actor's namespace under `--net veth`, for as long
 /// as the guard lives (a pool thread returns to its own when it is dropped). A failure
 /// is recorded as the actor's, outside its steps; the run then stops.
-fn enter_home<'n>(
-    home: &'n Option<(Arc<crate::netns::Net>, crate::netns::Side)>,
-    name: &str,
-    world: &World,
-) -> Option<crate::netns::Entered<'n>> {
-    let (net, side) = home.as_ref()?;
-    net.enter(*side)
+fn enter_home<'h>(home: Option<&'h Home>, name: &str, world: &World) -> Option<Entered<'h>> {
+    let home = home?;
+    let side = home.side().name();
+    home.enter()
         .map_err(|e| {
             world.blocked(record::Blocked::outside_steps(
                 name,
-                format!("entering network namespace {} ({e})", side.name()),
+                format!("entering network namespace {side} ({e})"),
             ));
         })
         .ok()
@@ -357,7 +332,7 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         rng,
         home,
     } = job;
-    let _inside = enter_home(&home, &name, &world);
+    let _inside = enter_home(home.as_ref(), &name, &world);
     {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
