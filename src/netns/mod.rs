@@ -95,51 +95,18 @@ impl Net {
     /// Makes the two namespaces and the veth pair between them, ready for sockets.
     pub fn create(mtu: u32) -> Result<Net, NetError> {
         let root = ns::current().map_err(|e| other("open /proc/thread-self/ns/net", &e))?;
-        // The namespaces are made on a helper thread, which ends in b; this thread
-        // stays where it is. The sockets it opens keep their namespaces when it ends.
-        let made = std::thread::scope(|s| {
-            s.spawn(|| -> Result<_, NetError> {
-                let mut sides = Vec::new();
-                for side in ["a", "b"] {
-                    let fd = ns::unshare_new().map_err(|e| {
-                        denied_or(&format!("unshare(CLONE_NEWNET) for namespace {side}"), &e)
-                    })?;
-                    let rtnl = rtnl::Rtnl::open()
-                        .map_err(|e| denied_or("open a route netlink socket", &e))?;
-                    let ifaces =
-                        ifreq::Ifaces::open().map_err(|e| other("open an AF_INET socket", &e))?;
-                    sides.push((fd, rtnl, ifaces));
-                }
-                Ok(sides)
-            })
-            .join()
-        });
-        let mut made = match made {
-            Ok(made) => made?,
-            Err(_) => {
-                return Err(NetError::Other(
-                    "the namespace helper thread panicked".into(),
-                ));
-            }
-        };
-        let (Some((b_ns, mut b_rtnl, b_if)), Some((a_ns, mut a_rtnl, a_if))) =
-            (made.pop(), made.pop())
-        else {
-            return Err(NetError::Other(
-                "the namespace helper made no namespaces".into(),
-            ));
-        };
+        let [a_made, b_made] = unshare_two()?;
         let net = Net {
             root,
             ends: [
                 End {
-                    ns: a_ns,
+                    ns: a_made.ns,
                     ip: Ipv4Addr::new(192, 0, 2, 1),
                     interface: "sl-veth-a",
                     index: 11,
                 },
                 End {
-                    ns: b_ns,
+                    ns: b_made.ns,
                     ip: Ipv4Addr::new(192, 0, 2, 2),
                     interface: "sl-veth-b",
                     index: 12,
@@ -147,40 +114,20 @@ impl Net {
             ],
         };
         let [a, b] = &net.ends;
-        a_rtnl
+        let (mut a_tools, mut b_tools) = (a_made.tools, b_made.tools);
+        a_tools
+            .rtnl
             .add_veth((a.interface, a.index), (b.interface, b.index), &b.ns, mtu)
             .map_err(|e| denied_or("create the veth pair", &e))?;
-        for (end, rtnl, ifaces) in [(a, &mut a_rtnl, &a_if), (b, &mut b_rtnl, &b_if)] {
-            let step =
-                |what: &str, e: io::Error| denied_or(&format!("{what} ({})", end.interface), &e);
-            let index = end.index;
-            ifaces
-                .offloads_off(end.interface)
-                .map_err(|e| step("turn offloads off", e))?;
-            rtnl.add_address(index, end.ip, 24)
-                .map_err(|e| step("add its address", e))?;
-            rtnl.set_up(index).map_err(|e| step("set it up", e))?;
-            let lo = ifaces.index("lo").map_err(|e| step("find lo beside", e))?;
-            rtnl.set_up(lo).map_err(|e| step("set lo up beside", e))?;
+        for (end, tools) in [(a, &mut a_tools), (b, &mut b_tools)] {
+            configure(end, tools)?;
         }
-        let until = Instant::now() + UP_WITHIN;
-        for (end, ifaces) in [(a, &a_if), (b, &b_if)] {
-            while !ifaces
-                .running(end.interface)
-                .map_err(|e| other(end.interface, &e))?
-            {
-                if Instant::now() >= until {
-                    return Err(NetError::Other(format!(
-                        "{} did not come up within {UP_WITHIN:?}",
-                        end.interface
-                    )));
-                }
-                std::thread::sleep(Duration::from_millis(1));
-            }
+        for (end, tools) in [(a, &a_tools), (b, &b_tools)] {
+            wait_until_up(end, tools)?;
         }
         // The setup sockets are closed here: each holds its namespace, and only the
         // descriptors of `Net` should.
-        drop((a_rtnl, b_rtnl, a_if, b_if));
+        drop((a_tools, b_tools));
         Ok(net)
     }
 
@@ -221,6 +168,83 @@ impl Net {
         })
         .unwrap_or_else(|_| Err(io::Error::other("a namespace helper thread panicked")))
     }
+}
+
+/// A fresh namespace, and the sockets that configure it (opened inside it).
+struct Made {
+    ns: OwnedFd,
+    tools: Tools,
+}
+
+struct Tools {
+    rtnl: rtnl::Rtnl,
+    ifaces: ifreq::Ifaces,
+}
+
+/// Makes namespaces a and b on a helper thread, which ends in b; the calling thread
+/// stays where it is. The sockets opened there keep their namespaces when it ends.
+fn unshare_two() -> Result<[Made; 2], NetError> {
+    let make = |side: &str| -> Result<Made, NetError> {
+        let ns = ns::unshare_new()
+            .map_err(|e| denied_or(&format!("unshare(CLONE_NEWNET) for namespace {side}"), &e))?;
+        let rtnl = rtnl::Rtnl::open().map_err(|e| denied_or("open a route netlink socket", &e))?;
+        let ifaces = ifreq::Ifaces::open().map_err(|e| other("open an AF_INET socket", &e))?;
+        Ok(Made {
+            ns,
+            tools: Tools { rtnl, ifaces },
+        })
+    };
+    std::thread::scope(|s| s.spawn(|| Ok([make("a")?, make("b")?])).join()).unwrap_or_else(|_| {
+        Err(NetError::Other(
+            "the namespace helper thread panicked".into(),
+        ))
+    })
+}
+
+/// Offloads off, the address, the link up, and `lo` up beside it.
+fn configure(end: &End, tools: &mut Tools) -> Result<(), NetError> {
+    let name = end.interface;
+    let step = |what: &str, e: io::Error| denied_or(&format!("{what} ({name})"), &e);
+    tools
+        .ifaces
+        .offloads_off(name)
+        .map_err(|e| step("turn the offloads off", e))?;
+    tools
+        .rtnl
+        .add_address(end.index, end.ip, 24)
+        .map_err(|e| step("add the address", e))?;
+    tools
+        .rtnl
+        .set_up(end.index)
+        .map_err(|e| step("set the link up", e))?;
+    let lo = tools
+        .ifaces
+        .index("lo")
+        .map_err(|e| step("find lo in the namespace of", e))?;
+    tools
+        .rtnl
+        .set_up(lo)
+        .map_err(|e| step("set lo up in the namespace of", e))
+}
+
+/// Waits until the end is running: until then the kernel has not given it its queue,
+/// and a packet sent on it would be dropped.
+fn wait_until_up(end: &End, tools: &Tools) -> Result<(), NetError> {
+    let until = Instant::now() + UP_WITHIN;
+    while !tools
+        .ifaces
+        .running(end.interface)
+        .map_err(|e| other(end.interface, &e))?
+    {
+        if Instant::now() >= until {
+            return Err(NetError::Other(format!(
+                "{} did not come up within {UP_WITHIN:?}",
+                end.interface
+            )));
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    Ok(())
 }
 
 /// Where the actors of one run are: the namespace of each, by its index in
