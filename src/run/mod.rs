@@ -339,7 +339,7 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         rng,
         home,
     } = job;
-    let _inside = enter_home(home.as_ref(), &name, &world);
+    let inside = enter_home(home.as_ref(), &name, &world);
     {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
@@ -361,8 +361,10 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
             ));
         });
         // The world goes first: once the last actor has left, the calling thread may
-        // take the world back for itself.
+        // take the world back for itself. The thread is back in its own namespace
+        // before it leaves, so the run is over only once every thread is home.
         drop(world);
+        drop(inside);
         ends.leave(outcome.ok());
     }
 }
