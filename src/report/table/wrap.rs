@@ -28,8 +28,10 @@ pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
     let mut line_width = 0;
     for atom in atoms(text) {
         let atom_width = str_width(&atom.text);
-        let space = usize::from(atom.space && line_width > 0);
-        if line_width > 0 && line_width + space + atom_width > width {
+        // A line that holds only characters of no width (a combining mark) is not
+        // empty: what it holds must not be lost.
+        let space = usize::from(atom.space && !line.is_empty());
+        if !line.is_empty() && line_width + space + atom_width > width {
             lines.push(std::mem::take(&mut line));
             line_width = 0;
         } else if space == 1 {
