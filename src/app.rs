@@ -406,10 +406,10 @@ fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Er
     }
     if !args.allow_remote {
         crate::run::peer::check_addresses(scenario)
-            .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
+            .map_err(|e| Error(e.render(lang).trim_end().to_string()))?;
     }
     crate::run::peer::check(scenario, &peers, &clients)
-        .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
+        .map_err(|e| Error(e.render(lang).trim_end().to_string()))?;
     // Tell the user where to point their program.
     for (client, at) in crate::run::peer::where_clients_connect(scenario, &clients) {
         let said = said!(

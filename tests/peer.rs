@@ -247,3 +247,24 @@ fn a_program_that_connects_needs_a_port_the_file_names() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("`server: listen on 8000`"), "{err}");
 }
+
+#[test]
+fn the_refusals_are_said_in_chinese_too() {
+    let out = stickylab()
+        .args([
+            "run",
+            "hello-world",
+            "--peer",
+            "server=127.0.0.1:9",
+            "--lang",
+            "zh",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("scenarios/hello-world.lab:17:9: `server: wait readable 10`：server 是位于 127.0.0.1:9 的程序：没法让它等实验室"),
+        "{err}"
+    );
+}

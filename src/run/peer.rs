@@ -20,6 +20,7 @@ use std::fmt;
 use super::Peer;
 use crate::scenario::Scenario;
 use crate::scenario::ast::{Action, CheckKind, Step, Target, steps};
+use crate::text::{Said, said};
 
 /// A line a `--peer` run cannot carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -30,7 +31,7 @@ pub struct Refused {
     /// The line as written.
     pub text: String,
     /// Why, in words that say what to change.
-    pub why: String,
+    pub why: Said,
 }
 
 /// Everything wrong with running `scenario` with `peers`, in line order.
@@ -42,23 +43,35 @@ pub struct PeerError {
     pub lines: Vec<Refused>,
 }
 
-impl fmt::Display for PeerError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+impl PeerError {
+    /// One line per problem, in `lang` (`en`, `zh`).
+    pub fn render(&self, lang: &str) -> String {
+        let mut out = String::new();
+        let file = &self.file;
         for name in &self.unknown {
-            writeln!(
-                f,
-                "{}: --peer {name}=...: the scenario has no actor `{name}` (its actors: {})",
-                self.file,
-                self.actors.join(", ")
-            )?;
+            let (en, zh) = (self.actors.join(", "), self.actors.join("、"));
+            let said = said!(
+                "{file}: --peer {name}: the scenario has no actor `{name}` (its actors: {en})",
+                "{file}：--peer {name}：场景里没有角色 `{name}`（它的角色：{zh}）"
+            );
+            out.push_str(said.get(lang));
+            out.push('\n');
         }
         for r in &self.lines {
-            match r.col {
-                0 => writeln!(f, "{}:{}: `{}`: {}", self.file, r.line, r.text, r.why)?,
-                col => writeln!(f, "{}:{}:{col}: `{}`: {}", self.file, r.line, r.text, r.why)?,
-            }
+            let at = match r.col {
+                0 => format!("{file}:{}", r.line),
+                col => format!("{file}:{}:{col}", r.line),
+            };
+            let sep = if lang == "zh" { "：" } else { ": " };
+            out.push_str(&format!("{at}: `{}`{sep}{}\n", r.text, r.why.get(lang)));
         }
-        Ok(())
+        out
+    }
+}
+
+impl fmt::Display for PeerError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.render("en"))
     }
 }
 
@@ -72,10 +85,21 @@ enum Outside<'p> {
 }
 
 impl Outside<'_> {
-    fn who(self, actor: &str) -> String {
+    /// `server is the program at 127.0.0.1:8000`, and its reason after it.
+    fn who(self, actor: &str, what: &Said) -> Said {
+        let (en, zh) = (what.en(), what.zh().unwrap_or(what.en()));
         match self {
-            Outside::Listens(peer) => format!("{actor} is the program at {}", peer.addr),
-            Outside::Connects => format!("{actor} is a program that connects to the lab"),
+            Outside::Listens(peer) => {
+                let addr = peer.addr;
+                said!(
+                    "{actor} is the program at {addr}: {en}",
+                    "{actor} 是位于 {addr} 的程序：{zh}"
+                )
+            }
+            Outside::Connects => said!(
+                "{actor} is a program that connects to the lab: {en}",
+                "{actor} 是连接实验室的程序：{zh}"
+            ),
         }
     }
 }
@@ -133,10 +157,12 @@ pub fn check(scenario: &Scenario, peers: &[Peer], clients: &[String]) -> Result<
                 line: check.line,
                 col: 0,
                 text: format!("expect: {}", check.text),
-                why: format!(
-                    "{}, whose calls the lab does not count; remove the line to run \
-                     with --peer",
-                    outside.who(actor)
+                why: outside.who(
+                    actor,
+                    &said!(
+                        "the lab does not count its calls; remove the line to run with --peer",
+                        "实验室不统计它的调用；要用 --peer 运行，删掉这一行"
+                    ),
                 ),
             });
         }
@@ -173,7 +199,10 @@ pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
                 line: step.line,
                 col: step.col,
                 text: format!("{}: {}", step.actor, step.text),
-                why: crate::net::addr::not_own(at),
+                why: said!(
+                    "{at} is not on this machine's loopback (127.0.0.0/8, ::1): the lab talks only to itself unless the run is given --allow-remote",
+                    "{at} 不在本机回环地址上（127.0.0.0/8、::1）：实验室只和自己通信，除非加上 --allow-remote"
+                ),
             })
         })
         .collect();
@@ -190,32 +219,38 @@ pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
 }
 
 /// Why a line of the replaced actor cannot be left to the program, if it cannot.
-fn own_line(step: &Step, outside: Outside<'_>, steps: &[&Step]) -> Option<String> {
-    let who = outside.who(&step.actor);
+fn own_line(step: &Step, outside: Outside<'_>, steps: &[&Step]) -> Option<Said> {
     if step.expect.is_some() {
-        return Some(format!(
-            "{who}: the lab does not see what its calls return, so it cannot check \
-             this expectation; move the check to an actor of the lab"
-        ));
+        let what = said!(
+            "the lab does not see what its calls return, so it cannot check this expectation; move the check to an actor of the lab",
+            "实验室看不到它的调用返回了什么，所以没法检查这条预期；把检查放到实验室的角色那边"
+        );
+        return Some(outside.who(&step.actor, &what));
     }
     let what = match (&step.action, outside) {
-        (Action::Mark(_), _) => "its marks are made by its own lines, which are not run",
+        (Action::Mark(_), _) => said!(
+            "its marks are made by its own lines, which are not run",
+            "它的标记由它自己的行做出，而这些行不运行"
+        ),
         (
             Action::Wait(_) | Action::WaitReadable(_) | Action::WaitDrained | Action::WaitAcked,
             _,
-        ) => "it cannot be made to wait for the lab",
-        (Action::TimerStart(_) | Action::TimerStop(_), _) => "the lab cannot time its calls",
-        (Action::Connect { .. }, Outside::Listens(_)) => {
-            "a program given an address listens there; it does not connect to the lab \
-             (give it as --peer ACTOR, without an address, for a program that connects)"
+        ) => said!("it cannot be made to wait for the lab", "没法让它等实验室"),
+        (Action::TimerStart(_) | Action::TimerStop(_), _) => {
+            said!("the lab cannot time its calls", "实验室没法给它的调用计时")
         }
+        (Action::Connect { .. }, Outside::Listens(_)) => said!(
+            "a program given an address listens there; it does not connect to the lab (give it as --peer ACTOR, without an address, for a program that connects)",
+            "给了地址的程序在那里监听，不会连接实验室（要让程序来连接，写 --peer ACTOR，不带地址）"
+        ),
         (Action::Connect { to }, Outside::Connects) => {
-            return connect_target(to.as_ref(), steps).is_none().then(|| {
-                format!(
-                    "{who}, and it must be told where: the actor it connects to needs a \
-                     port the file names, like `server: listen on 8000`"
-                )
-            });
+            if connect_target(to.as_ref(), steps).is_some() {
+                return None;
+            }
+            said!(
+                "it must be told where to connect: the actor it connects to needs a port the file names, like `server: listen on 8000`",
+                "得告诉它连到哪里：它连接的角色需要一个文件里写明的端口，比如 `server: listen on 8000`"
+            )
         }
         (
             Action::Listen { .. }
@@ -224,13 +259,17 @@ fn own_line(step: &Step, outside: Outside<'_>, steps: &[&Step]) -> Option<String
             | Action::CloseListener
             | Action::BindTcp { .. },
             Outside::Connects,
-        ) => "a program that connects does not listen (give it as --peer ACTOR=HOST:PORT)",
-        (Action::Bind { .. } | Action::SendTo { .. } | Action::RecvFrom(_), _) => {
-            "datagram actors cannot be played by a program yet (TCP only)"
-        }
+        ) => said!(
+            "a program that connects does not listen (give it as --peer ACTOR=HOST:PORT)",
+            "连接别人的程序不监听（要让它监听，写 --peer ACTOR=HOST:PORT）"
+        ),
+        (Action::Bind { .. } | Action::SendTo { .. } | Action::RecvFrom(_), _) => said!(
+            "datagram actors cannot be played by a program yet (TCP only)",
+            "数据报角色暂时不能由程序扮演（只支持 TCP）"
+        ),
         _ => return None,
     };
-    Some(format!("{who}: {what}"))
+    Some(outside.who(&step.actor, &what))
 }
 
 /// Where a `connect` goes when the file names a port for it: `to HOST:PORT`, or the
@@ -278,23 +317,27 @@ fn other_line(
     step: &Step,
     external: &BTreeMap<&str, Outside<'_>>,
     lost_marks: &HashSet<&str>,
-) -> Option<String> {
+) -> Option<Said> {
     match &step.action {
-        Action::Wait(mark) if lost_marks.contains(mark.as_str()) => Some(format!(
-            "the mark `{mark}` is made only by the lines of a program given with --peer, \
-             which are not run: this wait would never end"
+        Action::Wait(mark) if lost_marks.contains(mark.as_str()) => Some(said!(
+            "the mark `{mark}` is made only by the lines of a program given with --peer, which are not run: this wait would never end",
+            "标记 `{mark}` 只由 --peer 给出的程序的行做出，而这些行不运行：这个等待永远不会结束"
         )),
         Action::Accept => {
             let on = step.on.as_deref()?;
-            let who = external.get(on)?.who(on);
-            Some(format!("{who}: the lab cannot accept on its listener"))
+            let what = said!(
+                "the lab cannot accept on its listener",
+                "实验室没法在它的监听套接字上 accept"
+            );
+            Some(external.get(on)?.who(on, &what))
         }
         Action::SendTo { to, .. } => {
             let actor = to.actor()?;
-            let who = external.get(actor)?.who(actor);
-            Some(format!(
-                "{who}: datagrams to a program are not supported yet (TCP only)"
-            ))
+            let what = said!(
+                "datagrams to a program are not supported yet (TCP only)",
+                "暂时不支持向程序发送数据报（只支持 TCP）"
+            );
+            Some(external.get(actor)?.who(actor, &what))
         }
         _ => None,
     }
