@@ -347,6 +347,9 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &with))
             .collect::<Result<_, _>>()?,
     };
+    for scenario in &scenarios {
+        check_peers(args, scenario, &lang)?;
+    }
     let class = class_mode(args, &scenarios, &lang)?;
     // The capture starts before the run, or nothing runs.
     let wire = wire::start(args, &shown)?;
@@ -371,6 +374,27 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         return Ok(runs.once(scenario));
     }
     Ok(runs.many(scenarios))
+}
+
+/// Refuses, before anything runs, a `--peer` beyond loopback without `--allow-remote`
+/// and the lines a program given with `--peer` cannot play (see [`crate::run::peer`]).
+fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Error> {
+    if !args.allow_remote
+        && let Some(peer) = args
+            .peers
+            .iter()
+            .find(|p| !crate::net::addr::is_own(p.addr.ip()))
+    {
+        let (actor, addr) = (&peer.actor, peer.addr);
+        let text = crate::net::addr::not_own(addr);
+        let said = said!(
+            "--peer {actor}={addr}: {text}",
+            "--peer {actor}={addr}：{addr} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
+        );
+        return Err(Error::said(lang, &said));
+    }
+    crate::run::peer::check(scenario, &args.peers)
+        .map_err(|e| Error(e.to_string().trim_end().to_string()))
 }
 
 /// The limit of a run in class mode when `--run-limit` is not given: a lesson is long.
@@ -438,7 +462,8 @@ impl Runs<'_> {
             },
             cancel: Some(Arc::clone(&self.cancel)),
             gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
-            ..RunOptions::default()
+            peers: self.args.peers.clone(),
+            allow_remote: self.args.allow_remote,
         }
     }
 

@@ -401,6 +401,15 @@ pub struct RunArgs {
     /// implies --wire
     #[arg(long, value_name = "FILE", conflicts_with = "all")]
     pub pcap: Option<PathBuf>,
+    /// Let a program of yours play ACTOR: it already listens at HOST:PORT; that actor's
+    /// lines are not run, the others connect to the program, and what they send and
+    /// receive is recorded as usual (repeatable)
+    #[arg(long = "peer", value_name = "ACTOR=HOST:PORT", value_parser = parse_peer, conflicts_with = "all")]
+    pub peers: Vec<crate::run::Peer>,
+    /// Allow addresses beyond this machine's loopback (127.0.0.0/8, ::1) in the
+    /// scenario and in --peer; without it they are refused before any socket opens
+    #[arg(long)]
+    pub allow_remote: bool,
 }
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese
@@ -426,6 +435,23 @@ fn parse_param(text: &str) -> Result<(String, String), BadValue> {
             "expected NAME=VALUE, got `{text}`",
             "应为 NAME=VALUE，实际是 `{text}`"
         ))),
+    }
+}
+
+/// `--peer ACTOR=HOST:PORT`.
+fn parse_peer(text: &str) -> Result<crate::run::Peer, BadValue> {
+    let Some((actor, addr)) = text.split_once('=').filter(|(a, _)| !a.trim().is_empty()) else {
+        return Err(BadValue(said!(
+            "expected ACTOR=HOST:PORT (e.g. server=127.0.0.1:8000), got `{text}`",
+            "应为 ACTOR=HOST:PORT（例如 server=127.0.0.1:8000），实际是 `{text}`"
+        )));
+    };
+    match crate::net::addr::parse_host_port(addr.trim()) {
+        Ok(addr) => Ok(crate::run::Peer {
+            actor: actor.trim().to_string(),
+            addr,
+        }),
+        Err(e) => Err(BadValue(said!("{e}", "{e}"))),
     }
 }
 

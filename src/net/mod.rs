@@ -2,6 +2,7 @@
 //! SIOCOUTQ). Linux only: abstract Unix addresses (unix(7)), SIOCOUTQNSD, TCP_CORK and
 //! TCP_QUICKACK (tcp(7)) are Linux features, and Linux is the one target.
 
+pub mod addr;
 pub(crate) mod diag;
 pub(crate) mod errno;
 mod ioctl;

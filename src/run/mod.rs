@@ -13,6 +13,7 @@ mod checks;
 mod expect;
 pub mod gate;
 mod op_of;
+pub mod peer;
 mod pool;
 mod provenance;
 mod release;
@@ -142,14 +143,17 @@ impl Runner {
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
         let world = Arc::new(
-            World::new(run_tag, run_limit, options.cancel.clone()).with_gate(options.gate.clone()),
+            World::new(run_tag, run_limit, options.cancel.clone())
+                .with_gate(options.gate.clone())
+                .with_peers(&options.peers)
+                .allowing_remote(options.allow_remote),
         );
         sink.begin(&RunStart {
             scenario: scenario.name.clone(),
             file: scenario.file.clone(),
             seed: options.seed,
         });
-        let mut release = Release::for_scenario(scenario);
+        let mut release = Release::for_scenario(scenario).with_peers(&options.peers);
         // Every actor but the first gets a worker, made before any actor starts, so
         // that no actor waits at the gate for one that can't.
         let plays = usize::from(caller_plays(scenario));
@@ -308,7 +312,10 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
             if let Some(collect) = collect {
                 actor = actor.collecting_with(collect);
             }
-            actor.run_items(&scenario.body);
+            // An actor played by a program outside the lab runs none of its lines.
+            if world.peer(&name).is_none() {
+                actor.run_items(&scenario.body);
+            }
             actor.leftovers()
         });
         let outcome = outcome.map_err(|message| {

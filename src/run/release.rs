@@ -92,6 +92,11 @@ pub(crate) struct Release {
     /// event's actor and call are written from ([`RawEvent::fill_in`]).
     actors: Vec<String>,
     calls: HashMap<u32, String>,
+    /// The actors played by programs outside the lab (`--peer`), and the directions
+    /// they send on, by connection index and whether it is the connector's: a recv on
+    /// one of them has no send of ours to wait for (it shows the peer's stream offsets).
+    peers: HashSet<String>,
+    external: HashSet<(usize, bool)>,
 }
 
 impl Release {
@@ -120,6 +125,12 @@ impl Release {
             calls,
             ..Release::default()
         }
+    }
+
+    /// The release of a run in which `peers` are programs outside the lab.
+    pub(crate) fn with_peers(mut self, peers: &[super::Peer]) -> Release {
+        self.peers = peers.iter().map(|p| p.actor.clone()).collect();
+        self
     }
 
     /// Takes the events in `events` (in `seq` order; it is left empty) and hands the
@@ -314,7 +325,9 @@ impl Release {
             }) => {
                 // Only a connection that was made and named has sends to wait for (one
                 // accepted from an unknown peer has none).
-                if !matches!(self.names.get(*conn), Some(Some(Some(_)))) {
+                if !matches!(self.names.get(*conn), Some(Some(Some(_))))
+                    || self.external.contains(&(*conn, *from_connector))
+                {
                     return true;
                 }
                 let Some((a, b)) = ev.stream else {
@@ -384,6 +397,12 @@ impl Release {
                 .acceptor
                 .clone()
                 .unwrap_or_else(|| c.listener_owner.clone());
+            if self.peers.contains(&c.connector) {
+                self.external.insert((k, true));
+            }
+            if self.peers.contains(&acceptor) {
+                self.external.insert((k, false));
+            }
             let n = self
                 .pairs
                 .entry((c.connector.clone(), acceptor.clone()))

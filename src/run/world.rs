@@ -208,6 +208,11 @@ pub(crate) struct World {
     pub run_tag: u64,
     /// Class mode: the steps wait for their group to be released.
     gate: Option<Arc<Gate>>,
+    /// Actors played by programs outside the lab (`--peer`), by name: where they
+    /// listen.
+    peers: HashMap<String, std::net::SocketAddr>,
+    /// `--allow-remote`: addresses beyond loopback may be used.
+    allow_remote: bool,
 }
 
 impl World {
@@ -227,7 +232,38 @@ impl World {
             cancel,
             run_tag,
             gate: None,
+            peers: HashMap::new(),
+            allow_remote: false,
         }
+    }
+
+    /// The run may use addresses beyond loopback (`--allow-remote`).
+    pub(crate) fn allowing_remote(mut self, allow: bool) -> World {
+        self.allow_remote = allow;
+        self
+    }
+
+    /// Whether the run may use `ip`: loopback, or anything with `--allow-remote`.
+    pub(crate) fn may_use(&self, ip: std::net::IpAddr) -> bool {
+        self.allow_remote || crate::net::addr::is_own(ip)
+    }
+
+    /// The run with actors played by programs outside the lab.
+    pub(crate) fn with_peers(mut self, peers: &[super::Peer]) -> World {
+        self.peers = peers.iter().map(|p| (p.actor.clone(), p.addr)).collect();
+        self
+    }
+
+    /// The actors played by programs outside the lab.
+    pub(crate) fn peer_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.peers.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Where the outside program playing `actor` listens, if one does.
+    pub(crate) fn peer(&self, actor: &str) -> Option<std::net::SocketAddr> {
+        self.peers.get(actor).copied()
     }
 
     /// The run in class mode: its steps wait at `gate`.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
 
-use super::call::{CallError, Direction, call_failed, os_error, timed, usage};
+use super::call::{CallError, Direction, call_failed, misuse, os_error, timed, usage};
 use super::options::UserOpts;
 use super::{Actor, Conn, Listener};
 use crate::net;
@@ -84,11 +84,16 @@ impl Actor<'_> {
                 return self.waited(step, t0, Err(end), "connect (waiting for a listener)");
             }
         };
-        let entry = match self.listener_of(step, t0, deadline, &target) {
-            Ok(entry) => entry,
-            Err(observed) => return observed,
+        let result = match self.world.peer(&target) {
+            // A program outside the lab (`--peer`) listens there already.
+            Some(addr) => {
+                self.connect_to(StreamKind::Tcp, &SockAddr::from(addr), &target, deadline)
+            }
+            None => match self.listener_of(step, t0, deadline, &target) {
+                Ok(entry) => self.connect_to(entry.kind, &entry.addr, &target, deadline),
+                Err(observed) => return observed,
+            },
         };
-        let result = self.connect_to(&entry, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
         let observed = match result {
@@ -124,10 +129,12 @@ impl Actor<'_> {
             })
     }
 
-    /// The actor whose listener a `connect` without `to` means: the only one that listens.
+    /// The actor whose listener a `connect` without `to` means: the only one that listens
+    /// (a program outside the lab, `--peer`, listens from the start).
     pub(super) fn only_listener(&self, deadline: Instant) -> Result<String, WaitEnd> {
+        let peers = self.world.peer_names();
         self.world.wait_for(deadline, |s| {
-            let mut names = s.listeners.keys();
+            let mut names = s.listeners.keys().chain(peers.iter());
             match (names.next(), names.next()) {
                 (Some(one), None) => Some(one.clone()),
                 _ => None,
@@ -135,18 +142,27 @@ impl Actor<'_> {
         })
     }
 
+    /// Connects a new socket of `kind` to `addr`, where `target` listens.
     pub(super) fn connect_to(
         &mut self,
-        entry: &ListenerEntry,
+        kind: StreamKind,
+        addr: &SockAddr,
         target: &str,
         deadline: Instant,
     ) -> Result<String, CallError> {
-        let sock = net::stream_socket(entry.kind)?;
+        // Checked before the run too (`--peer`, the scenario's addresses); here it is
+        // the last word before a packet could leave the machine.
+        if let Some(at) = addr.as_socket()
+            && !self.world.may_use(at.ip())
+        {
+            return Err(misuse(&net::addr::not_own(at)).into());
+        }
+        let sock = net::stream_socket(kind)?;
         let mut opts = UserOpts::default();
         let applied = self.apply_pending(&sock, &mut opts)?;
         // A Unix client is unnamed unless bound; binding it to an abstract name lets the
         // acceptor tell who connected (`=> from client`).
-        let pre_key = if entry.kind == StreamKind::Unix {
+        let pre_key = if kind == StreamKind::Unix {
             let addr = self.unix_addr("conn")?;
             sock.bind(&addr)?;
             Some(net::addr_key(&addr))
@@ -157,7 +173,8 @@ impl Actor<'_> {
             s.conns.push(ConnMeta {
                 connector: self.name.clone(),
                 listener_owner: target.to_string(),
-                acceptor: None,
+                // A program outside the lab accepts on its own: it is the acceptor.
+                acceptor: self.world.peer(target).map(|_| target.to_string()),
                 state: ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
@@ -172,7 +189,7 @@ impl Actor<'_> {
             &mut opts,
             deadline,
             Direction::Write,
-            || sock.connect(&entry.addr),
+            || sock.connect(addr),
         );
         // A nonblocking connect answers EINPROGRESS at once and completes in the
         // background (connect(2)): the socket is kept, as a program would keep it.
@@ -211,7 +228,7 @@ impl Actor<'_> {
                 libc::EINPROGRESS,
             )));
         }
-        Ok(format!("{key} -> {}{applied}", net::addr_key(&entry.addr)))
+        Ok(format!("{key} -> {}{applied}", net::addr_key(addr)))
     }
 
     pub(super) fn accept(&mut self, step: &Step, deadline: Instant) -> Observed {
