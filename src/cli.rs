@@ -213,6 +213,9 @@ pub struct GradeArgs {
     /// Deadline of every step, overriding the cases' own 3s: how long a reply may take
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
     pub timeout: Option<Duration>,
+    /// Allow a --target beyond loopback (a machine of yours on the network)
+    #[arg(long)]
+    pub allow_remote: bool,
     /// With --spawn: how long the program may take to listen on its port
     #[arg(long, value_parser = parse_deadline, value_name = "DURATION", default_value = "5s")]
     pub wait: Duration,

@@ -29,6 +29,17 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
         Some(command) => Some(spawn::split(command).map_err(|e| Error::said(&lang, &e))?),
         None => None,
     };
+    if let Some(target) = args.target
+        && !args.allow_remote
+        && !crate::net::addr::is_own(target.ip())
+    {
+        let text = crate::net::addr::not_own(target);
+        let said = said!(
+            "--target {target}: {text}",
+            "--target {target}：{target} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
+        );
+        return Err(Error::said(&lang, &said));
+    }
     let seed = args.seed.unwrap_or_else(|| rand::random::<u32>().into());
     // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
@@ -36,6 +47,7 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
         seed,
         timeout: args.timeout,
         cancel: Some(std::sync::Arc::clone(&cancel)),
+        allow_remote: args.allow_remote,
     };
     let program_shown = match (&args.spawn, args.target) {
         (Some(command), _) => format!("--spawn `{command}`"),
@@ -71,8 +83,8 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
                         ),
                     )
                 })?;
-                let (mut program, addr) = Program::start(words, command, port, args.wait)
-                    .map_err(|not| {
+                let (mut program, addr) =
+                    Program::start(words, command, port, args.wait).map_err(|not| {
                         let mut text = not.why.get(&lang).to_string();
                         for line in &not.stderr {
                             text.push_str("\n  | ");
@@ -186,7 +198,10 @@ fn print_row(out: &mut impl Write, row: &Row, width: usize, lang: &str) {
         let _ = writeln!(out, "      {}", why.get(lang));
     }
     if !row.stderr.is_empty() {
-        let heading = Said::both("the program's stderr ended with:", "程序的 stderr 最后几行：");
+        let heading = Said::both(
+            "the program's stderr ended with:",
+            "程序的 stderr 最后几行：",
+        );
         let _ = writeln!(out, "      {}", heading.get(lang));
         for line in &row.stderr {
             let _ = writeln!(out, "      | {line}");

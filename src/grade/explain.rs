@@ -195,7 +195,14 @@ fn read_outcome(
 ) -> (Seen, Context) {
     let expected = step.expect.as_ref().and_then(|e| e.alternatives.first());
     if let Some(errno) = &event.error {
-        let seen = if errno.contains("frame") || errno == "bad-header" {
+        let sending = matches!(
+            step.action,
+            Action::Send(_) | Action::SendAll(_) | Action::SendFrame { .. }
+        );
+        let seen = if sending && (errno == "EPIPE" || errno == "ECONNRESET") {
+            // The server had closed (or crashed) before this send.
+            Seen::Closed
+        } else if errno.contains("frame") || errno == "bad-header" {
             Seen::NotFrame(event.error_detail.clone().unwrap_or_else(|| errno.clone()))
         } else {
             Seen::Failed(errno.clone())
@@ -264,16 +271,19 @@ fn context_of(
 ) -> Context {
     let expected = step.expect.as_ref().and_then(|e| e.alternatives.first());
     match (&step.action, expected) {
-        (Action::Recv(RecvMode::Once(_)), Some(Outcome::Timeout)) => {
-            // The piece the client sent last, before this probe.
+        (Action::Recv(RecvMode::Once(_)), Some(Outcome::Timeout))
+        | (Action::Send(_) | Action::SendAll(_) | Action::SendFrame { .. }, _) => {
+            // The piece the client sent last, before this probe (or this failed send).
             let sent = record.events.iter().rev().find(|ev| {
                 ev.actor == event.actor
                     && ev.seq < event.seq
+                    && ev.error.is_none()
                     && matches!(ev.op, Op::Send | Op::SendAll | Op::SendFrame)
             });
             match sent.and_then(|ev| ev.stream) {
                 Some((from, to)) => {
-                    let stream = rebuild_stream(scenario, &event.actor, to as usize);
+                    // The whole stream, so the last message's header is known too.
+                    let stream = rebuild_stream(scenario, &event.actor, MAX_REBUILT);
                     let layout = layout(suite, &stream);
                     Context::AfterPiece(describe_piece(&layout, from as usize, to as usize))
                 }
@@ -360,9 +370,9 @@ fn layout(suite: Suite, stream: &[u8]) -> Vec<Place> {
                 }
             }
             Suite::Len32Echo => {
-                let size = rest.get(..4).map_or(0, |b| {
-                    u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize
-                });
+                let size = rest
+                    .get(..4)
+                    .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
                 Place {
                     start: at,
                     body: at + 4,
@@ -371,9 +381,9 @@ fn layout(suite: Suite, stream: &[u8]) -> Vec<Place> {
                 }
             }
             Suite::JsonHeaderEcho => {
-                let head = rest.get(..4).map_or(0, |b| {
-                    u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize
-                });
+                let head = rest
+                    .get(..4)
+                    .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
                 let size = rest
                     .get(4..4 + head)
                     .and_then(|h| serde_json::from_slice::<serde_json::Value>(h).ok())
@@ -411,7 +421,7 @@ fn describe_piece(layout: &[Place], from: usize, to: usize) -> Said {
     let Some((k, place)) = layout
         .iter()
         .enumerate()
-        .find(|(_, p)| from < p.end + usize::from(p.newline) || (from == p.end && !p.newline))
+        .find(|(_, p)| p.start <= from && from < p.end + usize::from(p.newline))
     else {
         return said!("the first {to} bytes", "前 {to} 个字节");
     };
@@ -527,7 +537,13 @@ fn sentence(
     seen: &Seen,
     record: &Record,
 ) -> Said {
-    let who = if scenario.actors.iter().filter(|a| *a != super::SERVER).count() > 1 {
+    let who = if scenario
+        .actors
+        .iter()
+        .filter(|a| *a != super::SERVER)
+        .count()
+        > 1
+    {
         Some(actor.to_string())
     } else {
         None
@@ -544,10 +560,7 @@ fn sentence(
                 None => said!("for the {nth} message", "对第 {k} 条消息"),
             })
         }
-        Context::AtEnd => Some(Said::both(
-            "after the last reply",
-            "在最后一条回复之后",
-        )),
+        Context::AtEnd => Some(Said::both("after the last reply", "在最后一条回复之后")),
         Context::Unknown => None,
     };
     let what = observed(suite, seen);
@@ -555,7 +568,12 @@ fn sentence(
     let (en, zh) = match when {
         Some(when) => (
             format!("{}, the server {}: {}", when.en(), what.en(), why.en()),
-            format!("{}，服务器{}：{}", when.get("zh"), what.get("zh"), why.get("zh")),
+            format!(
+                "{}，服务器{}：{}",
+                when.get("zh"),
+                what.get("zh"),
+                why.get("zh")
+            ),
         ),
         None => (
             format!("the server {}: {}", what.en(), why.en()),
@@ -575,6 +593,10 @@ fn observed(suite: Suite, seen: &Seen) -> Said {
         }
         Seen::Closed => Said::both("closed the connection", "关闭了连接"),
         Seen::Failed(errno) => said!("made the call fail with {errno}", "让调用失败了：{errno}"),
+        Seen::Short { got: 0, want } => said!(
+            "replied with an empty message where {want} bytes were sent",
+            "回复了一条空消息，而发出的是 {want} 个字节"
+        ),
         Seen::Short { got, want } => said!(
             "replied with only the first {got} of the {want} bytes",
             "只回复了 {want} 个字节中的前 {got} 个"
@@ -637,14 +659,14 @@ fn diagnosis(case: &str, seen: &Seen, context: &Context, record: &Record, actor:
             "它以为 recv(n) 一定返回 n 个字节",
         ),
         Seen::Short { .. } => Said::both(
-            "it answered before the whole message had arrived: it treated one recv as one \
-             message",
-            "消息还没收完它就回复了：它把一次 recv 当成了一条消息",
+            "it treated one recv as one message, and answered before the whole message had \
+             arrived",
+            "它把一次 recv 当成了一条消息，消息还没收完就回复了",
         ),
         Seen::Long { .. } => Said::both(
-            "messages that arrived together came back as one: it treated one recv as one \
-             message",
-            "一起到达的几条消息被当成一条回复了：它把一次 recv 当成了一条消息",
+            "it treated one recv as one message, so messages that arrived together came back \
+             as one",
+            "它把一次 recv 当成了一条消息，所以一起到达的几条消息被当成一条回复了",
         ),
         Seen::Other { .. } => Said::both(
             "it mixed up the bytes of the messages (it read past the end of one into the \
@@ -665,10 +687,7 @@ fn diagnosis(case: &str, seen: &Seen, context: &Context, record: &Record, actor:
                 });
             let others = others.join(", ");
             if others.is_empty() {
-                Said::both(
-                    "it serves one client at a time",
-                    "它一次只服务一个客户端",
-                )
+                Said::both("it serves one client at a time", "它一次只服务一个客户端")
             } else {
                 said!(
                     "it serves one client at a time ({others} stayed connected)",

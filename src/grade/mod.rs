@@ -162,6 +162,8 @@ pub struct Grading {
     pub timeout: Option<Duration>,
     /// Ctrl-C.
     pub cancel: Option<Arc<AtomicBool>>,
+    /// `--allow-remote`: the program may be beyond loopback.
+    pub allow_remote: bool,
 }
 
 /// What one case found.
@@ -186,14 +188,20 @@ pub fn run_case(
     grading: &Grading,
 ) -> Result<CaseResult, String> {
     let scenario = Arc::new(parse_case(suite, case)?);
+    let peers = vec![Peer {
+        actor: SERVER.to_string(),
+        addr: target,
+    }];
+    // The cases are tested to pass this check; a failure is a bug of stickylab.
+    crate::run::peer::check(&scenario, &peers).map_err(|e| {
+        format!("the built-in case cannot run against a program (a bug of stickylab; please report it):\n{e}")
+    })?;
     let options = RunOptions {
         seed: grading.seed,
         timeout: grading.timeout,
         cancel: grading.cancel.clone(),
-        peers: vec![Peer {
-            actor: SERVER.to_string(),
-            addr: target,
-        }],
+        peers,
+        allow_remote: grading.allow_remote,
         ..RunOptions::default()
     };
     let started = Instant::now();
@@ -224,6 +232,13 @@ mod tests {
                 let scenario = parse_case(*suite, case).unwrap_or_else(|e| panic!("{e}"));
                 assert!(scenario.actors.iter().any(|a| a == super::SERVER));
                 assert!(scenario.actors.len() >= 2, "{}", case.name);
+                let peers = [crate::run::Peer {
+                    actor: super::SERVER.to_string(),
+                    addr: "127.0.0.1:9".parse().expect("an address"),
+                }];
+                if let Err(e) = crate::run::peer::check(&scenario, &peers) {
+                    panic!("{e}");
+                }
             }
         }
     }

@@ -81,8 +81,6 @@ pub struct Program {
     /// Its process group (the child's pid).
     group: i32,
     tail: Arc<Mutex<Vec<u8>>>,
-    /// The command as the user wrote it, for messages.
-    command: String,
     stopped: bool,
 }
 

@@ -15,7 +15,9 @@ fn ordinals_read_as_english_writes_them() {
         .collect();
     assert_eq!(
         all,
-        ["1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"]
+        [
+            "1st", "2nd", "3rd", "4th", "11th", "12th", "13th", "21st", "22nd", "101st"
+        ]
     );
 }
 
@@ -37,7 +39,10 @@ fn a_len32_stream_is_cut_into_headers_and_bodies() {
 #[test]
 fn a_piece_is_placed_in_its_message() {
     let one = layout(Suite::Len32Echo, &len32(b"hello"));
-    assert_eq!(describe_piece(&one, 1, 2).en(), "the 2nd byte of the header");
+    assert_eq!(
+        describe_piece(&one, 1, 2).en(),
+        "the 2nd byte of the header"
+    );
     assert_eq!(describe_piece(&one, 1, 2).get("zh"), "报头的第 2 个字节");
     assert_eq!(describe_piece(&one, 0, 4).en(), "the whole header");
     assert_eq!(describe_piece(&one, 4, 9).en(), "the whole body");
@@ -49,8 +54,14 @@ fn a_piece_is_placed_in_its_message() {
         "the last 2 bytes of the header and the first 3 bytes of the body of message 2"
     );
     let lines = layout(Suite::LineEcho, b"hello\nsticky packets\n");
-    assert_eq!(describe_piece(&lines, 0, 3).en(), "the first 3 bytes of line 1");
-    assert_eq!(describe_piece(&lines, 20, 21).en(), "the \\n that ends line 2");
+    assert_eq!(
+        describe_piece(&lines, 0, 3).en(),
+        "the first 3 bytes of line 1"
+    );
+    assert_eq!(
+        describe_piece(&lines, 20, 21).en(),
+        "the \\n that ends line 2"
+    );
 }
 
 #[test]
@@ -61,10 +72,16 @@ fn an_early_reply_is_read_as_the_protocol_frames_it() {
     );
     let mut two = len32(b"h");
     two.extend(len32(b""));
-    assert_eq!(describe_reply(Suite::Len32Echo, &two).en(), "2 frames (1, 0 bytes)");
+    assert_eq!(
+        describe_reply(Suite::Len32Echo, &two).en(),
+        "2 frames (1, 0 bytes)"
+    );
     assert_eq!(
         describe_reply(Suite::Len32Echo, b"\0\0").en(),
         "2 bytes that are not a whole frame"
     );
-    assert_eq!(describe_reply(Suite::LineEcho, b"h\n").en(), "a 1-byte line (\"h\\n\")");
+    assert_eq!(
+        describe_reply(Suite::LineEcho, b"h\n").en(),
+        "a 1-byte line (\"h\\n\")"
+    );
 }
