@@ -592,6 +592,10 @@ fn observed(suite: Suite, seen: &Seen) -> Said {
             said!("replied with {en}", "回复了{zh}")
         }
         Seen::Closed => Said::both("closed the connection", "关闭了连接"),
+        Seen::Failed(errno) if errno == "ECONNREFUSED" => Said::both(
+            "refused the connection (ECONNREFUSED)",
+            "拒绝了连接（ECONNREFUSED）",
+        ),
         Seen::Failed(errno) => said!("made the call fail with {errno}", "让调用失败了：{errno}"),
         Seen::Short { got: 0, want } => said!(
             "replied with an empty message where {want} bytes were sent",
@@ -647,8 +651,8 @@ fn diagnosis(case: &str, seen: &Seen, context: &Context, record: &Record, actor:
             "它没回复完每条消息就关闭了连接（崩溃了吗？看看它的 stderr）",
         ),
         Seen::Failed(errno) if errno == "ECONNREFUSED" => Said::both(
-            "nothing listens at that address",
-            "那个地址上没有程序在监听",
+            "nothing listens at that address (is the program running, on that port?)",
+            "那个地址上没有程序在监听（程序在运行吗？端口对吗？）",
         ),
         Seen::Failed(_) => Said::both(
             "it reset the connection: it may have crashed (see its stderr)",
