@@ -251,7 +251,9 @@ fn a_server_that_trusts_recv4_fails_on_cut_headers_and_long_bodies_but_not_on_gl
         &report,
         "one-byte-per-send",
         &[
-            "after the 1st byte of the header arrived alone, the server closed the connection",
+            // The 1st byte, unless the machine was too busy to run the server's
+            // thread before the 2nd came.
+            "byte of the header arrived alone, the server closed the connection",
             "whole header",
         ],
     );
@@ -301,7 +303,7 @@ fn the_tutorials_server_fails_on_glued_messages_cut_headers_and_several_clients(
     fails_saying(
         &report,
         "one-byte-per-send",
-        &["after the 1st byte of the header arrived alone, the server closed"],
+        &["byte of the header arrived alone, the server closed"],
     );
     fails_saying(
         &report,
