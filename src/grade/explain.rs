@@ -360,7 +360,7 @@ fn layout(suite: Suite, stream: &[u8]) -> Vec<Place> {
     while at < stream.len() && out.len() < 100_000 {
         let rest = &stream[at..];
         let place = match suite {
-            Suite::LineEcho => {
+            Suite::Line => {
                 let n = rest.iter().position(|&b| b == b'\n').unwrap_or(rest.len());
                 Place {
                     start: at,
@@ -369,7 +369,7 @@ fn layout(suite: Suite, stream: &[u8]) -> Vec<Place> {
                     newline: true,
                 }
             }
-            Suite::Len32Echo => {
+            Suite::Len32 => {
                 let size = rest
                     .get(..4)
                     .map_or(0, |b| u32::from_be_bytes([b[0], b[1], b[2], b[3]]) as usize);
@@ -380,7 +380,7 @@ fn layout(suite: Suite, stream: &[u8]) -> Vec<Place> {
                     newline: false,
                 }
             }
-            Suite::JsonHeaderEcho => {
+            Suite::JsonHeader => {
                 let head = rest
                     .get(..4)
                     .map_or(0, |b| u32::from_le_bytes([b[0], b[1], b[2], b[3]]) as usize);
@@ -499,9 +499,9 @@ fn describe_reply(suite: Suite, data: &[u8]) -> Said {
         .map(|p| p.end - p.body)
         .collect();
     let unit = match suite {
-        Suite::LineEcho => ("line", "行"),
-        Suite::Len32Echo => ("frame", "帧"),
-        Suite::JsonHeaderEcho => ("message", "消息"),
+        Suite::Line => ("line", "行"),
+        Suite::Len32 => ("frame", "帧"),
+        Suite::JsonHeader => ("message", "消息"),
     };
     let (n, (unit, unit_zh)) = (data.len(), unit);
     match whole.as_slice() {

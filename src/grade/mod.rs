@@ -30,14 +30,14 @@ pub const SERVER: &str = "server";
 pub enum Suite {
     /// 4-byte big-endian length, then the body; the server echoes every frame unchanged
     #[value(name = "len32-echo")]
-    Len32Echo,
+    Len32,
     /// Lines ending in \n; the server echoes every line
     #[value(name = "line-echo")]
-    LineEcho,
+    Line,
     /// 4-byte little-endian header length, a JSON header with total_size, the body; the
     /// server answers each message with one of the same form and the same body
     #[value(name = "json-header-echo")]
-    JsonHeaderEcho,
+    JsonHeader,
 }
 
 /// One case of a suite: its name (the file stem) and its source.
@@ -80,42 +80,42 @@ impl Suite {
     /// The suite's name on the command line and in the case files' directory.
     pub fn name(self) -> &'static str {
         match self {
-            Suite::Len32Echo => "len32-echo",
-            Suite::LineEcho => "line-echo",
-            Suite::JsonHeaderEcho => "json-header-echo",
+            Suite::Len32 => "len32-echo",
+            Suite::Line => "line-echo",
+            Suite::JsonHeader => "json-header-echo",
         }
     }
 
     /// Its cases, in the order they run.
     pub fn cases(self) -> &'static [Case] {
         match self {
-            Suite::Len32Echo => LEN32,
-            Suite::LineEcho => LINE,
-            Suite::JsonHeaderEcho => JSON,
+            Suite::Len32 => LEN32,
+            Suite::Line => LINE,
+            Suite::JsonHeader => JSON,
         }
     }
 
     /// How its messages are framed.
     pub fn codec(self) -> Codec {
         match self {
-            Suite::Len32Echo => Codec::Len32,
-            Suite::LineEcho => Codec::Line,
-            Suite::JsonHeaderEcho => Codec::JsonHeader,
+            Suite::Len32 => Codec::Len32,
+            Suite::Line => Codec::Line,
+            Suite::JsonHeader => Codec::JsonHeader,
         }
     }
 
     /// The protocol in one sentence.
     pub fn protocol(self) -> Said {
         match self {
-            Suite::Len32Echo => Said::both(
+            Suite::Len32 => Said::both(
                 "a 4-byte big-endian length, then the body; the server echoes every frame unchanged",
                 "4 字节大端序长度，然后是消息体；服务器原样回显每一帧",
             ),
-            Suite::LineEcho => Said::both(
+            Suite::Line => Said::both(
                 "lines ending in \\n; the server echoes every line",
                 "以 \\n 结尾的行；服务器回显每一行",
             ),
-            Suite::JsonHeaderEcho => Said::both(
+            Suite::JsonHeader => Said::both(
                 "a 4-byte little-endian header length, a JSON header with total_size, the body; \
                  the server answers every message with one of the same form and body",
                 "4 字节小端序的报头长度、带 total_size 的 JSON 报头、消息体；\

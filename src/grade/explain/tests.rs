@@ -26,7 +26,7 @@ fn a_len32_stream_is_cut_into_headers_and_bodies() {
     let mut stream = len32(b"hello");
     stream.extend(len32(b""));
     stream.extend(len32(b"ab"));
-    let places = layout(Suite::Len32Echo, &stream);
+    let places = layout(Suite::Len32, &stream);
     let at = |start, body, end| Place {
         start,
         body,
@@ -38,7 +38,7 @@ fn a_len32_stream_is_cut_into_headers_and_bodies() {
 
 #[test]
 fn a_piece_is_placed_in_its_message() {
-    let one = layout(Suite::Len32Echo, &len32(b"hello"));
+    let one = layout(Suite::Len32, &len32(b"hello"));
     assert_eq!(
         describe_piece(&one, 1, 2).en(),
         "the 2nd byte of the header"
@@ -48,12 +48,12 @@ fn a_piece_is_placed_in_its_message() {
     assert_eq!(describe_piece(&one, 4, 9).en(), "the whole body");
     let mut two = len32(b"hello");
     two.extend(len32(b"sticky packets"));
-    let two = layout(Suite::Len32Echo, &two);
+    let two = layout(Suite::Len32, &two);
     assert_eq!(
         describe_piece(&two, 11, 16).en(),
         "the last 2 bytes of the header and the first 3 bytes of the body of message 2"
     );
-    let lines = layout(Suite::LineEcho, b"hello\nsticky packets\n");
+    let lines = layout(Suite::Line, b"hello\nsticky packets\n");
     assert_eq!(
         describe_piece(&lines, 0, 3).en(),
         "the first 3 bytes of line 1"
@@ -67,21 +67,21 @@ fn a_piece_is_placed_in_its_message() {
 #[test]
 fn an_early_reply_is_read_as_the_protocol_frames_it() {
     assert_eq!(
-        describe_reply(Suite::Len32Echo, &len32(b"")).en(),
+        describe_reply(Suite::Len32, &len32(b"")).en(),
         "a 0-byte frame (\"\\0\\0\\0\\0\")"
     );
     let mut two = len32(b"h");
     two.extend(len32(b""));
     assert_eq!(
-        describe_reply(Suite::Len32Echo, &two).en(),
+        describe_reply(Suite::Len32, &two).en(),
         "2 frames (1, 0 bytes)"
     );
     assert_eq!(
-        describe_reply(Suite::Len32Echo, b"\0\0").en(),
+        describe_reply(Suite::Len32, b"\0\0").en(),
         "2 bytes that are not a whole frame"
     );
     assert_eq!(
-        describe_reply(Suite::LineEcho, b"h\n").en(),
+        describe_reply(Suite::Line, b"h\n").en(),
         "a 1-byte line (\"h\\n\")"
     );
 }
