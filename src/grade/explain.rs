@@ -106,17 +106,31 @@ fn first_failure(record: &Record) -> Option<Found> {
         let (false, Some(actor)) = (e.passed, e.actor.as_deref()) else {
             continue;
         };
+        // A step cut short because another actor was blocked says nothing of its own:
+        // the blocked step is the difference.
+        if e.observed.starts_with("not run") || e.observed.contains("another actor was blocked") {
+            continue;
+        }
         let nth = record.expectations[..index]
             .iter()
             .filter(|x| same_step(x, e))
             .count();
-        let outcome = execution_end(record, actor, e.line, nth);
-        let end = outcome.map_or(Duration::MAX, |ev| ev.t + ev.dur);
+        let Some(outcome) = execution_end(record, actor, e.line, nth) else {
+            continue;
+        };
+        if outcome
+            .detail
+            .as_deref()
+            .is_some_and(|d| d.contains("another actor was blocked"))
+        {
+            continue;
+        }
+        let end = outcome.t + outcome.dur;
         if best.as_ref().is_none_or(|(t, _)| end < *t) {
             let found = Found {
                 actor: actor.to_string(),
                 line: e.line,
-                outcome: outcome.cloned(),
+                outcome: Some(outcome.clone()),
                 waited: Duration::ZERO,
             };
             best = Some((end, found));
