@@ -376,8 +376,9 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
     Ok(runs.many(scenarios))
 }
 
-/// Refuses, before anything runs, a `--peer` beyond loopback without `--allow-remote`
-/// and the lines a program given with `--peer` cannot play (see [`crate::run::peer`]).
+/// Refuses, before anything runs, an address beyond loopback (in `--peer` or in the
+/// scenario) without `--allow-remote`, and the lines a program given with `--peer`
+/// cannot play (see [`crate::run::peer`]).
 fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Error> {
     if !args.allow_remote
         && let Some(peer) = args
@@ -392,6 +393,10 @@ fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Er
             "--peer {actor}={addr}：{addr} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
         );
         return Err(Error::said(lang, &said));
+    }
+    if !args.allow_remote {
+        crate::run::peer::check_addresses(scenario)
+            .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
     }
     crate::run::peer::check(scenario, &args.peers)
         .map_err(|e| Error(e.to_string().trim_end().to_string()))

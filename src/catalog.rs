@@ -6,6 +6,7 @@ include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 /// not named here come after, by name.
 const ORDER: &[&str] = &[
     "hello-world",
+    "connection-refused",
     "undersized-recv",
     "leftover-reply",
     "split-by-rcvbuf",

@@ -35,6 +35,33 @@ pub(crate) fn dgram_socket(kind: DgramKind) -> io::Result<Socket> {
     }
 }
 
+/// A new stream socket of `kind` to bind or connect to `addr`: an IPv6 one for an IPv6
+/// address (`[::1]:8000`), IPv4 otherwise.
+pub(crate) fn stream_socket_for(kind: StreamKind, addr: &SockAddr) -> io::Result<Socket> {
+    match kind {
+        StreamKind::Tcp => Socket::new(addr.domain(), Type::STREAM, None),
+        StreamKind::Unix => stream_socket(kind),
+    }
+}
+
+/// A new datagram socket of `kind` for `addr` (see [`stream_socket_for`]).
+pub(crate) fn dgram_socket_for(kind: DgramKind, addr: &SockAddr) -> io::Result<Socket> {
+    match kind {
+        DgramKind::Udp => Socket::new(addr.domain(), Type::DGRAM, None),
+        DgramKind::UnixDgram => dgram_socket(kind),
+    }
+}
+
+/// Loopback port 0 in the family of `like`: `[::1]:0` beside an IPv6 address,
+/// 127.0.0.1:0 otherwise.
+pub(crate) fn loopback_any_port_like(like: &SockAddr) -> SockAddr {
+    if like.is_ipv6() {
+        SockAddr::from(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)))
+    } else {
+        loopback_any_port()
+    }
+}
+
 /// 127.0.0.1 port 0: the kernel picks a free ephemeral port, so two runs never collide.
 pub(crate) fn loopback_any_port() -> SockAddr {
     SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))

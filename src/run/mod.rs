@@ -153,7 +153,7 @@ impl Runner {
             file: scenario.file.clone(),
             seed: options.seed,
         });
-        let mut release = Release::for_scenario(scenario).with_peers(&options.peers);
+        let mut release = Release::for_scenario(scenario);
         // Every actor but the first gets a worker, made before any actor starts, so
         // that no actor waits at the gate for one that can't.
         let plays = usize::from(caller_plays(scenario));

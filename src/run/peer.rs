@@ -1,4 +1,5 @@
-//! Actors played by programs outside the lab (`--peer ACTOR=HOST:PORT`).
+//! Actors played by programs outside the lab (`--peer ACTOR=HOST:PORT`), and the
+//! addresses beyond loopback a run needs `--allow-remote` for.
 //!
 //! The scenario still names the actor and still holds its lines: they say what the lab
 //! expects of the program (listen, accept, echo) and let the file run alone, with the
@@ -18,12 +19,14 @@ use std::fmt;
 
 use super::Peer;
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Action, CheckKind, Item, Step};
+use crate::scenario::ast::{Action, CheckKind, Item, Step, Target};
 
 /// A line a `--peer` run cannot carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Refused {
     pub line: u32,
+    /// The column of the step's verb (0 for an `expect:` line).
+    pub col: u32,
     /// The line as written.
     pub text: String,
     /// Why, in words that say what to change.
@@ -49,12 +52,11 @@ impl fmt::Display for PeerError {
                 self.actors.join(", ")
             )?;
         }
-        for refused in &self.lines {
-            writeln!(
-                f,
-                "{}:{}: `{}`: {}",
-                self.file, refused.line, refused.text, refused.why
-            )?;
+        for r in &self.lines {
+            match r.col {
+                0 => writeln!(f, "{}:{}: `{}`: {}", self.file, r.line, r.text, r.why)?,
+                col => writeln!(f, "{}:{}:{col}: `{}`: {}", self.file, r.line, r.text, r.why)?,
+            }
         }
         Ok(())
     }
@@ -93,6 +95,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
         if let Some(why) = why {
             error.lines.push(Refused {
                 line: step.line,
+                col: step.col,
                 text: format!("{}: {}", step.actor, step.text),
                 why,
             });
@@ -104,6 +107,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
         {
             error.lines.push(Refused {
                 line: check.line,
+                col: 0,
                 text: format!("expect: {}", check.text),
                 why: format!(
                     "the calls of {actor} are made by the program at {}, which the lab \
@@ -118,6 +122,47 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
         Ok(())
     } else {
         Err(error)
+    }
+}
+
+/// The lines of `scenario` that name an address beyond loopback (`connect to
+/// 192.0.2.1:80`), refused unless the run is given `--allow-remote`.
+pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
+    let mut steps = Vec::new();
+    collect_steps(&scenario.body, &mut steps);
+    let lines: Vec<Refused> = steps
+        .iter()
+        .filter_map(|step| {
+            let at = match &step.action {
+                Action::Listen { at: Some(at), .. }
+                | Action::Bind { at: Some(at), .. }
+                | Action::BindTcp { at: Some(at) }
+                | Action::Connect {
+                    to: Some(Target::Addr(at)),
+                }
+                | Action::SendTo {
+                    to: Target::Addr(at),
+                    ..
+                } => *at,
+                _ => return None,
+            };
+            (!crate::net::addr::is_own(at.ip())).then(|| Refused {
+                line: step.line,
+                col: step.col,
+                text: format!("{}: {}", step.actor, step.text),
+                why: crate::net::addr::not_own(at),
+            })
+        })
+        .collect();
+    if lines.is_empty() {
+        Ok(())
+    } else {
+        Err(PeerError {
+            file: scenario.file.clone(),
+            unknown: Vec::new(),
+            actors: scenario.actors.clone(),
+            lines,
+        })
     }
 }
 
@@ -139,7 +184,7 @@ fn own_line(step: &Step, peer: &Peer) -> Option<String> {
         Action::Connect { .. } => {
             "a program given an address listens there; it does not connect to the lab"
         }
-        Action::Bind(_) | Action::SendTo { .. } | Action::RecvFrom(_) => {
+        Action::Bind { .. } | Action::SendTo { .. } | Action::RecvFrom(_) => {
             "datagram actors cannot be played by a program yet (TCP only)"
         }
         _ => return None,
@@ -167,7 +212,7 @@ fn other_line(
             ))
         }
         Action::SendTo { to, .. } => {
-            let peer = external.get(to.as_str())?;
+            let peer = external.get(to.actor()?)?;
             Some(format!(
                 "{to} is the program at {}: datagrams to a program are not supported yet \
                  (TCP only)",
@@ -223,7 +268,7 @@ mod tests {
         assert_eq!(lines, vec![2, 3, 5]);
         let text = err.to_string();
         assert!(
-            text.contains("t.lab:3: `client: wait up`: the mark `up`"),
+            text.contains("t.lab:3:9: `client: wait up`: the mark `up`"),
             "{text}"
         );
         assert!(

@@ -92,10 +92,9 @@ pub(crate) struct Release {
     /// event's actor and call are written from ([`RawEvent::fill_in`]).
     actors: Vec<String>,
     calls: HashMap<u32, String>,
-    /// The actors played by programs outside the lab (`--peer`), and the directions
-    /// they send on, by connection index and whether it is the connector's: a recv on
-    /// one of them has no send of ours to wait for (it shows the peer's stream offsets).
-    peers: HashSet<String>,
+    /// The directions a program outside the lab sends on (a `--peer`, an address no
+    /// actor listens on), by connection index and whether it is the connector's: a recv
+    /// on one has no send of ours to wait for (it shows the program's stream offsets).
     external: HashSet<(usize, bool)>,
 }
 
@@ -125,12 +124,6 @@ impl Release {
             calls,
             ..Release::default()
         }
-    }
-
-    /// The release of a run in which `peers` are programs outside the lab.
-    pub(crate) fn with_peers(mut self, peers: &[super::Peer]) -> Release {
-        self.peers = peers.iter().map(|p| p.actor.clone()).collect();
-        self
     }
 
     /// Takes the events in `events` (in `seq` order; it is left empty) and hands the
@@ -397,10 +390,7 @@ impl Release {
                 .acceptor
                 .clone()
                 .unwrap_or_else(|| c.listener_owner.clone());
-            if self.peers.contains(&c.connector) {
-                self.external.insert((k, true));
-            }
-            if self.peers.contains(&acceptor) {
+            if c.outside {
                 self.external.insert((k, false));
             }
             let n = self
@@ -519,6 +509,7 @@ mod tests {
             listener_owner: owner.into(),
             acceptor: acceptor.map(Into::into),
             state: ConnState::Connected,
+            outside: false,
         }
     }
 

@@ -133,6 +133,9 @@ pub(crate) struct ConnMeta {
     pub listener_owner: String,
     pub acceptor: Option<String>,
     pub state: ConnState,
+    /// The acceptor is outside the lab (a program given with --peer, or an address no
+    /// actor listens on): its direction has no sends of ours.
+    pub outside: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]

@@ -1,6 +1,7 @@
 //! Stream connections: listen, connect, accept, and which connection a step uses.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -13,7 +14,7 @@ use crate::net;
 use crate::record::Op;
 use crate::run::expect::Observed;
 use crate::run::world::{ConnMeta, ConnState, Link, ListenerEntry, WaitEnd};
-use crate::scenario::ast::{Action, Step, StreamKind};
+use crate::scenario::ast::{Action, Item, Step, StreamKind, Target};
 
 /// How long an accept waits for the connecting actor to say who it is (it does so right
 /// after its connect() returns, which may be a moment after accept() did).
@@ -34,24 +35,82 @@ impl Actor<'_> {
         ))
     }
 
+    /// `listen`: a new socket bound to `at` (`listen on`, `listen again`) or to
+    /// 127.0.0.1 and a port the kernel picks; or, after `bind tcp`, that socket.
     pub(super) fn listen(
         &mut self,
         kind: StreamKind,
         backlog: u32,
-        again: Option<SockAddr>,
+        at: Option<SockAddr>,
     ) -> io::Result<Option<String>> {
-        let sock = net::stream_socket(kind)?;
-        let mut opts = UserOpts::default();
-        let applied = self.apply_pending(&sock, &mut opts)?;
-        let addr = match again {
-            Some(addr) => addr,
+        let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+        if at.is_none()
+            && kind == StreamKind::Tcp
+            && let Some(bound) = self.listener.as_mut().filter(|l| !l.listening)
+        {
+            // `bind tcp` then `listen`: s.bind(...); s.listen(5), as the tutorials write.
+            bound.sock.listen(backlog)?;
+            bound.listening = true;
+            let addr = bound.sock.local_addr()?;
+            self.last_listen = Some((addr.clone(), kind, u32::try_from(backlog).unwrap_or(0)));
+            return Ok(Some(format!("listening on {}", net::addr_key(&addr))));
+        }
+        let addr = match at {
+            Some(addr) => {
+                self.check_address(&addr)?;
+                addr
+            }
             None => match kind {
                 StreamKind::Tcp => net::loopback_any_port(),
                 StreamKind::Unix => self.unix_addr("listen")?,
             },
         };
+        let sock = net::stream_socket_for(kind, &addr)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
         sock.bind(&addr)?;
-        sock.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        sock.listen(backlog)?;
+        let addr = self.register_listener(sock, opts, kind, true)?;
+        self.last_listen = Some((addr.clone(), kind, u32::try_from(backlog).unwrap_or(0)));
+        Ok(Some(format!(
+            "listening on {}{applied}",
+            net::addr_key(&addr)
+        )))
+    }
+
+    /// `bind tcp [on ADDRESS]`: a TCP socket bound and not listening. Its port is taken
+    /// and nothing listens there, so a connect to it is refused (ECONNREFUSED, tcp(7))
+    /// even while other programs run: a closed port that stays closed. A later `listen`
+    /// of the actor listens on it.
+    pub(super) fn bind_tcp(&mut self, at: Option<SocketAddr>) -> io::Result<String> {
+        let addr = match at {
+            Some(at) => {
+                let at = SockAddr::from(at);
+                self.check_address(&at)?;
+                at
+            }
+            None => net::loopback_any_port(),
+        };
+        let sock = net::stream_socket_for(StreamKind::Tcp, &addr)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
+        sock.bind(&addr)?;
+        let addr = self.register_listener(sock, opts, StreamKind::Tcp, false)?;
+        Ok(format!(
+            "bound to {}, not listening{applied}",
+            net::addr_key(&addr)
+        ))
+    }
+
+    /// Makes `sock` the actor's listener, known to the others by the actor's name (a
+    /// `bind tcp` socket too: a connect to it is refused). Returns its address.
+    fn register_listener(
+        &mut self,
+        sock: socket2::Socket,
+        opts: UserOpts,
+        kind: StreamKind,
+        listening: bool,
+    ) -> io::Result<SockAddr> {
         let addr = sock.local_addr()?;
         let sock = Arc::new(sock);
         let entry = ListenerEntry {
@@ -64,16 +123,35 @@ impl Actor<'_> {
         };
         let name = self.name.clone();
         self.world.update(|s| s.listeners.insert(name, entry));
-        self.listener = Some(Listener { sock, opts });
-        self.last_listen = Some((addr.clone(), kind, backlog));
-        Ok(Some(format!(
-            "listening on {}{applied}",
-            net::addr_key(&addr)
-        )))
+        self.listener = Some(Listener {
+            sock,
+            opts,
+            listening,
+        });
+        Ok(addr)
     }
 
-    pub(super) fn connect(&mut self, step: &Step, to: Option<&str>, deadline: Instant) -> Observed {
+    /// An address of the scenario's own (`on`, `to`) the run may use: loopback, or
+    /// anything with `--allow-remote`. The app checks them before the run; this is the
+    /// last word before a socket is bound or a packet could leave.
+    pub(super) fn check_address(&self, addr: &SockAddr) -> io::Result<()> {
+        match addr.as_socket() {
+            Some(at) if !self.world.may_use(at.ip()) => Err(misuse(&net::addr::not_own(at))),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn connect(
+        &mut self,
+        step: &Step,
+        to: Option<&Target>,
+        deadline: Instant,
+    ) -> Observed {
         let t0 = Instant::now();
+        if let Some(Target::Addr(addr)) = to {
+            return self.connect_addr(step, *addr, t0, deadline);
+        }
+        let to = to.and_then(Target::actor);
         let target = match to.or(step.on.as_deref()) {
             Some(t) => Ok(t.to_string()),
             None => self.only_listener(deadline),
@@ -96,6 +174,39 @@ impl Actor<'_> {
         };
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
+        let observed = match result {
+            Ok(detail) => {
+                ev.detail = Some(detail);
+                Observed::Done
+            }
+            Err(e) => call_failed(&mut ev, e, "connect()"),
+        };
+        self.record(ev, None);
+        observed
+    }
+
+    /// `connect to HOST:PORT`. An actor of the scenario that says it listens there
+    /// (`listen on PORT`) is waited for, as `connect to ACTOR` waits, so the file's
+    /// order does not matter; any other address is connected to at once, as a program
+    /// would: nothing listening there is ECONNREFUSED.
+    fn connect_addr(
+        &mut self,
+        step: &Step,
+        addr: SocketAddr,
+        t0: Instant,
+        deadline: Instant,
+    ) -> Observed {
+        let owner = listens_at(self.body, addr);
+        let target = match &owner {
+            Some(owner) => match self.listener_of(step, t0, deadline, owner) {
+                Ok(_) => owner.clone(),
+                Err(observed) => return observed,
+            },
+            None => addr.to_string(),
+        };
+        let result = self.connect_to(StreamKind::Tcp, &SockAddr::from(addr), &target, deadline);
+        let mut ev = self.event(step, Op::Connect, t0);
+        ev.peer = Some(target);
         let observed = match result {
             Ok(detail) => {
                 ev.detail = Some(detail);
@@ -150,14 +261,8 @@ impl Actor<'_> {
         target: &str,
         deadline: Instant,
     ) -> Result<String, CallError> {
-        // Checked before the run too (`--peer`, the scenario's addresses); here it is
-        // the last word before a packet could leave the machine.
-        if let Some(at) = addr.as_socket()
-            && !self.world.may_use(at.ip())
-        {
-            return Err(misuse(&net::addr::not_own(at)).into());
-        }
-        let sock = net::stream_socket(kind)?;
+        self.check_address(addr)?;
+        let sock = net::stream_socket_for(kind, addr)?;
         let mut opts = UserOpts::default();
         let applied = self.apply_pending(&sock, &mut opts)?;
         // A Unix client is unnamed unless bound; binding it to an abstract name lets the
@@ -169,12 +274,16 @@ impl Actor<'_> {
         } else {
             None
         };
+        // Who accepts is outside the lab: a program given with --peer, or an address
+        // no actor of the scenario listens on.
+        let outside = self.world.peer(target).is_some() || target.parse::<SocketAddr>().is_ok();
         let id = self.world.update(|s| {
             s.conns.push(ConnMeta {
                 connector: self.name.clone(),
                 listener_owner: target.to_string(),
                 // A program outside the lab accepts on its own: it is the acceptor.
-                acceptor: self.world.peer(target).map(|_| target.to_string()),
+                acceptor: outside.then(|| target.to_string()),
+                outside,
                 state: ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
@@ -344,4 +453,27 @@ impl Actor<'_> {
             from_connector: conn.is_connector == outgoing,
         }
     }
+}
+
+/// The actor that says it listens at `addr` (`listen on`, `bind tcp on`), if one does.
+/// An address of port 0 names no one: the kernel picks a port for it.
+fn listens_at(body: &[Item], addr: SocketAddr) -> Option<String> {
+    let mut stack = vec![body.iter()];
+    while let Some(items) = stack.last_mut() {
+        match items.next() {
+            Some(Item::Step(step)) => match step.action {
+                Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) }
+                    if at == addr && at.port() != 0 =>
+                {
+                    return Some(step.actor.clone());
+                }
+                _ => {}
+            },
+            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+            None => {
+                stack.pop();
+            }
+        }
+    }
+    None
 }

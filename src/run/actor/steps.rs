@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
+use socket2::SockAddr;
+
 use super::call::{misuse, usage};
 use super::values::{self, bytes_of};
 use super::{Actor, Conn, Flow};
@@ -226,8 +228,8 @@ impl Actor<'_> {
     pub(super) fn perform(&mut self, step: &Step, deadline: Instant) -> Observed {
         let t0 = Instant::now();
         match &step.action {
-            Action::Listen { kind, backlog } => {
-                let r = self.listen(*kind, *backlog, None);
+            Action::Listen { kind, backlog, at } => {
+                let r = self.listen(*kind, *backlog, at.map(SockAddr::from));
                 self.done(step, t0, r)
             }
             Action::ListenAgain => {
@@ -237,7 +239,7 @@ impl Actor<'_> {
                 };
                 self.done(step, t0, r)
             }
-            Action::Connect { to } => self.connect(step, to.as_deref(), deadline),
+            Action::Connect { to } => self.connect(step, to.as_ref(), deadline),
             Action::Accept => self.accept(step, deadline),
             Action::Close => {
                 let mut link = None;
@@ -279,8 +281,12 @@ impl Actor<'_> {
                     .map(|()| None);
                 self.done_on(step, t0, r, link)
             }
-            Action::Bind(kind) => {
-                let r = self.bind_dgram(*kind).map(Some);
+            Action::Bind { kind, at } => {
+                let r = self.bind_dgram(*kind, *at).map(Some);
+                self.done(step, t0, r)
+            }
+            Action::BindTcp { at } => {
+                let r = self.bind_tcp(*at).map(Some);
                 self.done(step, t0, r)
             }
             Action::Send(value) => match bytes_of(value, &mut self.rng) {
@@ -427,7 +433,8 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
             Action::Listen { .. }
             | Action::ListenAgain
             | Action::Connect { .. }
-            | Action::Bind(_) => {
+            | Action::Bind { .. }
+            | Action::BindTcp { .. } => {
                 lines.extend(sets.drain(..));
             }
             _ => sets.clear(),
