@@ -1,4 +1,4 @@
-use super::{Place, describe_piece, describe_reply, layout, ordinal};
+use super::place::{Place, describe_piece, describe_reply, layout, ordinal};
 use crate::grade::Suite;
 
 fn len32(body: &[u8]) -> Vec<u8> {
