@@ -83,17 +83,24 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
                         ),
                     )
                 })?;
-                let (mut program, addr) =
-                    Program::start(words, command, port, args.wait).map_err(|not| {
-                        let mut text = not.why.get(&lang).to_string();
-                        for line in &not.stderr {
-                            text.push_str("\n  | ");
-                            text.push_str(line);
-                        }
-                        Error(text)
-                    })?;
+                let started = Program::start(words, command, port, args.wait, &cancel);
+                if interrupt::pressed(&cancel) {
+                    break;
+                }
+                let (mut program, addr) = started.map_err(|not| {
+                    let mut text = not.why.get(&lang).to_string();
+                    for line in &not.stderr {
+                        text.push_str("\n  | ");
+                        text.push_str(line);
+                    }
+                    Error(text)
+                })?;
                 let result = run_one(&mut runner, suite, case, addr, &grading, &lang)?;
                 program.stop();
+                // A case cut short by Ctrl-C has no verdict.
+                if interrupt::pressed(&cancel) {
+                    break;
+                }
                 let stderr = if result.passed {
                     Vec::new()
                 } else {
@@ -101,10 +108,16 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
                 };
                 Row { result, stderr }
             }
-            (_, Some(addr), _) => Row {
-                result: run_one(&mut runner, suite, case, addr, &grading, &lang)?,
-                stderr: Vec::new(),
-            },
+            (_, Some(addr), _) => {
+                let result = run_one(&mut runner, suite, case, addr, &grading, &lang)?;
+                if interrupt::pressed(&cancel) {
+                    break;
+                }
+                Row {
+                    result,
+                    stderr: Vec::new(),
+                }
+            }
             _ => {
                 return Err(Error::said(
                     &lang,

@@ -20,6 +20,7 @@ use std::io::{self, Read};
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr, TcpListener};
 use std::os::unix::process::CommandExt;
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -93,12 +94,14 @@ pub struct NotReady {
 
 impl Program {
     /// Starts `words` with `{port}` replaced, and waits at most `wait` until it listens
-    /// on that port. Returns the program and the address to connect to.
+    /// on that port (or `cancel` is set: Ctrl-C). Returns the program and the address
+    /// to connect to.
     pub fn start(
         words: &[String],
         command: &str,
         port: u16,
         wait: Duration,
+        cancel: &AtomicBool,
     ) -> Result<(Program, SocketAddr), NotReady> {
         let port_text = port.to_string();
         let words: Vec<String> = words.iter().map(|w| w.replace(PORT, &port_text)).collect();
@@ -112,11 +115,19 @@ impl Program {
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .process_group(0);
-        // SAFETY: the closure runs in the child between fork and exec, and only calls
-        // prctl(2), which is async-signal-safe and touches no memory of ours.
+        // SAFETY: the closure runs in the child between fork and exec and only makes
+        // async-signal-safe calls (signal-safety(7)) on its own stack: prctl(2) and
+        // sigprocmask(2) with a set it filled with sigemptyset(3).
         unsafe {
             cmd.pre_exec(|| {
                 if libc::prctl(libc::PR_SET_PDEATHSIG, libc::SIGKILL) != 0 {
+                    return Err(io::Error::last_os_error());
+                }
+                // stickylab blocks SIGINT in its threads (app/interrupt.rs) and a
+                // child inherits the mask: the program gets the usual empty one.
+                let mut none: libc::sigset_t = std::mem::zeroed();
+                libc::sigemptyset(&mut none);
+                if libc::sigprocmask(libc::SIG_SETMASK, &none, std::ptr::null_mut()) != 0 {
                     return Err(io::Error::last_os_error());
                 }
                 Ok(())
@@ -158,6 +169,13 @@ impl Program {
                 return Err(NotReady {
                     why,
                     stderr: running.stderr_tail(),
+                });
+            }
+            if cancel.load(Ordering::Relaxed) {
+                running.stop();
+                return Err(NotReady {
+                    why: Said::both("interrupted", "已中断"),
+                    stderr: Vec::new(),
                 });
             }
             if started.elapsed() >= wait {
