@@ -408,3 +408,26 @@ fn nothing_listening_is_a_failed_case_that_says_so() {
     let why = case(&report, "glued")["why"].to_string();
     assert!(why.contains("ECONNREFUSED"), "{why}");
 }
+
+#[test]
+fn every_case_passes_alone_against_the_labs_own_reference_server() {
+    let mut files: Vec<_> = std::fs::read_dir("scenarios/grade")
+        .expect("scenarios/grade")
+        .flatten()
+        .flat_map(|suite| std::fs::read_dir(suite.path()).expect("a suite").flatten())
+        .map(|case| case.path())
+        .filter(|path| path.extension().is_some_and(|e| e == "lab"))
+        .collect();
+    files.sort();
+    assert_eq!(files.len(), 30, "{files:?}");
+    for file in files {
+        let file = file.display().to_string();
+        let ran = stickylab(&["run", &file, "--format", "json"]);
+        let verdict = ran.stdout.lines().next().unwrap_or_default();
+        assert!(
+            ran.status.success(),
+            "{file} failed alone: {verdict} {}",
+            ran.stderr
+        );
+    }
+}
