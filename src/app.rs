@@ -380,9 +380,9 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
 /// scenario) without `--allow-remote`, and the lines a program given with `--peer`
 /// cannot play (see [`crate::run::peer`]).
 fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Error> {
+    let (peers, clients) = split_peers(&args.peers);
     if !args.allow_remote
-        && let Some(peer) = args
-            .peers
+        && let Some(peer) = peers
             .iter()
             .find(|p| !crate::net::addr::is_own(p.addr.ip()))
     {
@@ -398,8 +398,30 @@ fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Er
         crate::run::peer::check_addresses(scenario)
             .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
     }
-    crate::run::peer::check(scenario, &args.peers)
-        .map_err(|e| Error(e.to_string().trim_end().to_string()))
+    crate::run::peer::check(scenario, &peers, &clients)
+        .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
+    // Tell the user where to point their program.
+    for (client, at) in crate::run::peer::where_clients_connect(scenario, &clients) {
+        let said = said!(
+            "{client} is your program: connect it to {at} (the run waits for it as long as the accept's deadline)",
+            "{client} 是你的程序：让它连接 {at}（运行等它的时间就是 accept 的期限）"
+        );
+        eprintln!("{}", said.get(lang));
+    }
+    Ok(())
+}
+
+/// The `--peer`s that listen and those that connect.
+fn split_peers(args: &[crate::cli::PeerArg]) -> (Vec<crate::run::Peer>, Vec<String>) {
+    let mut peers = Vec::new();
+    let mut clients = Vec::new();
+    for arg in args {
+        match arg {
+            crate::cli::PeerArg::Listens(peer) => peers.push(peer.clone()),
+            crate::cli::PeerArg::Connects(name) => clients.push(name.clone()),
+        }
+    }
+    (peers, clients)
 }
 
 /// The limit of a run in class mode when `--run-limit` is not given: a lesson is long.
@@ -467,7 +489,8 @@ impl Runs<'_> {
             },
             cancel: Some(Arc::clone(&self.cancel)),
             gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
-            peers: self.args.peers.clone(),
+            peers: split_peers(&self.args.peers).0,
+            clients: split_peers(&self.args.peers).1,
             allow_remote: self.args.allow_remote,
         }
     }

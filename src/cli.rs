@@ -404,11 +404,13 @@ pub struct RunArgs {
     /// implies --wire
     #[arg(long, value_name = "FILE", conflicts_with = "all")]
     pub pcap: Option<PathBuf>,
-    /// Let a program of yours play ACTOR: it already listens at HOST:PORT; that actor's
-    /// lines are not run, the others connect to the program, and what they send and
-    /// receive is recorded as usual (repeatable)
-    #[arg(long = "peer", value_name = "ACTOR=HOST:PORT", value_parser = parse_peer, conflicts_with = "all")]
-    pub peers: Vec<crate::run::Peer>,
+    /// Let a program of yours play ACTOR: with =HOST:PORT, a program already listening
+    /// there (the others connect to it); without, a program that connects to the lab
+    /// (to an actor that listens on a port the file names, `listen on 8000`). That
+    /// actor's lines are not run; what the others send and receive is recorded as usual
+    /// (repeatable)
+    #[arg(long = "peer", value_name = "ACTOR[=HOST:PORT]", value_parser = parse_peer, conflicts_with = "all")]
+    pub peers: Vec<PeerArg>,
     /// Allow addresses beyond this machine's loopback (127.0.0.0/8, ::1) in the
     /// scenario and in --peer; without it they are refused before any socket opens
     #[arg(long)]
@@ -441,19 +443,37 @@ fn parse_param(text: &str) -> Result<(String, String), BadValue> {
     }
 }
 
-/// `--peer ACTOR=HOST:PORT`.
-fn parse_peer(text: &str) -> Result<crate::run::Peer, BadValue> {
-    let Some((actor, addr)) = text.split_once('=').filter(|(a, _)| !a.trim().is_empty()) else {
-        return Err(BadValue(said!(
-            "expected ACTOR=HOST:PORT (e.g. server=127.0.0.1:8000), got `{text}`",
-            "应为 ACTOR=HOST:PORT（例如 server=127.0.0.1:8000），实际是 `{text}`"
-        )));
+/// One `--peer`: a program that listens (`ACTOR=HOST:PORT`) or one that connects
+/// (`ACTOR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerArg {
+    Listens(crate::run::Peer),
+    Connects(String),
+}
+
+/// `--peer ACTOR=HOST:PORT` or `--peer ACTOR`.
+fn parse_peer(text: &str) -> Result<PeerArg, BadValue> {
+    let bad = || {
+        BadValue(said!(
+            "expected ACTOR=HOST:PORT (e.g. server=127.0.0.1:8000) or ACTOR, got `{text}`",
+            "应为 ACTOR=HOST:PORT（例如 server=127.0.0.1:8000）或 ACTOR，实际是 `{text}`"
+        ))
     };
+    let Some((actor, addr)) = text.split_once('=') else {
+        let actor = text.trim();
+        return match crate::scenario::is_actor_name(actor) {
+            true => Ok(PeerArg::Connects(actor.to_string())),
+            false => Err(bad()),
+        };
+    };
+    if actor.trim().is_empty() {
+        return Err(bad());
+    }
     match crate::net::addr::parse_host_port(addr.trim()) {
-        Ok(addr) => Ok(crate::run::Peer {
+        Ok(addr) => Ok(PeerArg::Listens(crate::run::Peer {
             actor: actor.trim().to_string(),
             addr,
-        }),
+        })),
         Err(e) => Err(BadValue(said!("{e}", "{e}"))),
     }
 }

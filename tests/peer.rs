@@ -119,7 +119,7 @@ fn lines_only_the_replaced_actor_could_play_are_named_before_anything_runs() {
     let err = String::from_utf8_lossy(&out.stderr);
     for line in [14, 17, 18, 20] {
         assert!(
-            err.contains(&format!("scenarios/hello-world.lab:{line}: `server:")),
+            err.contains(&format!("scenarios/hello-world.lab:{line}:9: `server:")),
             "{err}"
         );
     }
@@ -174,4 +174,76 @@ fn an_address_beyond_loopback_needs_allow_remote() {
             .expect("runs");
         assert_eq!(out.status.code(), Some(2), "{bad}");
     }
+}
+
+/// The client of `server-for-a-program.lab`, in Python: connects (retrying while the
+/// lab starts), sends `hello` and `world`, reads the 2-byte reply, closes.
+const PY_CLIENT: &str = r#"
+import socket, sys, time
+port = int(sys.argv[1])
+for _ in range(200):
+    try:
+        s = socket.create_connection(("127.0.0.1", port))
+        break
+    except ConnectionRefusedError:
+        time.sleep(0.025)
+s.sendall(b"hello"); s.sendall(b"world")
+print(s.recv(2).decode()); s.close()
+"#;
+
+#[test]
+fn a_program_that_connects_plays_the_client_of_a_server_on_a_named_port() {
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .expect("a free port")
+        .port();
+    let lab = std::process::Command::new(env!("CARGO_BIN_EXE_stickylab"))
+        .args(["run", &fixture("server-for-a-program"), "--format", "json"])
+        .args(["--peer", "client", "--param", &format!("port={port}")])
+        .env("LANG", "C")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("stickylab starts");
+    let client = Command::new("python3")
+        .args(["-c", PY_CLIENT, &port.to_string()])
+        .output()
+        .expect("python3 runs");
+    assert_eq!(String::from_utf8_lossy(&client.stdout).trim(), "ok");
+    let out = lab.wait_with_output().expect("the run ends");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(0), "{err}");
+    assert!(
+        err.contains(&format!(
+            "client is your program: connect it to 127.0.0.1:{port}"
+        )),
+        "{err}"
+    );
+    let events = events(&out.stdout);
+    assert!(events.iter().all(|e| e["actor"] == "server"), "{events:#?}");
+    // `recv exactly 10`: however the two sends came, ten bytes of the client's stream,
+    // which no send of the lab's made.
+    let recvs: Vec<&Value> = events
+        .iter()
+        .filter(|e| e["op"] == "recv" && e["conn"] == "client>server")
+        .collect();
+    let got: String = recvs.iter().filter_map(|e| e["data"].as_str()).collect();
+    assert_eq!(got, "helloworld");
+    assert!(
+        recvs
+            .iter()
+            .all(|e| e["from"].as_array().is_none_or(Vec::is_empty)),
+        "{recvs:#?}"
+    );
+}
+
+#[test]
+fn a_program_that_connects_needs_a_port_the_file_names() {
+    let out = stickylab()
+        .args(["run", "hello-world", "--peer", "client"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("`server: listen on 8000`"), "{err}");
 }

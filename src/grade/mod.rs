@@ -193,7 +193,7 @@ pub fn run_case(
         addr: target,
     }];
     // The cases are tested to pass this check; a failure is a bug of stickylab.
-    crate::run::peer::check(&scenario, &peers).map_err(|e| {
+    crate::run::peer::check(&scenario, &peers, &[]).map_err(|e| {
         format!("the built-in case cannot run against a program (a bug of stickylab; please report it):\n{e}")
     })?;
     let options = RunOptions {
@@ -236,7 +236,7 @@ mod tests {
                     actor: super::SERVER.to_string(),
                     addr: "127.0.0.1:9".parse().expect("an address"),
                 }];
-                if let Err(e) = crate::run::peer::check(&scenario, &peers) {
+                if let Err(e) = crate::run::peer::check(&scenario, &peers, &[]) {
                     panic!("{e}");
                 }
             }

@@ -65,6 +65,10 @@ pub struct RunOptions {
     /// listening at their address. Their lines are not run; the other actors connect to
     /// them there, and what the lab's actors send and receive is recorded as usual.
     pub peers: Vec<Peer>,
+    /// `--peer ACTOR` (no address): these actors are programs outside the lab that
+    /// connect to it, to an actor that listens on a port the file names (`listen on
+    /// 8000`). Their lines are not run; an `accept` takes their connection as theirs.
+    pub clients: Vec<String>,
     /// `--allow-remote`: addresses beyond loopback (and the run's own network
     /// namespaces) may be used; without it they are an error before any socket opens.
     pub allow_remote: bool,
@@ -145,7 +149,7 @@ impl Runner {
         let world = Arc::new(
             World::new(run_tag, run_limit, options.cancel.clone())
                 .with_gate(options.gate.clone())
-                .with_peers(&options.peers)
+                .with_peers(&options.peers, &options.clients)
                 .allowing_remote(options.allow_remote),
         );
         sink.begin(&RunStart {
@@ -313,7 +317,7 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
                 actor = actor.collecting_with(collect);
             }
             // An actor played by a program outside the lab runs none of its lines.
-            if world.peer(&name).is_none() {
+            if !world.is_outside(&name) {
                 actor.run_items(&scenario.body);
             }
             actor.leftovers()

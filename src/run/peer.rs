@@ -19,7 +19,7 @@ use std::fmt;
 
 use super::Peer;
 use crate::scenario::Scenario;
-use crate::scenario::ast::{Action, CheckKind, Item, Step, Target};
+use crate::scenario::ast::{Action, CheckKind, Step, Target, steps};
 
 /// A line a `--peer` run cannot carry out.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -62,22 +62,46 @@ impl fmt::Display for PeerError {
     }
 }
 
-/// Checks that `scenario` can run with `peers` in place of their actors.
-pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
+/// A program outside the lab, as the check sees it.
+#[derive(Debug, Clone, Copy)]
+enum Outside<'p> {
+    /// `--peer ACTOR=HOST:PORT`: it listens there.
+    Listens(&'p Peer),
+    /// `--peer ACTOR`: it connects to the lab.
+    Connects,
+}
+
+impl Outside<'_> {
+    fn who(self, actor: &str) -> String {
+        match self {
+            Outside::Listens(peer) => format!("{actor} is the program at {}", peer.addr),
+            Outside::Connects => format!("{actor} is a program that connects to the lab"),
+        }
+    }
+}
+
+/// Checks that `scenario` can run with `peers` (programs that listen) and `clients`
+/// (programs that connect) in place of their actors.
+pub fn check(scenario: &Scenario, peers: &[Peer], clients: &[String]) -> Result<(), PeerError> {
     let mut error = PeerError {
         file: scenario.file.clone(),
         unknown: Vec::new(),
         actors: scenario.actors.clone(),
         lines: Vec::new(),
     };
+    let mut external: BTreeMap<&str, Outside<'_>> = BTreeMap::new();
     for peer in peers {
-        if !scenario.actors.contains(&peer.actor) {
-            error.unknown.push(peer.actor.clone());
+        external.insert(&peer.actor, Outside::Listens(peer));
+    }
+    for client in clients {
+        external.insert(client, Outside::Connects);
+    }
+    for name in external.keys() {
+        if !scenario.actors.iter().any(|a| a == name) {
+            error.unknown.push((*name).to_string());
         }
     }
-    let external: BTreeMap<&str, &Peer> = peers.iter().map(|p| (p.actor.as_str(), p)).collect();
-    let mut steps = Vec::new();
-    collect_steps(&scenario.body, &mut steps);
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
     // Marks only an outside program's lines make: nobody will make them.
     let lost_marks: HashSet<&str> = steps
         .iter()
@@ -89,7 +113,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
         .collect();
     for step in &steps {
         let why = match external.get(step.actor.as_str()) {
-            Some(peer) => own_line(step, peer),
+            Some(outside) => own_line(step, *outside, &steps),
             None => other_line(step, &external, &lost_marks),
         };
         if let Some(why) = why {
@@ -103,16 +127,16 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
     }
     for check in &scenario.checks {
         if let CheckKind::Count { actor, .. } = &check.kind
-            && let Some(peer) = external.get(actor.as_str())
+            && let Some(outside) = external.get(actor.as_str())
         {
             error.lines.push(Refused {
                 line: check.line,
                 col: 0,
                 text: format!("expect: {}", check.text),
                 why: format!(
-                    "the calls of {actor} are made by the program at {}, which the lab \
-                     does not count; remove the line to run with --peer",
-                    peer.addr
+                    "{}, whose calls the lab does not count; remove the line to run \
+                     with --peer",
+                    outside.who(actor)
                 ),
             });
         }
@@ -128,8 +152,7 @@ pub fn check(scenario: &Scenario, peers: &[Peer]) -> Result<(), PeerError> {
 /// The lines of `scenario` that name an address beyond loopback (`connect to
 /// 192.0.2.1:80`), refused unless the run is given `--allow-remote`.
 pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
-    let mut steps = Vec::new();
-    collect_steps(&scenario.body, &mut steps);
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
     let lines: Vec<Refused> = steps
         .iter()
         .filter_map(|step| {
@@ -167,24 +190,42 @@ pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
 }
 
 /// Why a line of the replaced actor cannot be left to the program, if it cannot.
-fn own_line(step: &Step, peer: &Peer) -> Option<String> {
-    let who = format!("{} is the program at {}", peer.actor, peer.addr);
+fn own_line(step: &Step, outside: Outside<'_>, steps: &[&Step]) -> Option<String> {
+    let who = outside.who(&step.actor);
     if step.expect.is_some() {
         return Some(format!(
             "{who}: the lab does not see what its calls return, so it cannot check \
              this expectation; move the check to an actor of the lab"
         ));
     }
-    let what = match &step.action {
-        Action::Mark(_) => "its marks are made by its own lines, which are not run",
-        Action::Wait(_) | Action::WaitReadable(_) | Action::WaitDrained | Action::WaitAcked => {
-            "it cannot be made to wait for the lab"
+    let what = match (&step.action, outside) {
+        (Action::Mark(_), _) => "its marks are made by its own lines, which are not run",
+        (
+            Action::Wait(_) | Action::WaitReadable(_) | Action::WaitDrained | Action::WaitAcked,
+            _,
+        ) => "it cannot be made to wait for the lab",
+        (Action::TimerStart(_) | Action::TimerStop(_), _) => "the lab cannot time its calls",
+        (Action::Connect { .. }, Outside::Listens(_)) => {
+            "a program given an address listens there; it does not connect to the lab \
+             (give it as --peer ACTOR, without an address, for a program that connects)"
         }
-        Action::TimerStart(_) | Action::TimerStop(_) => "the lab cannot time its calls",
-        Action::Connect { .. } => {
-            "a program given an address listens there; it does not connect to the lab"
+        (Action::Connect { to }, Outside::Connects) => {
+            return connect_target(to.as_ref(), steps).is_none().then(|| {
+                format!(
+                    "{who}, and it must be told where: the actor it connects to needs a \
+                     port the file names, like `server: listen on 8000`"
+                )
+            });
         }
-        Action::Bind { .. } | Action::SendTo { .. } | Action::RecvFrom(_) => {
+        (
+            Action::Listen { .. }
+            | Action::ListenAgain
+            | Action::Accept
+            | Action::CloseListener
+            | Action::BindTcp { .. },
+            Outside::Connects,
+        ) => "a program that connects does not listen (give it as --peer ACTOR=HOST:PORT)",
+        (Action::Bind { .. } | Action::SendTo { .. } | Action::RecvFrom(_), _) => {
             "datagram actors cannot be played by a program yet (TCP only)"
         }
         _ => return None,
@@ -192,10 +233,50 @@ fn own_line(step: &Step, peer: &Peer) -> Option<String> {
     Some(format!("{who}: {what}"))
 }
 
+/// Where a `connect` goes when the file names a port for it: `to HOST:PORT`, or the
+/// `listen on` of the actor it names (or of the only actor that listens).
+fn connect_target(to: Option<&Target>, steps: &[&Step]) -> Option<std::net::SocketAddr> {
+    let fixed = |actor: Option<&str>| {
+        steps.iter().find_map(|s| match s.action {
+            Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) }
+                if actor.is_none_or(|a| a == s.actor) && at.port() != 0 =>
+            {
+                Some(at)
+            }
+            _ => None,
+        })
+    };
+    match to {
+        Some(Target::Addr(at)) => Some(*at),
+        Some(Target::Actor(actor)) => fixed(Some(actor)),
+        None => fixed(None),
+    }
+}
+
+/// Where each program that connects (`--peer ACTOR`) is to connect, for telling the
+/// user before the run.
+pub fn where_clients_connect(
+    scenario: &Scenario,
+    clients: &[String],
+) -> Vec<(String, std::net::SocketAddr)> {
+    let steps: Vec<&Step> = steps(&scenario.body).collect();
+    let mut out = Vec::new();
+    for step in &steps {
+        if let Action::Connect { to } = &step.action
+            && clients.contains(&step.actor)
+            && let Some(at) = connect_target(to.as_ref(), &steps)
+            && !out.contains(&(step.actor.clone(), at))
+        {
+            out.push((step.actor.clone(), at));
+        }
+    }
+    out
+}
+
 /// Why another actor's line needs something of a replaced actor, if it does.
 fn other_line(
     step: &Step,
-    external: &BTreeMap<&str, &Peer>,
+    external: &BTreeMap<&str, Outside<'_>>,
     lost_marks: &HashSet<&str>,
 ) -> Option<String> {
     match &step.action {
@@ -205,30 +286,17 @@ fn other_line(
         )),
         Action::Accept => {
             let on = step.on.as_deref()?;
-            let peer = external.get(on)?;
-            Some(format!(
-                "{on} is the program at {}: the lab cannot accept on its listener",
-                peer.addr
-            ))
+            let who = external.get(on)?.who(on);
+            Some(format!("{who}: the lab cannot accept on its listener"))
         }
         Action::SendTo { to, .. } => {
-            let peer = external.get(to.actor()?)?;
+            let actor = to.actor()?;
+            let who = external.get(actor)?.who(actor);
             Some(format!(
-                "{to} is the program at {}: datagrams to a program are not supported yet \
-                 (TCP only)",
-                peer.addr
+                "{who}: datagrams to a program are not supported yet (TCP only)"
             ))
         }
         _ => None,
-    }
-}
-
-fn collect_steps<'a>(items: &'a [Item], out: &mut Vec<&'a Step>) {
-    for item in items {
-        match item {
-            Item::Step(step) => out.push(step),
-            Item::Repeat(block) => collect_steps(&block.body, out),
-        }
     }
 }
 
@@ -254,7 +322,7 @@ mod tests {
             "server: listen\nclient: connect\nserver: accept\nclient: send \"hi\"\n\
              server: recv 1024\nserver: send \"hi\"\nclient: recv 1024 => \"hi\"\n",
         );
-        assert_eq!(check(&s, &[peer("server")]), Ok(()));
+        assert_eq!(check(&s, &[peer("server")], &[]), Ok(()));
     }
 
     #[test]
@@ -263,7 +331,7 @@ mod tests {
             "server: listen\nserver: mark up\nclient: wait up\nclient: connect\n\
              server: accept => from client\n",
         );
-        let err = check(&s, &[peer("server")]).expect_err("refused");
+        let err = check(&s, &[peer("server")], &[]).expect_err("refused");
         let lines: Vec<u32> = err.lines.iter().map(|r| r.line).collect();
         assert_eq!(lines, vec![2, 3, 5]);
         let text = err.to_string();
@@ -278,9 +346,33 @@ mod tests {
     }
 
     #[test]
+    fn a_program_that_connects_needs_a_port_it_can_be_told() {
+        let s = scenario(
+            "server: listen\nclient: connect\nserver: accept => from client\n\
+             client: send \"hi\"\nserver: recv 1024 => \"hi\"\n",
+        );
+        let err = check(&s, &[], &["client".into()]).expect_err("refused");
+        assert_eq!(err.lines.len(), 1, "{err}");
+        assert!(
+            err.to_string().contains("`server: listen on 8000`"),
+            "{err}"
+        );
+        let s = scenario(
+            "server: listen on 8000\nclient: connect\nserver: accept => from client\n\
+             client: send \"hi\"\nserver: recv 1024 => \"hi\"\n",
+        );
+        assert_eq!(check(&s, &[], &["client".into()]), Ok(()));
+        let at = "127.0.0.1:8000".parse().expect("an address");
+        assert_eq!(
+            where_clients_connect(&s, &["client".into()]),
+            vec![("client".to_string(), at)]
+        );
+    }
+
+    #[test]
     fn an_unknown_actor_lists_the_actors() {
         let s = scenario("server: listen\nclient: connect\n");
-        let err = check(&s, &[peer("sever")]).expect_err("refused");
+        let err = check(&s, &[peer("sever")], &[]).expect_err("refused");
         assert!(
             err.to_string()
                 .contains("no actor `sever` (its actors: server, client)"),

@@ -34,7 +34,7 @@ use super::verdict::verdict;
 use super::world::{ConnMeta, ConnState, Link, RawEvent};
 use crate::record::{Provenance, Sink};
 use crate::scenario::Scenario;
-use crate::scenario::ast::Item;
+use crate::scenario::ast::steps;
 
 /// How many datagrams per direction are kept for matching before the oldest are let go:
 /// far more than any receive queue holds (a UDP socket queues at most `rcvbuf` bytes,
@@ -106,19 +106,9 @@ impl Release {
 
     /// The release of a run of `scenario`.
     pub(crate) fn for_scenario(scenario: &Scenario) -> Release {
-        let mut calls = HashMap::new();
-        let mut stack = vec![scenario.body.iter()];
-        while let Some(items) = stack.last_mut() {
-            match items.next() {
-                Some(Item::Step(step)) => {
-                    calls.insert(step.line, step.text.clone());
-                }
-                Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-                None => {
-                    stack.pop();
-                }
-            }
-        }
+        let calls = steps(&scenario.body)
+            .map(|step| (step.line, step.text.clone()))
+            .collect();
         Release {
             actors: scenario.actors.clone(),
             calls,
@@ -393,6 +383,9 @@ impl Release {
             if c.outside {
                 self.external.insert((k, false));
             }
+            if c.connector_outside {
+                self.external.insert((k, true));
+            }
             let n = self
                 .pairs
                 .entry((c.connector.clone(), acceptor.clone()))
@@ -510,6 +503,7 @@ mod tests {
             acceptor: acceptor.map(Into::into),
             state: ConnState::Connected,
             outside: false,
+            connector_outside: false,
         }
     }
 

@@ -136,6 +136,8 @@ pub(crate) struct ConnMeta {
     /// The acceptor is outside the lab (a program given with --peer, or an address no
     /// actor listens on): its direction has no sends of ours.
     pub outside: bool,
+    /// The connector is outside the lab (`--peer ACTOR`, a program that connects).
+    pub connector_outside: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -214,6 +216,8 @@ pub(crate) struct World {
     /// Actors played by programs outside the lab (`--peer`), by name: where they
     /// listen.
     peers: HashMap<String, std::net::SocketAddr>,
+    /// Actors played by programs outside the lab that connect to it (`--peer ACTOR`).
+    clients: Vec<String>,
     /// `--allow-remote`: addresses beyond loopback may be used.
     allow_remote: bool,
 }
@@ -236,6 +240,7 @@ impl World {
             run_tag,
             gate: None,
             peers: HashMap::new(),
+            clients: Vec::new(),
             allow_remote: false,
         }
     }
@@ -252,9 +257,20 @@ impl World {
     }
 
     /// The run with actors played by programs outside the lab.
-    pub(crate) fn with_peers(mut self, peers: &[super::Peer]) -> World {
+    pub(crate) fn with_peers(mut self, peers: &[super::Peer], clients: &[String]) -> World {
         self.peers = peers.iter().map(|p| (p.actor.clone(), p.addr)).collect();
+        self.clients = clients.to_vec();
         self
+    }
+
+    /// Whether a program outside the lab plays `actor` (`--peer`).
+    pub(crate) fn is_outside(&self, actor: &str) -> bool {
+        self.peers.contains_key(actor) || self.clients.iter().any(|c| c == actor)
+    }
+
+    /// The programs outside the lab that connect to the lab (`--peer ACTOR`).
+    pub(crate) fn outside_clients(&self) -> &[String] {
+        &self.clients
     }
 
     /// The actors played by programs outside the lab.

@@ -76,6 +76,24 @@ pub enum Item {
     Repeat(Repeat),
 }
 
+/// Every step of `items` in file order, each once (`repeat` blocks not unrolled),
+/// walked with a stack rather than by recursion (nesting depth is the user's).
+pub fn steps(items: &[Item]) -> impl Iterator<Item = &Step> {
+    let mut stack = vec![items.iter()];
+    std::iter::from_fn(move || {
+        while let Some(level) = stack.last_mut() {
+            match level.next() {
+                Some(Item::Step(step)) => return Some(step),
+                Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        None
+    })
+}
+
 /// `repeat N { ... }`: each actor repeats its own steps inside the block N times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repeat {

@@ -14,7 +14,7 @@ use crate::net;
 use crate::record::Op;
 use crate::run::expect::Observed;
 use crate::run::world::{ConnMeta, ConnState, Link, ListenerEntry, WaitEnd};
-use crate::scenario::ast::{Action, Item, Step, StreamKind, Target};
+use crate::scenario::ast::{Action, Item, Step, StreamKind, Target, steps};
 
 /// How long an accept waits for the connecting actor to say who it is (it does so right
 /// after its connect() returns, which may be a moment after accept() did).
@@ -218,6 +218,40 @@ impl Actor<'_> {
         observed
     }
 
+    /// The program outside the lab (`--peer ACTOR`) a connection accepted from an
+    /// unknown address is from: the first whose connects (its `connect` lines, each
+    /// once) are not all taken yet.
+    fn outside_connector(&self) -> Option<String> {
+        let clients = self.world.outside_clients();
+        if clients.is_empty() {
+            return None;
+        }
+        let taken = self.world.update(|s| {
+            clients
+                .iter()
+                .map(|c| {
+                    s.conns
+                        .iter()
+                        .filter(|m| m.connector_outside && &m.connector == c)
+                        .count()
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut fallback = None;
+        for (client, taken) in clients.iter().zip(taken) {
+            let connects = steps(self.body)
+                .filter(|step| {
+                    &step.actor == client && matches!(step.action, Action::Connect { .. })
+                })
+                .count();
+            if taken < connects {
+                return Some(client.clone());
+            }
+            fallback.get_or_insert(client);
+        }
+        fallback.cloned()
+    }
+
     /// `owner`'s listener, once it has one (within the deadline); what the step observed
     /// if it never came.
     pub(super) fn listener_of(
@@ -284,6 +318,7 @@ impl Actor<'_> {
                 // A program outside the lab accepts on its own: it is the acceptor.
                 acceptor: outside.then(|| target.to_string()),
                 outside,
+                connector_outside: false,
                 state: ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
@@ -373,7 +408,14 @@ impl Actor<'_> {
                 // A connection whose connector gave up (its connect timed out while the
                 // SYN was retried) never registers: it is accepted from an unknown peer
                 // after a short wait rather than at the deadline.
-                let patience = deadline.min(Instant::now() + PEER_PATIENCE);
+                // A program outside the lab that connects (`--peer ACTOR`) never
+                // registers: with no actor of the lab connecting, the connection is its
+                // at once; beside actors of the lab, once the patience is over.
+                let outsider = self.outside_connector();
+                let patience = match &outsider {
+                    Some(_) if !lab_connects(self.body, self.world) => Instant::now(),
+                    _ => deadline.min(Instant::now() + PEER_PATIENCE),
+                };
                 let found = self.world.wait_for(patience, |s| {
                     let id = *s.conn_by_addr.get(&key)?;
                     match s.conns[id].state {
@@ -401,9 +443,23 @@ impl Actor<'_> {
                         return observed;
                     }
                 };
-                let (id, peer) = match found {
-                    Ok(Some((id, connector))) => (id, Some(connector)),
-                    Ok(None) | Err(_) => (usize::MAX, None),
+                let (id, peer) = match (found, outsider) {
+                    (Ok(Some((id, connector))), _) => (id, Some(connector)),
+                    (Ok(None) | Err(_), Some(outsider)) => {
+                        let id = self.world.update(|s| {
+                            s.conns.push(ConnMeta {
+                                connector: outsider.clone(),
+                                listener_owner: me.clone(),
+                                acceptor: Some(me.clone()),
+                                state: ConnState::Connected,
+                                outside: false,
+                                connector_outside: true,
+                            });
+                            s.conns.len() - 1
+                        });
+                        (id, Some(outsider))
+                    }
+                    (Ok(None) | Err(_), None) => (usize::MAX, None),
                 };
                 ev.peer = peer.clone();
                 ev.detail = Some(format!("from {key}{applied}"));
@@ -458,22 +514,18 @@ impl Actor<'_> {
 /// The actor that says it listens at `addr` (`listen on`, `bind tcp on`), if one does.
 /// An address of port 0 names no one: the kernel picks a port for it.
 fn listens_at(body: &[Item], addr: SocketAddr) -> Option<String> {
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(step)) => match step.action {
-                Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) }
-                    if at == addr && at.port() != 0 =>
-                {
-                    return Some(step.actor.clone());
-                }
-                _ => {}
-            },
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
+    steps(body)
+        .find(|step| match step.action {
+            Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) } => {
+                at == addr && at.port() != 0
             }
-        }
-    }
-    None
+            _ => false,
+        })
+        .map(|step| step.actor.clone())
+}
+
+/// Whether an actor of the lab (not a program outside it) connects anywhere.
+fn lab_connects(body: &[Item], world: &crate::run::world::World) -> bool {
+    steps(body)
+        .any(|step| matches!(step.action, Action::Connect { .. }) && !world.is_outside(&step.actor))
 }

@@ -14,7 +14,7 @@ use crate::net;
 use crate::record::Op;
 use crate::run::expect::{Got, Observed};
 use crate::run::world::Link;
-use crate::scenario::ast::{Action, DgramKind, Item, Step, Target};
+use crate::scenario::ast::{Action, DgramKind, Item, Step, Target, steps};
 
 impl Actor<'_> {
     /// `bind udp [on ADDRESS]`, `bind unix-dgram`: the actor's datagram socket, known to
@@ -230,20 +230,9 @@ impl Actor<'_> {
 /// The actor that says it binds a datagram socket at `addr` (`bind udp on`), if one
 /// does (port 0 names no one).
 fn binds_at(body: &[Item], addr: SocketAddr) -> Option<String> {
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(step)) => match step.action {
-                Action::Bind { at: Some(at), .. } if at == addr && at.port() != 0 => {
-                    return Some(step.actor.clone());
-                }
-                _ => {}
-            },
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
-            }
-        }
-    }
-    None
+    steps(body)
+        .find(|step| {
+            matches!(step.action, Action::Bind { at: Some(at), .. } if at == addr && at.port() != 0)
+        })
+        .map(|step| step.actor.clone())
 }

@@ -443,22 +443,9 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
     lines
 }
 
-/// `actor`'s steps in file order, each once (repeat blocks not unrolled), walked with a
-/// stack of its own rather than by recursion.
-fn steps_of<'a>(body: &'a [Item], actor: &str) -> Vec<&'a Step> {
-    let mut out = Vec::new();
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(s)) if s.actor == actor => out.push(s),
-            Some(Item::Step(_)) => {}
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
-            }
-        }
-    }
-    out
+/// `actor`'s steps in file order, each once (repeat blocks not unrolled).
+fn steps_of<'a>(body: &'a [Item], actor: &str) -> impl Iterator<Item = &'a Step> {
+    crate::scenario::ast::steps(body).filter(move |s| s.actor == actor)
 }
 
 /// Whether one pass over `items` runs a step of `actor`: a block repeated 0 times runs

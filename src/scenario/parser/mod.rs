@@ -26,6 +26,7 @@
 
 mod checks;
 mod cursor;
+pub(crate) use cursor::is_actor_name;
 mod meta;
 mod options;
 mod outcomes;
