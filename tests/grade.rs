@@ -388,7 +388,12 @@ fn usage_errors_exit_2_and_say_what_to_fix() {
         "gluedd",
     ]);
     assert_eq!(ran.status.code(), Some(2));
-    assert!(ran.stderr.contains("no case `gluedd`"), "{}", ran.stderr);
+    assert!(
+        ran.stderr
+            .contains("no case `gluedd`; did you mean `glued`?"),
+        "{}",
+        ran.stderr
+    );
     let ran = stickylab(&["grade", "len32-echo", "--target", "192.0.2.1:80"]);
     assert_eq!(ran.status.code(), Some(2));
     assert!(ran.stderr.contains("--allow-remote"), "{}", ran.stderr);

@@ -173,11 +173,23 @@ fn chosen_cases(suite: Suite, names: &[String], lang: &str) -> Result<Vec<Case>,
     for name in names {
         if !all.iter().any(|c| c.name == name) {
             let known: Vec<&str> = all.iter().map(|c| c.name).collect();
+            let nearest = known
+                .iter()
+                .map(|k| (strsim::levenshtein(k, name), *k))
+                .filter(|(d, _)| *d <= 2)
+                .min();
+            let (hint, hint_zh) = match nearest {
+                Some((_, near)) => (
+                    format!("; did you mean `{near}`?"),
+                    format!("；你是想写 `{near}` 吗？"),
+                ),
+                None => (String::new(), String::new()),
+            };
             let known = known.join(", ");
             let suite = suite.name();
             let text = said!(
-                "the suite {suite} has no case `{name}` (its cases: {known})",
-                "评测套件 {suite} 没有案例 `{name}`（它的案例有：{known}）"
+                "the suite {suite} has no case `{name}`{hint} (its cases: {known})",
+                "评测套件 {suite} 没有案例 `{name}`{hint_zh}（它的案例有：{known}）"
             );
             return Err(Error::said(lang, &text));
         }
