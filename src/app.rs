@@ -7,6 +7,7 @@ mod class;
 mod compare;
 mod grade;
 mod interrupt;
+mod net;
 mod new;
 mod proxy;
 mod terminal;
@@ -351,8 +352,18 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         check_peers(args, scenario, &lang)?;
     }
     let class = class_mode(args, &scenarios, &lang)?;
+    // The namespaces of --net veth (or of the scenarios tagged veth) before the capture,
+    // which runs in one of them.
+    let nets = net::prepare(args, &mut scenarios, &lang)?;
+    if !args.peers.is_empty() && scenarios.iter().any(|s| nets.of(s).is_some()) {
+        let text = said!(
+            "--peer: your program runs outside the network namespaces of --net veth (and of a scenario tagged veth), where the lab's actors cannot reach it; add --net lo",
+            "--peer：你的程序在 --net veth（或带 veth 标签的场景）的网络命名空间之外，实验室的角色连不到它；加上 --net lo"
+        );
+        return Err(Error::said(&lang, &text));
+    }
     // The capture starts before the run, or nothing runs.
-    let wire = wire::start(args, &shown)?;
+    let wire = wire::start(args, &shown, nets.net())?;
     // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
     let runs = Runs {
@@ -364,6 +375,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         lang: &lang,
         class,
         wire,
+        nets,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -476,11 +488,14 @@ struct Runs<'a> {
     class: Option<(Arc<Gate>, class::Pace)>,
     /// `--wire`, `--pcap`: the capture of the one run.
     wire: Option<wire::Asked>,
+    /// `--net veth`: the namespaces, and which scenarios run in them.
+    nets: net::Nets,
 }
 
 impl Runs<'_> {
-    fn options(&self, k: u64) -> RunOptions {
+    fn options(&self, k: u64, scenario: &Scenario) -> RunOptions {
         RunOptions {
+            net: self.nets.of(scenario),
             seed: self.seed.wrapping_add(k),
             timeout: self.args.timeout,
             run_limit: match &self.class {
@@ -498,7 +513,7 @@ impl Runs<'_> {
     /// One run, its report written as the run goes.
     fn once(mut self, scenario: Scenario) -> Outcome {
         let scenario = Arc::new(scenario);
-        let options = self.options(0);
+        let options = self.options(0, &scenario);
         let mut out = std::io::stdout().lock();
         let mut verdict = Verdict::default();
         let class = self.class.as_ref().map(|(gate, pace)| {
@@ -565,7 +580,7 @@ impl Runs<'_> {
                 if interrupt::pressed(&self.cancel) {
                     break;
                 }
-                let options = self.options(k);
+                let options = self.options(k, &scenario);
                 self.runner.run_into(&scenario, &options, &mut report);
                 progress.inc(1);
             }

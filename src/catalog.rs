@@ -11,6 +11,7 @@ const ORDER: &[&str] = &[
     "leftover-reply",
     "split-by-rcvbuf",
     "paced-split",
+    "mss-split",
     "cork",
     "nagle-stall",
     "nagle-stall-nodelay",

@@ -415,6 +415,39 @@ pub struct RunArgs {
     /// scenario and in --peer; without it they are refused before any socket opens
     #[arg(long)]
     pub allow_remote: bool,
+    /// Where the actors run: `lo` (every actor on the loopback interface) or `veth` (two
+    /// network namespaces joined by a veth pair, offloads off, so a send larger than the
+    /// MSS leaves as real segments; the actors that listen in one, the others in the
+    /// other). Default: veth for a scenario tagged `veth`, else lo. veth needs root (or
+    /// CAP_SYS_ADMIN and CAP_NET_ADMIN); --wire and --pcap then capture on the veth pair
+    #[arg(long, value_enum, value_name = "NET")]
+    pub net: Option<NetKind>,
+    /// The MTU of the veth pair (68 to 65535; default 1500, whose MSS carries 1448 bytes
+    /// of data with TCP timestamps)
+    #[arg(long, value_name = "BYTES", value_parser = parse_mtu)]
+    pub mtu: Option<u32>,
+}
+
+/// Where the actors of `run` open their sockets (`--net`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetKind {
+    /// Loopback, in the namespace stickylab runs in
+    Lo,
+    /// Two network namespaces joined by a veth pair
+    Veth,
+}
+
+/// `--mtu`: an MTU a veth accepts.
+fn parse_mtu(text: &str) -> Result<u32, BadValue> {
+    let range = crate::netns::MTU_RANGE;
+    let (min, max) = (range.start(), range.end());
+    match text.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(BadValue(said!(
+            "`{text}` is not an MTU of a veth pair (give {min} to {max}, e.g. --mtu 1500)",
+            "`{text}` 不是 veth 对的 MTU（给 {min} 到 {max}，比如 --mtu 1500）"
+        ))),
+    }
 }
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese

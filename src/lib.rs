@@ -21,6 +21,7 @@ pub mod cli;
 pub(crate) mod frame;
 pub(crate) mod grade;
 pub(crate) mod net;
+pub(crate) mod netns;
 pub(crate) mod proxy;
 pub(crate) mod record;
 pub(crate) mod report;

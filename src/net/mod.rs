@@ -11,7 +11,7 @@ mod option;
 pub mod tcp_info;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -52,19 +52,11 @@ pub(crate) fn dgram_socket_for(kind: DgramKind, addr: &SockAddr) -> io::Result<S
     }
 }
 
-/// Loopback port 0 in the family of `like`: `[::1]:0` beside an IPv6 address,
-/// 127.0.0.1:0 otherwise.
-pub(crate) fn loopback_any_port_like(like: &SockAddr) -> SockAddr {
-    if like.is_ipv6() {
-        SockAddr::from(SocketAddr::from((std::net::Ipv6Addr::LOCALHOST, 0)))
-    } else {
-        loopback_any_port()
-    }
-}
-
-/// 127.0.0.1 port 0: the kernel picks a free ephemeral port, so two runs never collide.
-pub(crate) fn loopback_any_port() -> SockAddr {
-    SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+/// `ip` port 0: the kernel picks a free ephemeral port, so two runs never collide. `ip`
+/// is the actor's home address: 127.0.0.1, or its namespace's veth address under
+/// `--net veth`.
+pub(crate) fn any_port(ip: std::net::IpAddr) -> SockAddr {
+    SockAddr::from(SocketAddr::from((ip, 0)))
 }
 
 /// An abstract Unix address (Linux: a name starting with a NUL byte, no file on disk,

@@ -2,6 +2,7 @@
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -220,6 +221,9 @@ pub(crate) struct World {
     clients: Vec<String>,
     /// `--allow-remote`: addresses beyond loopback may be used.
     allow_remote: bool,
+    /// `--net veth`: the address each actor's listeners and datagram sockets bind
+    /// (its namespace's veth end); an actor not named binds 127.0.0.1.
+    homes: HashMap<String, IpAddr>,
 }
 
 impl World {
@@ -242,6 +246,7 @@ impl World {
             peers: HashMap::new(),
             clients: Vec::new(),
             allow_remote: false,
+            homes: HashMap::new(),
         }
     }
 
@@ -251,9 +256,10 @@ impl World {
         self
     }
 
-    /// Whether the run may use `ip`: loopback, or anything with `--allow-remote`.
-    pub(crate) fn may_use(&self, ip: std::net::IpAddr) -> bool {
-        self.allow_remote || crate::net::addr::is_own(ip)
+    /// Whether the run may use `ip`: loopback, the addresses of the network namespaces
+    /// the run made (`--net veth`), or anything with `--allow-remote`.
+    pub(crate) fn may_use(&self, ip: IpAddr) -> bool {
+        self.allow_remote || crate::net::addr::is_own(ip) || self.homes.values().any(|h| *h == ip)
     }
 
     /// The run with actors played by programs outside the lab.
@@ -283,6 +289,31 @@ impl World {
     /// Where the outside program playing `actor` listens, if one does.
     pub(crate) fn peer(&self, actor: &str) -> Option<std::net::SocketAddr> {
         self.peers.get(actor).copied()
+    }
+
+    /// The run under `--net veth`: each actor's address in its namespace.
+    pub(crate) fn with_homes(mut self, homes: HashMap<String, IpAddr>) -> World {
+        self.homes = homes;
+        self
+    }
+
+    /// The address `actor` binds when a step names none: its namespace's veth address
+    /// under `--net veth`, else 127.0.0.1.
+    pub(crate) fn home_ip(&self, actor: &str) -> IpAddr {
+        self.homes
+            .get(actor)
+            .copied()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// An address a step names, as `actor` binds it: under `--net veth` a loopback
+    /// address means the actor's own veth address (its port kept), so `listen on 8000`
+    /// is reachable from the other namespace; elsewhere it stays as written.
+    pub(crate) fn localized(&self, actor: &str, at: SocketAddr) -> SocketAddr {
+        match self.homes.get(actor) {
+            Some(home) if at.ip().is_loopback() => SocketAddr::new(*home, at.port()),
+            _ => at,
+        }
     }
 
     /// The run in class mode: its steps wait at `gate`.

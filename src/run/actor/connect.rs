@@ -61,7 +61,7 @@ impl Actor<'_> {
                 addr
             }
             None => match kind {
-                StreamKind::Tcp => net::loopback_any_port(),
+                StreamKind::Tcp => net::any_port(self.world.home_ip(&self.name)),
                 StreamKind::Unix => self.unix_addr("listen")?,
             },
         };
@@ -89,7 +89,7 @@ impl Actor<'_> {
                 self.check_address(&at)?;
                 at
             }
-            None => net::loopback_any_port(),
+            None => net::any_port(self.world.home_ip(&self.name)),
         };
         let sock = net::stream_socket_for(StreamKind::Tcp, &addr)?;
         let mut opts = UserOpts::default();
@@ -197,14 +197,15 @@ impl Actor<'_> {
         deadline: Instant,
     ) -> Observed {
         let owner = listens_at(self.body, addr);
-        let target = match &owner {
+        let (target, addr) = match &owner {
+            // Where it really listens (under --net veth, its namespace's address).
             Some(owner) => match self.listener_of(step, t0, deadline, owner) {
-                Ok(_) => owner.clone(),
+                Ok(entry) => (owner.clone(), entry.addr),
                 Err(observed) => return observed,
             },
-            None => addr.to_string(),
+            None => (addr.to_string(), SockAddr::from(addr)),
         };
-        let result = self.connect_to(StreamKind::Tcp, &SockAddr::from(addr), &target, deadline);
+        let result = self.connect_to(StreamKind::Tcp, &addr, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target);
         let observed = match result {

@@ -2,7 +2,7 @@
 
 use std::collections::HashMap;
 use std::io;
-use std::net::SocketAddr;
+use std::net::{Ipv6Addr, SocketAddr};
 use std::time::Instant;
 
 use socket2::SockAddr;
@@ -30,7 +30,7 @@ impl Actor<'_> {
                 self.check_address(&at)?;
                 at
             }
-            (DgramKind::Udp, None) => net::loopback_any_port(),
+            (DgramKind::Udp, None) => net::any_port(self.world.home_ip(&self.name)),
             (DgramKind::UnixDgram, _) => self.unix_addr("dgram")?,
         };
         self.bind_dgram_at(kind, addr)
@@ -116,7 +116,9 @@ impl Actor<'_> {
         let to = to.as_str();
         if self.dgram.is_none() {
             let own = match kind {
-                DgramKind::Udp => net::loopback_any_port_like(&addr),
+                // An IPv6 socket for an IPv6 address.
+                DgramKind::Udp if addr.is_ipv6() => net::any_port(Ipv6Addr::LOCALHOST.into()),
+                DgramKind::Udp => net::any_port(self.world.home_ip(&self.name)),
                 DgramKind::UnixDgram => match self.unix_addr("dgram") {
                     Ok(own) => own,
                     Err(e) => return self.done(step, t0, Err(e)),

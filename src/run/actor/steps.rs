@@ -229,7 +229,8 @@ impl Actor<'_> {
         let t0 = Instant::now();
         match &step.action {
             Action::Listen { kind, backlog, at } => {
-                let r = self.listen(*kind, *backlog, at.map(SockAddr::from));
+                let at = at.map(|a| SockAddr::from(self.world.localized(&self.name, a)));
+                let r = self.listen(*kind, *backlog, at);
                 self.done(step, t0, r)
             }
             Action::ListenAgain => {
@@ -282,11 +283,13 @@ impl Actor<'_> {
                 self.done_on(step, t0, r, link)
             }
             Action::Bind { kind, at } => {
-                let r = self.bind_dgram(*kind, *at).map(Some);
+                let at = at.map(|a| self.world.localized(&self.name, a));
+                let r = self.bind_dgram(*kind, at).map(Some);
                 self.done(step, t0, r)
             }
             Action::BindTcp { at } => {
-                let r = self.bind_tcp(*at).map(Some);
+                let at = at.map(|a| self.world.localized(&self.name, a));
+                let r = self.bind_tcp(at).map(Some);
                 self.done(step, t0, r)
             }
             Action::Send(value) => match bytes_of(value, &mut self.rng) {
