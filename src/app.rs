@@ -5,6 +5,7 @@
 
 mod class;
 mod compare;
+mod grade;
 mod interrupt;
 mod net;
 mod new;
@@ -88,6 +89,7 @@ pub fn run(cli: Cli) -> Result<Outcome, Error> {
         Command::Compare(args) => compare::compare(&args),
         Command::New(args) => new::new(&args),
         Command::Proxy(args) => proxy::proxy(&args),
+        Command::Grade(args) => grade::grade(&args),
         Command::Completions { shell } => {
             let mut command = <Cli as clap::CommandFactory>::command();
             let mut out = std::io::stdout().lock();

@@ -20,6 +20,7 @@ stickylab check scenarios/*.lab\n  \
 stickylab compare nagle-stall nagle-stall-nodelay\n  \
 stickylab new my-experiment.lab\n  \
 stickylab proxy 127.0.0.1:9000 127.0.0.1:8000 --seed 7\n  \
+stickylab grade len32-echo --spawn 'python3 server.py {port}'\n  \
 stickylab completions bash > ~/.local/share/bash-completion/completions/stickylab\n  \
 stickylab man > stickylab.1"
 )]
@@ -70,6 +71,10 @@ pub enum Command {
     /// pieces at seeded offsets (writes split and merged)
     #[command(long_about = PROXY_ABOUT, after_help = PROXY_EXAMPLES)]
     Proxy(ProxyArgs),
+    /// Grade a server you wrote: run every case of a suite against it (--target or
+    /// --spawn), one PASS/FAIL row per case, and for a failure why
+    #[command(long_about = GRADE_ABOUT, after_help = GRADE_EXAMPLES)]
+    Grade(GradeArgs),
     /// Print a shell completion script for bash, zsh, fish, elvish or powershell
     #[command(after_help = COMPLETIONS_EXAMPLES)]
     Completions {
@@ -145,6 +150,80 @@ const PROXY_EXAMPLES: &str = "Examples:
   stickylab proxy 9000 localhost:8000 --sizes 1-8             # tiny pieces
   stickylab proxy 9000 127.0.0.1:8000 --seed 7 --record cuts.jsonl --once
   stickylab proxy 9000 127.0.0.1:8000 --replay cuts.jsonl     # the same cuts again";
+
+const GRADE_ABOUT: &str = "Run every case of a grading suite against a server you wrote, and \
+print one row per case: PASS, or FAIL and the first difference in plain words (\"after the \
+2nd byte of the header arrived alone, the server replied with a 0-byte frame: it treated \
+one recv as one message\"), then the total. Exit status 0 when every case passes, 1 when \
+one fails, 2 for a usage error or a program that never listens.
+
+Suites (the protocols are in the README): len32-echo (a 4-byte big-endian length, then \
+the body; the server echoes every frame), line-echo (lines ending in \\n; the server \
+echoes every line), json-header-echo (a 4-byte little-endian header length, a JSON \
+header with total_size, the body; the server answers every message with one of the same \
+form and body).
+
+Each case is an ordinary scenario file (scenarios/grade/SUITE/CASE.lab) whose `server` \
+is replaced by your program. --target HOST:PORT grades a program already listening (all \
+cases use it, one after the other); --spawn 'CMD ... {port}' starts the program once \
+per case with a free port in place of {port}, waits until it listens there (seen in the \
+kernel's socket table, not by connecting), and stops it and its children afterwards. \
+The command is split into words like a shell would and run without a shell: write sh -c \
+'...' for one.";
+
+const GRADE_EXAMPLES: &str = "Examples:
+  stickylab grade len32-echo --target 127.0.0.1:8000
+  stickylab grade line-echo --spawn 'python3 my_server.py {port}'
+  stickylab grade json-header-echo --spawn 'python3 server.py --port {port}' --format json
+  stickylab grade len32-echo --target localhost:8000 --case glued --case half-close
+  stickylab grade len32-echo --spawn './server {port}' --lang zh";
+
+/// The output formats of `grade`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum GradeFormat {
+    /// One row per case as it finishes, then the total
+    Table,
+    /// One JSON object: the suite, the seed and every case's verdict
+    Json,
+}
+
+#[derive(Debug, Args)]
+#[command(group(clap::ArgGroup::new("program").required(true).args(["target", "spawn"])))]
+pub struct GradeArgs {
+    /// The suite: len32-echo, line-echo or json-header-echo
+    #[arg(value_enum)]
+    pub suite: crate::grade::Suite,
+    /// Grade the program listening at HOST:PORT (an IP literal or localhost), or a PORT on
+    /// 127.0.0.1
+    #[arg(long, value_parser = parse_listen_addr, value_name = "HOST:PORT")]
+    pub target: Option<SocketAddr>,
+    /// Start the program for each case: a command with {port} where the port goes,
+    /// split into words like a shell would and run without a shell
+    #[arg(long, value_name = "CMD")]
+    pub spawn: Option<String>,
+    /// Run only this case (repeatable); default: every case of the suite
+    #[arg(long = "case", value_name = "NAME")]
+    pub cases: Vec<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = GradeFormat::Table)]
+    pub format: GradeFormat,
+    /// Seed of the cases' random values (named in the report); default: a fresh one
+    #[arg(long)]
+    pub seed: Option<u64>,
+    /// Deadline of every step, overriding the cases' own 3s: how long a reply may take
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION")]
+    pub timeout: Option<Duration>,
+    /// Allow a --target beyond loopback (a machine of yours on the network)
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// With --spawn: how long the program may take to listen on its port
+    #[arg(long, value_parser = parse_deadline, value_name = "DURATION", default_value = "5s")]
+    pub wait: Duration,
+    /// Language of the report and the explanations (en, zh; zh_CN and the like are zh);
+    /// default from $LANG, else en
+    #[arg(long, value_parser = parse_lang, value_name = "LANG")]
+    pub lang: Option<String>,
+}
 
 /// The largest `compare --repeat`: both sides run this many times.
 pub const MAX_COMPARE_REPEAT: u64 = 1000;

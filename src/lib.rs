@@ -8,6 +8,9 @@
 //! - `report`: record -> bytes (table, json); reports never run anything, the runner
 //!   never prints.
 //!
+//! `grade` runs the grading suites (scenarios whose `server` is a program under test)
+//! through the pipeline and says why a case failed.
+//!
 //! Beside the pipeline, `proxy` re-chunks the byte streams of real programs
 //! (`stickylab proxy`): it cuts where a seed says, and uses `net` for its sockets and
 //! for seeing when the receiving program has read a piece.
@@ -16,6 +19,7 @@ pub mod app;
 pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod frame;
+pub(crate) mod grade;
 pub(crate) mod net;
 pub(crate) mod netns;
 pub(crate) mod proxy;
