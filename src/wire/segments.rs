@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::time::Duration;
 
 use etherparse::{SlicedPacket, TransportSlice};
 
@@ -24,6 +25,8 @@ struct Conn {
     up: String,
     /// The `conn` of the server's direction.
     down: String,
+    /// When the client's connect call began, on the run's clock: its SYN left then.
+    connect_t: Duration,
 }
 
 /// One captured segment of one of the run's connections.
@@ -33,6 +36,12 @@ pub struct Segment {
     pub packet: usize,
     /// `client>server`, by actor.
     pub direction: String,
+    /// The `conn` of the events of this direction (`client>server#2` for a pair's second
+    /// connection).
+    pub conn: String,
+    /// When it was captured, on the run's clock (the events' `t`), once the capture's
+    /// clock is tied to the run's ([`super::join::run_clock`]).
+    pub t: Option<Duration>,
     pub flags: String,
     /// The payload as a range of the direction's stream (offset 0 is the first byte
     /// after the SYN).
@@ -119,6 +128,7 @@ fn connections(events: &[Event]) -> Vec<Conn> {
             down: format!("{server}>{}{suffix}", e.actor),
             client: e.actor.clone(),
             server,
+            connect_t: e.t,
         });
     }
     conns
@@ -182,6 +192,9 @@ impl Wire {
         };
         // The initial sequence number of each direction, by (source, destination) port.
         let mut isn: HashMap<(u16, u16), u32> = HashMap::new();
+        // The first SYN of a connection whose connect is known: (its stamp, the
+        // connect's start on the run's clock).
+        let mut anchor: Option<(Duration, Duration)> = None;
         for packet in captured.packets {
             let found = tcp(&packet.data).and_then(|t| {
                 let c = conns.iter().find(|c| {
@@ -196,6 +209,9 @@ impl Wire {
             };
             if t.syn {
                 isn.insert((t.src, t.dst), t.seq);
+                if t.ack.is_none() && anchor.is_none() {
+                    anchor = Some((packet.at, c.connect_t));
+                }
             }
             // Without its SYN (never on a run's own connection), the first seen counts.
             let base = *isn.entry((t.src, t.dst)).or_insert(t.seq.wrapping_sub(1));
@@ -216,6 +232,8 @@ impl Wire {
             wire.segments.push(Segment {
                 packet: wire.packets.len(),
                 direction: format!("{sender}>{receiver}"),
+                conn: conn.clone(),
+                t: None,
                 flags: t.flags,
                 bytes,
                 ack,
@@ -224,6 +242,7 @@ impl Wire {
             });
             wire.packets.push(packet);
         }
+        super::join::run_clock(&mut wire, anchor, events);
         wire
     }
 }

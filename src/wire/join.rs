@@ -1,0 +1,253 @@
+//! The capture joined to the run: each segment's time on the run's clock, and the
+//! evidence of the glued and split recvs from the segments that carried their bytes.
+//!
+//! The capture's stamps are the kernel's wall-clock times (SIOCGSTAMPNS, socket(7));
+//! the events' times count from the run's start on a monotonic clock. The two are tied
+//! at a SYN: connect(2) sends it as soon as it is called, so the first SYN of a run's
+//! connection was stamped when that connect event began. On loopback the error is a few
+//! microseconds, far below what the pictures draw.
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use super::segments::{Segment, Wire};
+use crate::record::{CapturedEvidence, Event, VerdictKind};
+use crate::text::{Said, said};
+
+/// Sets each segment's `t` on the run's clock from `anchor` (the first SYN's stamp and
+/// its connect's start), or, without a SYN, from the first data segment and the start
+/// of the first send it carried. Without either, the times stay unknown.
+pub(super) fn run_clock(wire: &mut Wire, anchor: Option<(Duration, Duration)>, events: &[Event]) {
+    let anchor = anchor.or_else(|| {
+        wire.segments.iter().find_map(|s| {
+            let send = events.iter().find(|e| Some(&e.seq) == s.sends.first())?;
+            Some((wire.packets.get(s.packet)?.at, send.t))
+        })
+    });
+    let Some((stamp, t)) = anchor else {
+        return;
+    };
+    for s in &mut wire.segments {
+        if let Some(p) = wire.packets.get(s.packet) {
+            // at - stamp + t, without going below zero either way.
+            s.t = Some(if p.at >= stamp {
+                t + (p.at - stamp)
+            } else {
+                t.saturating_sub(stamp - p.at)
+            });
+        }
+    }
+}
+
+/// The data segments of `conn` that carried bytes of `range`, each once (a
+/// retransmission of the same bytes is left out), with their index in `wire.segments`.
+fn carrying<'w>(wire: &'w Wire, conn: &str, range: (u64, u64)) -> Vec<(usize, &'w Segment)> {
+    let mut seen = BTreeSet::new();
+    wire.segments
+        .iter()
+        .enumerate()
+        .filter(|(_, s)| s.conn == conn && s.bytes.0 < s.bytes.1)
+        .filter(|(_, s)| s.bytes.0 < range.1 && range.0 < s.bytes.1)
+        .filter(|(_, s)| seen.insert(s.bytes))
+        .collect()
+}
+
+/// `#4`, `#4 and #5`, `#4, #5 and #6`.
+fn names(seqs: &[u64], and: &str) -> String {
+    let names: Vec<String> = seqs.iter().map(|s| format!("#{s}")).collect();
+    match names.split_last() {
+        None => String::new(),
+        Some((last, [])) => last.clone(),
+        Some((last, rest)) => format!("{} {and} {last}", rest.join(", ")),
+    }
+}
+
+/// `1 segment`, `2 segments`.
+fn segments_en(n: usize) -> String {
+    if n == 1 {
+        "1 segment".to_owned()
+    } else {
+        format!("{n} segments")
+    }
+}
+
+/// Rewrites the evidence of every recv verdict from the captured segments: which
+/// sends left together in one segment (then the recv was glued by the sender,
+/// whatever TCP_INFO suggested) or each in its own (glued by the receiver), and for a
+/// split recv how many segments had brought the part it got.
+pub fn captured_evidence(wire: &Wire, events: &mut [Event]) {
+    for e in events.iter_mut() {
+        let (Some(v), Some(conn), Some(range)) = (&e.verdict, &e.conn, e.stream) else {
+            continue;
+        };
+        let segs = carrying(wire, conn, range);
+        if segs.is_empty() {
+            continue;
+        }
+        let mut sends: Vec<u64> = e.from.iter().map(|p| p.send).collect();
+        sends.dedup();
+        let indices: Vec<usize> = segs.iter().map(|(i, _)| *i).collect();
+        let (kind, said) = if sends.len() >= 2 {
+            glued(&sends, &segs)
+        } else {
+            let part = e.from.first().map_or((0, 0), |p| p.bytes);
+            let all = sends.first().map_or(0, |&send| {
+                let mut seen = BTreeSet::new();
+                wire.segments
+                    .iter()
+                    .filter(|s| &s.conn == conn && s.sends.contains(&send))
+                    .filter(|s| s.bytes.0 < s.bytes.1 && seen.insert(s.bytes))
+                    .count()
+            });
+            (v.kind, split(v.kind, part, &sends, &segs, all))
+        };
+        if let Some(v) = &mut e.verdict {
+            v.kind = kind;
+            v.captured = Some(CapturedEvidence {
+                segments: indices,
+                said,
+            });
+        }
+    }
+}
+
+/// A recv that got bytes of several sends: sender-coalesced if one captured segment
+/// carried bytes of two or more of them, receiver-accumulated otherwise.
+fn glued(sends: &[u64], segs: &[(usize, &Segment)]) -> (VerdictKind, Said) {
+    let together: Vec<Vec<u64>> = segs
+        .iter()
+        .map(|(_, s)| {
+            s.sends
+                .iter()
+                .copied()
+                .filter(|x| sends.contains(x))
+                .collect::<Vec<u64>>()
+        })
+        .filter(|x| x.len() >= 2)
+        .collect();
+    let (k, n) = (sends.len(), segs.len());
+    let (n_en, all) = (segments_en(n), names(sends, "and"));
+    let all_zh = names(sends, "和");
+    if together.is_empty() {
+        return (
+            VerdictKind::ReceiverAccumulated,
+            said!(
+                "{all} left in {n_en}, one each (captured)",
+                "{all_zh} 各自单独发出，共 {n} 个报文段（抓包所见）"
+            ),
+        );
+    }
+    let parts_en: Vec<String> = together
+        .iter()
+        .map(|x| format!("{} left in 1 segment", names(x, "and")))
+        .collect();
+    let parts_zh: Vec<String> = together
+        .iter()
+        .map(|x| format!("{} 合在 1 个报文段里发出", names(x, "和")))
+        .collect();
+    let (en, zh) = (parts_en.join("; "), parts_zh.join("；"));
+    (
+        VerdictKind::SenderCoalesced,
+        said!(
+            "{en}: {k} sends came in {n_en} (captured)",
+            "{zh}：{k} 次发送只用了 {n} 个报文段（抓包所见）"
+        ),
+    )
+}
+
+/// A recv that got part of one send (`part`, a range of it): the segments that
+/// brought those bytes, of the `all` that carried the send.
+fn split(
+    kind: VerdictKind,
+    part: (u64, u64),
+    sends: &[u64],
+    segs: &[(usize, &Segment)],
+    all: usize,
+) -> Said {
+    let send = names(sends, "and");
+    let (a, b) = part;
+    let n = segs.len();
+    let n_en = segments_en(n);
+    let sizes: Vec<String> = segs
+        .iter()
+        .map(|(_, s)| (s.bytes.1 - s.bytes.0).to_string())
+        .collect();
+    let sizes = sizes.join(" + ");
+    let of = match kind {
+        VerdictKind::SplitByRecvSize => said!(
+            "; the buffer was full before the rest was taken",
+            "；缓冲区满了，其余的留在队列里"
+        ),
+        _ => said!(
+            " of the {all} that carried {send}",
+            "（{send} 一共用了 {all} 个报文段）"
+        ),
+    };
+    let (of_en, of_zh) = (of.en().to_owned(), of.zh().unwrap_or_default().to_owned());
+    said!(
+        "bytes {a}..{b} of {send} came in {n_en} ({sizes} bytes; captured){of_en}",
+        "{send} 的第 {a}..{b} 字节来自 {n} 个报文段（{sizes} 字节；抓包所见）{of_zh}"
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn segment(bytes: (u64, u64), sends: &[u64]) -> Segment {
+        Segment {
+            packet: 0,
+            direction: "client>server".into(),
+            conn: "client>server".into(),
+            t: None,
+            flags: "ACK PSH".into(),
+            bytes,
+            ack: None,
+            sends: sends.to_vec(),
+            recvs: Vec::new(),
+        }
+    }
+
+    #[test]
+    fn sends_named_in_one_segment_were_glued_by_the_sender() {
+        let (a, b, c) = (
+            segment((0, 1), &[4]),
+            segment((1, 3), &[5, 6]),
+            segment((0, 0), &[]),
+        );
+        let (kind, said) = glued(&[4, 5, 6], &[(0, &a), (1, &b)]);
+        assert_eq!(kind, VerdictKind::SenderCoalesced);
+        assert_eq!(
+            said.en(),
+            "#5 and #6 left in 1 segment: 3 sends came in 2 segments (captured)"
+        );
+        let (kind, said) = glued(&[4, 5], &[(0, &a), (2, &c)]);
+        assert_eq!(kind, VerdictKind::ReceiverAccumulated);
+        assert_eq!(
+            said.en(),
+            "#4 and #5 left in 2 segments, one each (captured)"
+        );
+    }
+
+    #[test]
+    fn a_retransmission_is_counted_once() {
+        let mut wire = Wire::default();
+        wire.segments = vec![
+            segment((0, 5), &[4]),
+            segment((0, 5), &[4]),
+            segment((5, 10), &[6]),
+        ];
+        let got: Vec<usize> = carrying(&wire, "client>server", (0, 10))
+            .iter()
+            .map(|(i, _)| *i)
+            .collect();
+        assert_eq!(got, [0, 2]);
+        assert!(carrying(&wire, "server>client", (0, 10)).is_empty());
+    }
+
+    #[test]
+    fn names_read_as_a_list() {
+        assert_eq!(names(&[4], "and"), "#4");
+        assert_eq!(names(&[4, 5, 6], "and"), "#4, #5 and #6");
+    }
+}
