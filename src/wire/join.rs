@@ -3,38 +3,67 @@
 //!
 //! The capture's stamps are the kernel's wall-clock times (SIOCGSTAMPNS, socket(7));
 //! the events' times count from the run's start on a monotonic clock. The two are tied
-//! at a SYN: connect(2) sends it as soon as it is called, so the first SYN of a run's
-//! connection was stamped when that connect event began. On loopback the error is a few
-//! microseconds, far below what the pictures draw.
+//! by what must have happened during a call: connect(2) sends the SYN, and send(2) on
+//! loopback hands a segment it does not hold to the receiving socket before it returns
+//! (tcp(7), lo). On loopback that leaves an error of a few microseconds, far below
+//! what the pictures draw.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeSet, HashMap};
 use std::time::Duration;
 
 use super::segments::{Segment, Wire};
 use crate::record::{CapturedEvidence, Event, VerdictKind};
 use crate::text::{Said, said};
 
-/// Sets each segment's `t` on the run's clock from `anchor` (the first SYN's stamp and
-/// its connect's start), or, without a SYN, from the first data segment and the start
-/// of the first send it carried. Without either, the times stay unknown.
-pub(super) fn run_clock(wire: &mut Wire, anchor: Option<(Duration, Duration)>, events: &[Event]) {
-    let anchor = anchor.or_else(|| {
-        wire.segments.iter().find_map(|s| {
-            let send = events.iter().find(|e| Some(&e.seq) == s.sends.first())?;
-            Some((wire.packets.get(s.packet)?.at, send.t))
-        })
-    });
-    let Some((stamp, t)) = anchor else {
-        return;
+/// Sets each segment's `t` on the run's clock. Each capture stamp minus the run's time
+/// is one offset, and what the run recorded bounds it: a SYN was stamped while its
+/// connect call ran (`anchor`: the stamp and the call's start and end), and a data
+/// segment of a send the kernel did not hold (TCP_INFO's `notsent` 0 after the call)
+/// while that send ran. The offset is the middle of what all of these allow (or of
+/// their middles, if a late stamp makes them disagree). Without any, times stay
+/// unknown.
+pub(super) fn run_clock(
+    wire: &mut Wire,
+    anchor: Option<(Duration, Duration, Duration)>,
+    events: &[Event],
+) {
+    let nanos = |d: Duration| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX);
+    // (lowest, highest) offset, stamp minus run time, in ns.
+    let mut bounds: Vec<(i128, i128)> = Vec::new();
+    if let Some((stamp, start, end)) = anchor {
+        bounds.push((nanos(stamp) - nanos(end), nanos(stamp) - nanos(start)));
+    }
+    let by_seq: HashMap<u64, &Event> = events.iter().map(|e| (e.seq, e)).collect();
+    let mut seen = BTreeSet::new();
+    for s in &wire.segments {
+        if s.bytes.0 == s.bytes.1 || !seen.insert((s.conn.clone(), s.bytes)) {
+            continue;
+        }
+        let Some(p) = wire.packets.get(s.packet) else {
+            continue;
+        };
+        for send in s.sends.iter().filter_map(|seq| by_seq.get(seq)) {
+            if send.segments.is_some_and(|g| g.notsent == 0) {
+                let at = nanos(p.at);
+                bounds.push((at - nanos(send.t + send.dur), at - nanos(send.t)));
+            }
+        }
+    }
+    let low = bounds.iter().map(|b| b.0).max();
+    let high = bounds.iter().map(|b| b.1).min();
+    let offset = match (low, high) {
+        (Some(l), Some(h)) if l <= h => l + (h - l) / 2,
+        (Some(_), Some(_)) => {
+            let mut middles: Vec<i128> = bounds.iter().map(|b| b.0 + (b.1 - b.0) / 2).collect();
+            middles.sort_unstable();
+            middles[middles.len() / 2]
+        }
+        _ => return,
     };
     for s in &mut wire.segments {
         if let Some(p) = wire.packets.get(s.packet) {
-            // at - stamp + t, without going below zero either way.
-            s.t = Some(if p.at >= stamp {
-                t + (p.at - stamp)
-            } else {
-                t.saturating_sub(stamp - p.at)
-            });
+            let t = (nanos(p.at) - offset).max(0);
+            s.t = Some(Duration::from_nanos(u64::try_from(t).unwrap_or(u64::MAX)));
         }
     }
 }

@@ -25,8 +25,9 @@ struct Conn {
     up: String,
     /// The `conn` of the server's direction.
     down: String,
-    /// When the client's connect call began, on the run's clock: its SYN left then.
-    connect_t: Duration,
+    /// When the client's connect call began and ended, on the run's clock: its SYN
+    /// left between the two.
+    connect: (Duration, Duration),
 }
 
 /// One captured segment of one of the run's connections.
@@ -128,7 +129,7 @@ fn connections(events: &[Event]) -> Vec<Conn> {
             down: format!("{server}>{}{suffix}", e.actor),
             client: e.actor.clone(),
             server,
-            connect_t: e.t,
+            connect: (e.t, e.t + e.dur),
         });
     }
     conns
@@ -192,9 +193,9 @@ impl Wire {
         };
         // The initial sequence number of each direction, by (source, destination) port.
         let mut isn: HashMap<(u16, u16), u32> = HashMap::new();
-        // The first SYN of a connection whose connect is known: (its stamp, the
-        // connect's start on the run's clock).
-        let mut anchor: Option<(Duration, Duration)> = None;
+        // The first SYN of a connection whose connect is known: its stamp, and the
+        // connect's start and end on the run's clock.
+        let mut anchor: Option<(Duration, Duration, Duration)> = None;
         for packet in captured.packets {
             let found = tcp(&packet.data).and_then(|t| {
                 let c = conns.iter().find(|c| {
@@ -210,7 +211,7 @@ impl Wire {
             if t.syn {
                 isn.insert((t.src, t.dst), t.seq);
                 if t.ack.is_none() && anchor.is_none() {
-                    anchor = Some((packet.at, c.connect_t));
+                    anchor = Some((packet.at, c.connect.0, c.connect.1));
                 }
             }
             // Without its SYN (never on a run's own connection), the first seen counts.
