@@ -108,6 +108,7 @@ fn two_sends_come_back_glued_and_traced_to_both() {
             run_limit: None,
             cancel: None,
             gate: None,
+            ..RunOptions::default()
         },
     );
     assert!(record.passed(), "{record:#?}");
