@@ -301,12 +301,14 @@ mod tests {
 
     #[test]
     fn a_retransmission_is_counted_once() {
-        let mut wire = Wire::default();
-        wire.segments = vec![
-            segment((0, 5), &[4]),
-            segment((0, 5), &[4]),
-            segment((5, 10), &[6]),
-        ];
+        let wire = Wire {
+            segments: vec![
+                segment((0, 5), &[4]),
+                segment((0, 5), &[4]),
+                segment((5, 10), &[6]),
+            ],
+            ..Wire::default()
+        };
         let index = Index::new(&wire);
         let got = |range| -> Vec<usize> {
             index
