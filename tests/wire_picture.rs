@@ -257,7 +257,13 @@ fn the_svg_has_segments_only_with_a_capture() {
         return;
     }
     let svg = run("paced-split", &["--format", "svg"]);
+    let doc = roxmltree::Document::parse(&svg).unwrap_or_else(|e| panic!("{e}\n{svg}"));
+    let groups = doc
+        .descendants()
+        .filter(|n| n.attribute("class") == Some("segment"))
+        .count();
     let drawn = segments_of(&svg);
+    assert_eq!(groups, drawn.len(), "well-formed, and read alike: {svg}");
     let data: Vec<_> = drawn
         .iter()
         .filter(|g| g["data-direction"] == "client&gt;server" && g["data-len"] != "0")
