@@ -16,22 +16,30 @@ use crate::record::{CapturedEvidence, Event, VerdictKind};
 use crate::text::{Said, said};
 
 /// Sets each segment's `t` on the run's clock. Each capture stamp minus the run's time
-/// is one offset, and what the run recorded bounds it: a SYN was stamped while its
-/// connect call ran (`anchor`: the stamp and the call's start and end), and a data
-/// segment of a send the kernel did not hold (TCP_INFO's `notsent` 0 after the call)
-/// while that send ran. The offset is the middle of what all of these allow (or of
-/// their middles, if a late stamp makes them disagree). Without any, times stay
-/// unknown.
-pub(super) fn run_clock(
-    wire: &mut Wire,
-    anchor: Option<(Duration, Duration, Duration)>,
-    events: &[Event],
-) {
+/// is one offset, and what the run recorded bounds it. From above: a segment cannot
+/// arrive before the call that sent it began (a SYN its connect, `syns`; a data
+/// segment its send). From below: it arrived before the call that needed it returned
+/// (the SYN before its connect did, the SYN-ACK having come back; a data segment before
+/// the first recv that returned its bytes). Arrival, not departure: the capture keeps
+/// lo's received copy, which the kernel may process after send(2) has returned (in
+/// ksoftirqd, under load). The offset is the middle of what the bounds allow, or, if a
+/// late stamp makes them disagree, the highest that leaves no segment before its call.
+/// Each data segment is then kept between its send's start and its first recv's end.
+/// Without any bound, times stay unknown.
+pub(super) fn run_clock(wire: &mut Wire, syns: &[(usize, Duration, Duration)], events: &[Event]) {
     let nanos = |d: Duration| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX);
-    // (lowest, highest) offset, stamp minus run time, in ns.
-    let mut bounds: Vec<(i128, i128)> = Vec::new();
-    if let Some((stamp, start, end)) = anchor {
-        bounds.push((nanos(stamp) - nanos(end), nanos(stamp) - nanos(start)));
+    // The offset, stamp minus run time in ns, is at least each of `lows` and at most
+    // each of `highs`.
+    let (mut lows, mut highs): (Vec<i128>, Vec<i128>) = (Vec::new(), Vec::new());
+    for &(i, start, end) in syns {
+        if let Some(p) = wire
+            .segments
+            .get(i)
+            .and_then(|s| wire.packets.get(s.packet))
+        {
+            lows.push(nanos(p.at) - nanos(end));
+            highs.push(nanos(p.at) - nanos(start));
+        }
     }
     let by_seq: HashMap<u64, &Event> = events.iter().map(|e| (e.seq, e)).collect();
     let mut seen = BTreeSet::new();
@@ -42,28 +50,55 @@ pub(super) fn run_clock(
         let Some(p) = wire.packets.get(s.packet) else {
             continue;
         };
+        let at = nanos(p.at);
         for send in s.sends.iter().filter_map(|seq| by_seq.get(seq)) {
-            if send.segments.is_some_and(|g| g.notsent == 0) {
-                let at = nanos(p.at);
-                bounds.push((at - nanos(send.t + send.dur), at - nanos(send.t)));
-            }
+            highs.push(at - nanos(send.t));
+        }
+        for recv in s.recvs.iter().filter_map(|seq| by_seq.get(seq)) {
+            lows.push(at - nanos(recv.t + recv.dur));
         }
     }
-    let low = bounds.iter().map(|b| b.0).max();
-    let high = bounds.iter().map(|b| b.1).min();
-    let offset = match (low, high) {
-        (Some(l), Some(h)) if l <= h => l + (h - l) / 2,
-        (Some(_), Some(_)) => {
-            let mut middles: Vec<i128> = bounds.iter().map(|b| b.0 + (b.1 - b.0) / 2).collect();
-            middles.sort_unstable();
-            middles[middles.len() / 2]
-        }
-        _ => return,
+    let offset = match (lows.iter().max(), highs.iter().min()) {
+        (Some(&l), Some(&h)) if l <= h => l + (h - l) / 2,
+        // A stamp can be late, never early (a packet the kernel did not stamp gets the
+        // time the capture read it), so the upper bounds are the surer.
+        (_, Some(&h)) => h,
+        (Some(&l), None) => l,
+        (None, None) => return,
     };
     for s in &mut wire.segments {
-        if let Some(p) = wire.packets.get(s.packet) {
-            let t = (nanos(p.at) - offset).max(0);
-            s.t = Some(Duration::from_nanos(u64::try_from(t).unwrap_or(u64::MAX)));
+        let Some(p) = wire.packets.get(s.packet) else {
+            continue;
+        };
+        let mut t = (nanos(p.at) - offset).max(0);
+        // And what the run saw bounds each data segment again: its bytes left once
+        // their send began, and arrived before a recv returned them.
+        let began = s
+            .sends
+            .iter()
+            .filter_map(|q| by_seq.get(q))
+            .map(|e| nanos(e.t))
+            .max();
+        let returned = s
+            .recvs
+            .iter()
+            .filter_map(|q| by_seq.get(q))
+            .map(|e| nanos(e.t + e.dur))
+            .min();
+        if let Some(r) = returned {
+            t = t.min(r);
+        }
+        if let Some(b) = began {
+            t = t.max(b);
+        }
+        s.t = Some(Duration::from_nanos(u64::try_from(t).unwrap_or(u64::MAX)));
+    }
+    // The handshake went on while its connect ran: the first packets of a capture may
+    // be stamped late (the kernel turns time stamps on for lo a moment after the
+    // capture asks), and these are the first.
+    for &(i, start, end) in syns {
+        if let Some(s) = wire.segments.get_mut(i) {
+            s.t = s.t.map(|t| t.clamp(start, end.max(start)));
         }
     }
 }

@@ -193,9 +193,9 @@ impl Wire {
         };
         // The initial sequence number of each direction, by (source, destination) port.
         let mut isn: HashMap<(u16, u16), u32> = HashMap::new();
-        // The first SYN of a connection whose connect is known: its stamp, and the
-        // connect's start and end on the run's clock.
-        let mut anchor: Option<(Duration, Duration, Duration)> = None;
+        // The SYNs (and SYN-ACKs) of the connections, by index in `wire.segments`,
+        // with their connect's start and end on the run's clock.
+        let mut syns: Vec<(usize, Duration, Duration)> = Vec::new();
         for packet in captured.packets {
             let found = tcp(&packet.data).and_then(|t| {
                 let c = conns.iter().find(|c| {
@@ -210,9 +210,7 @@ impl Wire {
             };
             if t.syn {
                 isn.insert((t.src, t.dst), t.seq);
-                if t.ack.is_none() && anchor.is_none() {
-                    anchor = Some((packet.at, c.connect.0, c.connect.1));
-                }
+                syns.push((wire.segments.len(), c.connect.0, c.connect.1));
             }
             // Without its SYN (never on a run's own connection), the first seen counts.
             let base = *isn.entry((t.src, t.dst)).or_insert(t.seq.wrapping_sub(1));
@@ -243,7 +241,7 @@ impl Wire {
             });
             wire.packets.push(packet);
         }
-        super::join::run_clock(&mut wire, anchor, events);
+        super::join::run_clock(&mut wire, &syns, events);
         wire
     }
 }
