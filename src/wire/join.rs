@@ -22,10 +22,9 @@ use crate::text::{Said, said};
 /// (the SYN before its connect did, the SYN-ACK having come back; a data segment before
 /// the first recv that returned its bytes). Arrival, not departure: the capture keeps
 /// lo's received copy, which the kernel may process after send(2) has returned (in
-/// ksoftirqd, under load). The offset is the middle of what the bounds allow, or, if a
-/// late stamp makes them disagree, the highest that leaves no segment before its call.
-/// Each data segment is then kept between its send's start and its first recv's end.
-/// Without any bound, times stay unknown.
+/// ksoftirqd, under load). The offset is the tightest upper bound (see below). Each
+/// data segment is then kept between its send's start and its first recv's end, and no
+/// segment after the next one captured. Without any bound, times stay unknown.
 pub(super) fn run_clock(wire: &mut Wire, syns: &[(usize, Duration, Duration)], events: &[Event]) {
     let nanos = |d: Duration| i128::try_from(d.as_nanos()).unwrap_or(i128::MAX);
     // The offset, stamp minus run time in ns, is at least each of `lows` and at most
@@ -58,12 +57,14 @@ pub(super) fn run_clock(wire: &mut Wire, syns: &[(usize, Duration, Duration)], e
             lows.push(at - nanos(recv.t + recv.dur));
         }
     }
-    let offset = match (lows.iter().max(), highs.iter().min()) {
-        (Some(&l), Some(&h)) if l <= h => l + (h - l) / 2,
-        // A stamp can be late, never early (a packet the kernel did not stamp gets the
-        // time the capture read it), so the upper bounds are the surer.
-        (_, Some(&h)) => h,
-        (Some(&l), None) => l,
+    // A stamp can be late, never early (a packet the kernel did not stamp gets the
+    // time the capture read it), so the lowest upper bound is sure; and it is tight:
+    // on lo a segment usually arrives within microseconds of its send's start, while
+    // a recv often returns long after its bytes came. So the offset is that bound, and
+    // the lower bounds count only without it.
+    let offset = match (highs.iter().min(), lows.iter().max()) {
+        (Some(&h), _) => h,
+        (None, Some(&l)) => l,
         (None, None) => return,
     };
     for s in &mut wire.segments {
@@ -100,6 +101,15 @@ pub(super) fn run_clock(wire: &mut Wire, syns: &[(usize, Duration, Duration)], e
         if let Some(s) = wire.segments.get_mut(i) {
             s.t = s.t.map(|t| t.clamp(start, end.max(start)));
         }
+    }
+    // The capture read the packets in the order they came: none is later than the
+    // next (a segment moved earlier by its recv takes the ones before it along).
+    let mut next: Option<Duration> = None;
+    for s in wire.segments.iter_mut().rev() {
+        if let (Some(t), Some(n)) = (s.t, next) {
+            s.t = Some(t.min(n));
+        }
+        next = s.t.or(next);
     }
 }
 
