@@ -2,7 +2,7 @@
 //! `--format html|svg`): a thin line from the sender's lane to the receiver's at the time
 //! the segment was captured, under the send and recv boxes. A data segment takes the
 //! colour of the first send it carried and is labelled with its length and flags; a bare
-//! ACK is a grey dashed line (its tooltip says what it acknowledged). So a glue by the
+//! ACK is a grey dashed line labelled with what it acknowledged (`ACK 9`). So a glue by the
 //! sender is one coloured line carrying two sends' bytes, a glue by the receiver two
 //! lines before one recv box, and a late ACK a grey line 40 ms below the data.
 //!
@@ -149,13 +149,14 @@ pub(super) fn draw(
             y - 1.5,
             y + 1.5,
         );
-        let label = label(len, &s.flags);
+        let label = label(len, &s.flags, s.ack);
         if !label.is_empty() {
             let _ = write!(
                 out,
-                r##"<text x="{}" y="{:.1}" text-anchor="middle" font-size="9" fill="#555">{}</text>"##,
+                r##"<text x="{}" y="{:.1}" text-anchor="middle" font-size="9" fill="{}">{}</text>"##,
                 (x1 + x2) / 2,
                 y - 2.5,
+                if len > 0 { "#555" } else { "#999" },
                 xml(&label)
             );
         }
@@ -179,15 +180,16 @@ pub(super) fn draw(
     out
 }
 
-/// A segment's label: its length and the flags that matter (`5 B PSH`, `SYN`, `FIN`);
-/// none for a bare ACK.
-fn label(len: u64, flags: &str) -> String {
+/// A segment's label: its length and the flags that matter (`5 B PSH`, `SYN`, `FIN`),
+/// or for a bare ACK what it acknowledged (`ACK 9`: the other direction's stream up to
+/// offset 9).
+fn label(len: u64, flags: &str, ack: Option<u64>) -> String {
     let marks: Vec<&str> = flags
         .split(' ')
         .filter(|f| matches!(*f, "SYN" | "FIN" | "RST" | "PSH"))
         .collect();
     match (len, marks.is_empty()) {
-        (0, true) => String::new(),
+        (0, true) => ack.map(|a| format!("ACK {a}")).unwrap_or_default(),
         (0, false) => marks.join(" "),
         (n, _) => {
             let mut text = format!("{n} B");
@@ -206,9 +208,9 @@ mod tests {
 
     #[test]
     fn a_label_says_the_length_and_the_flags_that_matter() {
-        assert_eq!(label(5, "ACK PSH"), "5 B PSH");
-        assert_eq!(label(0, "SYN ACK"), "SYN");
-        assert_eq!(label(0, "ACK"), "");
-        assert_eq!(label(0, "ACK FIN"), "FIN");
+        assert_eq!(label(5, "ACK PSH", Some(0)), "5 B PSH");
+        assert_eq!(label(0, "SYN ACK", Some(0)), "SYN");
+        assert_eq!(label(0, "ACK", Some(9)), "ACK 9");
+        assert_eq!(label(0, "ACK FIN", Some(4)), "FIN");
     }
 }
