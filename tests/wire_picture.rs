@@ -293,3 +293,31 @@ fn the_svg_has_segments_only_with_a_capture() {
     assert!(!plain.contains("class=\"segment\""), "{plain}");
     assert!(!plain.contains("id=\"tick\""), "{plain}");
 }
+
+/// `--format markdown --wire`: a wire table, whose row for bytes 9..11 names two sends
+/// and the recv that got them; without `--wire`, no such table.
+#[test]
+fn the_markdown_has_a_wire_table_only_with_a_capture() {
+    if !can_capture() {
+        return;
+    }
+    let text = run("nagle-coalesce", &["--format", "markdown"]);
+    let (_, wire) = text
+        .split_once("\n## wire\n")
+        .unwrap_or_else(|| panic!("a wire section: {text}"));
+    assert!(wire.contains("| t ms | direction | flags | bytes | len | ack | sends | recvs |"));
+    let row = wire
+        .lines()
+        .find(|l| l.contains("| 9..11 |"))
+        .unwrap_or_else(|| panic!("the row of \"bc\": {wire}"));
+    let cells: Vec<&str> = row.split(" | ").collect();
+    assert_eq!(cells[4], "2", "{row}");
+    assert_eq!(cells[6].split(' ').count(), 2, "two sends: {row}");
+
+    let out = common::stickylab()
+        .args(["run", "nagle-coalesce", "--format", "markdown"])
+        .output()
+        .expect("runs");
+    assert!(out.status.success());
+    assert!(!String::from_utf8_lossy(&out.stdout).contains("\n## wire\n"));
+}

@@ -201,7 +201,9 @@ impl Sink for PictureRun<'_> {
                 );
                 format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n")
             }
-            Picture::Markdown => markdown::document(self.scenario, &run, options),
+            Picture::Markdown => {
+                markdown::document(self.scenario, &run, options, self.wire.as_ref())
+            }
             Picture::Html => {
                 let json = self.json(end);
                 html::page(
