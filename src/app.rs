@@ -6,6 +6,7 @@
 mod class;
 mod compare;
 mod interrupt;
+mod net;
 mod new;
 mod proxy;
 mod terminal;
@@ -346,9 +347,22 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &with))
             .collect::<Result<_, _>>()?,
     };
+    for scenario in &scenarios {
+        check_peers(args, scenario, &lang)?;
+    }
     let class = class_mode(args, &scenarios, &lang)?;
+    // The namespaces of --net veth (or of the scenarios tagged veth) before the capture,
+    // which runs in one of them.
+    let nets = net::prepare(args, &mut scenarios, &lang)?;
+    if !args.peers.is_empty() && scenarios.iter().any(|s| nets.of(s).is_some()) {
+        let text = said!(
+            "--peer: your program runs outside the network namespaces of --net veth (and of a scenario tagged veth), where the lab's actors cannot reach it; add --net lo",
+            "--peer：你的程序在 --net veth（或带 veth 标签的场景）的网络命名空间之外，实验室的角色连不到它；加上 --net lo"
+        );
+        return Err(Error::said(&lang, &text));
+    }
     // The capture starts before the run, or nothing runs.
-    let wire = wire::start(args, &shown)?;
+    let wire = wire::start(args, &shown, nets.net())?;
     // Before the runner starts any actor thread (see `interrupt`).
     let cancel = interrupt::on_ctrl_c();
     let runs = Runs {
@@ -360,6 +374,7 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         lang: &lang,
         class,
         wire,
+        nets,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -370,6 +385,54 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         return Ok(runs.once(scenario));
     }
     Ok(runs.many(scenarios))
+}
+
+/// Refuses, before anything runs, an address beyond loopback (in `--peer` or in the
+/// scenario) without `--allow-remote`, and the lines a program given with `--peer`
+/// cannot play (see [`crate::run::peer`]).
+fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Error> {
+    let (peers, clients) = split_peers(&args.peers);
+    if !args.allow_remote
+        && let Some(peer) = peers
+            .iter()
+            .find(|p| !crate::net::addr::is_own(p.addr.ip()))
+    {
+        let (actor, addr) = (&peer.actor, peer.addr);
+        let text = crate::net::addr::not_own(addr);
+        let said = said!(
+            "--peer {actor}={addr}: {text}",
+            "--peer {actor}={addr}：{addr} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
+        );
+        return Err(Error::said(lang, &said));
+    }
+    if !args.allow_remote {
+        crate::run::peer::check_addresses(scenario)
+            .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
+    }
+    crate::run::peer::check(scenario, &peers, &clients)
+        .map_err(|e| Error(e.to_string().trim_end().to_string()))?;
+    // Tell the user where to point their program.
+    for (client, at) in crate::run::peer::where_clients_connect(scenario, &clients) {
+        let said = said!(
+            "{client} is your program: connect it to {at} (the run waits for it as long as the accept's deadline)",
+            "{client} 是你的程序：让它连接 {at}（运行等它的时间就是 accept 的期限）"
+        );
+        eprintln!("{}", said.get(lang));
+    }
+    Ok(())
+}
+
+/// The `--peer`s that listen and those that connect.
+fn split_peers(args: &[crate::cli::PeerArg]) -> (Vec<crate::run::Peer>, Vec<String>) {
+    let mut peers = Vec::new();
+    let mut clients = Vec::new();
+    for arg in args {
+        match arg {
+            crate::cli::PeerArg::Listens(peer) => peers.push(peer.clone()),
+            crate::cli::PeerArg::Connects(name) => clients.push(name.clone()),
+        }
+    }
+    (peers, clients)
 }
 
 /// The limit of a run in class mode when `--run-limit` is not given: a lesson is long.
@@ -424,11 +487,14 @@ struct Runs<'a> {
     class: Option<(Arc<Gate>, class::Pace)>,
     /// `--wire`, `--pcap`: the capture of the one run.
     wire: Option<wire::Asked>,
+    /// `--net veth`: the namespaces, and which scenarios run in them.
+    nets: net::Nets,
 }
 
 impl Runs<'_> {
-    fn options(&self, k: u64) -> RunOptions {
+    fn options(&self, k: u64, scenario: &Scenario) -> RunOptions {
         RunOptions {
+            net: self.nets.of(scenario),
             seed: self.seed.wrapping_add(k),
             timeout: self.args.timeout,
             run_limit: match &self.class {
@@ -437,14 +503,16 @@ impl Runs<'_> {
             },
             cancel: Some(Arc::clone(&self.cancel)),
             gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
-            ..RunOptions::default()
+            peers: split_peers(&self.args.peers).0,
+            clients: split_peers(&self.args.peers).1,
+            allow_remote: self.args.allow_remote,
         }
     }
 
     /// One run, its report written as the run goes.
     fn once(mut self, scenario: Scenario) -> Outcome {
         let scenario = Arc::new(scenario);
-        let options = self.options(0);
+        let options = self.options(0, &scenario);
         let mut out = std::io::stdout().lock();
         let mut verdict = Verdict::default();
         let class = self.class.as_ref().map(|(gate, pace)| {
@@ -519,7 +587,7 @@ impl Runs<'_> {
                 if interrupt::pressed(&self.cancel) {
                     break;
                 }
-                let options = self.options(k);
+                let options = self.options(k, &scenario);
                 self.runner.run_into(&scenario, &options, &mut report);
                 progress.inc(1);
             }

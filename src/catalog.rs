@@ -6,10 +6,12 @@ include!(concat!(env!("OUT_DIR"), "/catalog.rs"));
 /// not named here come after, by name.
 const ORDER: &[&str] = &[
     "hello-world",
+    "connection-refused",
     "undersized-recv",
     "leftover-reply",
     "split-by-rcvbuf",
     "paced-split",
+    "mss-split",
     "receiver-accumulation",
     "nagle-coalesce",
     "cork",

@@ -325,6 +325,50 @@ pub struct RunArgs {
     /// implies --wire
     #[arg(long, value_name = "FILE", conflicts_with = "all")]
     pub pcap: Option<PathBuf>,
+    /// Let a program of yours play ACTOR: with =HOST:PORT, a program already listening
+    /// there (the others connect to it); without, a program that connects to the lab
+    /// (to an actor that listens on a port the file names, `listen on 8000`). That
+    /// actor's lines are not run; what the others send and receive is recorded as usual
+    /// (repeatable)
+    #[arg(long = "peer", value_name = "ACTOR[=HOST:PORT]", value_parser = parse_peer, conflicts_with = "all")]
+    pub peers: Vec<PeerArg>,
+    /// Allow addresses beyond this machine's loopback (127.0.0.0/8, ::1) in the
+    /// scenario and in --peer; without it they are refused before any socket opens
+    #[arg(long)]
+    pub allow_remote: bool,
+    /// Where the actors run: `lo` (every actor on the loopback interface) or `veth` (two
+    /// network namespaces joined by a veth pair, offloads off, so a send larger than the
+    /// MSS leaves as real segments; the actors that listen in one, the others in the
+    /// other). Default: veth for a scenario tagged `veth`, else lo. veth needs root (or
+    /// CAP_SYS_ADMIN and CAP_NET_ADMIN); --wire and --pcap then capture on the veth pair
+    #[arg(long, value_enum, value_name = "NET")]
+    pub net: Option<NetKind>,
+    /// The MTU of the veth pair (68 to 65535; default 1500, whose MSS carries 1448 bytes
+    /// of data with TCP timestamps)
+    #[arg(long, value_name = "BYTES", value_parser = parse_mtu)]
+    pub mtu: Option<u32>,
+}
+
+/// Where the actors of `run` open their sockets (`--net`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum NetKind {
+    /// Loopback, in the namespace stickylab runs in
+    Lo,
+    /// Two network namespaces joined by a veth pair
+    Veth,
+}
+
+/// `--mtu`: an MTU a veth accepts.
+fn parse_mtu(text: &str) -> Result<u32, BadValue> {
+    let range = crate::netns::MTU_RANGE;
+    let (min, max) = (range.start(), range.end());
+    match text.parse::<u32>() {
+        Ok(n) if range.contains(&n) => Ok(n),
+        _ => Err(BadValue(said!(
+            "`{text}` is not an MTU of a veth pair (give {min} to {max}, e.g. --mtu 1500)",
+            "`{text}` 不是 veth 对的 MTU（给 {min} 到 {max}，比如 --mtu 1500）"
+        ))),
+    }
 }
 
 /// Why the value of an option was refused, in English (what clap prints) and Chinese
@@ -350,6 +394,41 @@ fn parse_param(text: &str) -> Result<(String, String), BadValue> {
             "expected NAME=VALUE, got `{text}`",
             "应为 NAME=VALUE，实际是 `{text}`"
         ))),
+    }
+}
+
+/// One `--peer`: a program that listens (`ACTOR=HOST:PORT`) or one that connects
+/// (`ACTOR`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum PeerArg {
+    Listens(crate::run::Peer),
+    Connects(String),
+}
+
+/// `--peer ACTOR=HOST:PORT` or `--peer ACTOR`.
+fn parse_peer(text: &str) -> Result<PeerArg, BadValue> {
+    let bad = || {
+        BadValue(said!(
+            "expected ACTOR=HOST:PORT (e.g. server=127.0.0.1:8000) or ACTOR, got `{text}`",
+            "应为 ACTOR=HOST:PORT（例如 server=127.0.0.1:8000）或 ACTOR，实际是 `{text}`"
+        ))
+    };
+    let Some((actor, addr)) = text.split_once('=') else {
+        let actor = text.trim();
+        return match crate::scenario::is_actor_name(actor) {
+            true => Ok(PeerArg::Connects(actor.to_string())),
+            false => Err(bad()),
+        };
+    };
+    if actor.trim().is_empty() {
+        return Err(bad());
+    }
+    match crate::net::addr::parse_host_port(addr.trim()) {
+        Ok(addr) => Ok(PeerArg::Listens(crate::run::Peer {
+            actor: actor.trim().to_string(),
+            addr,
+        })),
+        Err(e) => Err(BadValue(said!("{e}", "{e}"))),
     }
 }
 

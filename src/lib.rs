@@ -17,6 +17,7 @@ pub(crate) mod catalog;
 pub mod cli;
 pub(crate) mod frame;
 pub(crate) mod net;
+pub(crate) mod netns;
 pub(crate) mod proxy;
 pub(crate) mod record;
 pub(crate) mod report;

@@ -159,7 +159,7 @@ fn a_hint_in_chinese() {
     };
     assert_eq!(
         diagnostics[0].render_in(&source, "zh"),
-        "listen-udp.lab:2:16: 这里应为 `again`、`tcp`、`unix`、`backlog`、`on`、`=>` 或行尾，实际是 `udp`\n\
+        "listen-udp.lab:2:16: 这里应为 `again`、`tcp`、`unix`、`on`、`backlog`、`=>` 或行尾，实际是 `udp`\n\
          2 | server: listen udp\n  \
            |                ^^^\n\
          提示：UDP 没有 listen，也没有连接：先 `bind udp`，再 `sendto ACTOR VALUE` 和 `recvfrom N`"

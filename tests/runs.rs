@@ -162,7 +162,11 @@ fn every_builtin_scenario_passes_and_prints_the_documented_json() {
         .iter()
         .map(|r| r["scenario"].as_str().expect("a name").to_string())
         .collect();
-    assert_eq!(ran, catalog_files(), "every file of scenarios/ ran once");
+    let runnable: BTreeSet<String> = catalog_files()
+        .into_iter()
+        .filter(|n| common::runs_here(n))
+        .collect();
+    assert_eq!(ran, runnable, "every file of scenarios/ ran once");
     assert_eq!(runs.len(), ran.len());
     assert_eq!(summaries.len(), runs.len(), "a summary after each scenario");
 

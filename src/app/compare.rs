@@ -71,6 +71,7 @@ pub(super) fn compare(args: &CompareArgs) -> Result<Outcome, Error> {
             timers: TimerPool::default(),
         });
     }
+    let net = super::net::for_tagged(sides.iter().map(|s| s.scenario.as_ref()), &lang)?;
     let cancel = interrupt::on_ctrl_c();
     let mut runner = Runner::new();
     let planned = args.repeat.saturating_mul(2);
@@ -86,6 +87,9 @@ pub(super) fn compare(args: &CompareArgs) -> Result<Outcome, Error> {
                 run_limit: args.run_limit,
                 cancel: Some(Arc::clone(&cancel)),
                 gate: None,
+                net: net
+                    .clone()
+                    .filter(|_| crate::netns::needs_veth(&side.scenario)),
                 ..RunOptions::default()
             };
             let mut both = Tee(&mut side.fold, &mut side.timers);

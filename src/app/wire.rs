@@ -8,6 +8,7 @@ use std::path::PathBuf;
 
 use super::Error;
 use crate::cli::RunArgs;
+use crate::netns::Net;
 use crate::record::{Event, RunEnd, RunStart, Sink};
 use crate::report::{Format, ReportOptions, Reporter};
 use crate::scenario::Scenario;
@@ -25,7 +26,12 @@ pub(super) struct Asked {
 }
 
 /// Starts the capture if `--wire` or `--pcap` asked for one; refuses what cannot be done.
-pub(super) fn start(args: &RunArgs, options: &ReportOptions) -> Result<Option<Asked>, Error> {
+/// Under `--net veth` (`net`), on the veth pair.
+pub(super) fn start(
+    args: &RunArgs,
+    options: &ReportOptions,
+    net: Option<&Net>,
+) -> Result<Option<Asked>, Error> {
     if !args.wire && args.pcap.is_none() {
         return Ok(None);
     }
@@ -37,7 +43,7 @@ pub(super) fn start(args: &RunArgs, options: &ReportOptions) -> Result<Option<As
         );
         return Err(Error::said(lang, &text));
     }
-    let capture = match Capture::start() {
+    let capture = match Capture::start(net) {
         Ok(capture) => capture,
         Err(StartError::NoPrivilege) => {
             let text = said!(
@@ -47,10 +53,7 @@ pub(super) fn start(args: &RunArgs, options: &ReportOptions) -> Result<Option<As
             return Err(Error::said(lang, &text));
         }
         Err(StartError::Other(why)) => {
-            let text = said!(
-                "--wire cannot capture on lo: {why}",
-                "--wire 无法在 lo 上抓包：{why}"
-            );
+            let text = said!("--wire cannot capture: {why}", "--wire 无法抓包：{why}");
             return Err(Error::said(lang, &text));
         }
     };
@@ -107,7 +110,11 @@ impl Asked {
         let Some((path, file)) = self.pcap else {
             return true;
         };
-        match write_pcapng(std::io::BufWriter::new(file), &wire.packets) {
+        match write_pcapng(
+            std::io::BufWriter::new(file),
+            &wire.interface,
+            &wire.packets,
+        ) {
             Ok(()) => true,
             Err(why) => {
                 let shown = path.display();

@@ -2,6 +2,7 @@
 //! SIOCOUTQ). Linux only: abstract Unix addresses (unix(7)), SIOCOUTQNSD, TCP_CORK and
 //! TCP_QUICKACK (tcp(7)) are Linux features, and Linux is the one target.
 
+pub mod addr;
 pub(crate) mod diag;
 pub(crate) mod errno;
 mod ioctl;
@@ -10,7 +11,7 @@ mod option;
 pub mod tcp_info;
 
 use std::io;
-use std::net::{Ipv4Addr, SocketAddr};
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use socket2::{Domain, SockAddr, Socket, Type};
@@ -34,9 +35,28 @@ pub(crate) fn dgram_socket(kind: DgramKind) -> io::Result<Socket> {
     }
 }
 
-/// 127.0.0.1 port 0: the kernel picks a free ephemeral port, so two runs never collide.
-pub(crate) fn loopback_any_port() -> SockAddr {
-    SockAddr::from(SocketAddr::from((Ipv4Addr::LOCALHOST, 0)))
+/// A new stream socket of `kind` to bind or connect to `addr`: an IPv6 one for an IPv6
+/// address (`[::1]:8000`), IPv4 otherwise.
+pub(crate) fn stream_socket_for(kind: StreamKind, addr: &SockAddr) -> io::Result<Socket> {
+    match kind {
+        StreamKind::Tcp => Socket::new(addr.domain(), Type::STREAM, None),
+        StreamKind::Unix => stream_socket(kind),
+    }
+}
+
+/// A new datagram socket of `kind` for `addr` (see [`stream_socket_for`]).
+pub(crate) fn dgram_socket_for(kind: DgramKind, addr: &SockAddr) -> io::Result<Socket> {
+    match kind {
+        DgramKind::Udp => Socket::new(addr.domain(), Type::DGRAM, None),
+        DgramKind::UnixDgram => dgram_socket(kind),
+    }
+}
+
+/// `ip` port 0: the kernel picks a free ephemeral port, so two runs never collide. `ip`
+/// is the actor's home address: 127.0.0.1, or its namespace's veth address under
+/// `--net veth`.
+pub(crate) fn any_port(ip: std::net::IpAddr) -> SockAddr {
+    SockAddr::from(SocketAddr::from((ip, 0)))
 }
 
 /// An abstract Unix address (Linux: a name starting with a NUL byte, no file on disk,

@@ -13,6 +13,7 @@ mod checks;
 mod expect;
 pub mod gate;
 mod op_of;
+pub mod peer;
 mod pool;
 mod provenance;
 mod release;
@@ -34,6 +35,7 @@ use crate::record::Record;
 use crate::record::{self, RunEnd, RunStart, Sink, TimerStats};
 use world::{ConnMeta, Parts, World};
 
+use crate::netns::{Entered, Home, Placement};
 use crate::scenario::Scenario;
 use crate::scenario::ast::DEFAULT_TIMEOUT;
 use checks::evaluate;
@@ -64,9 +66,16 @@ pub struct RunOptions {
     /// listening at their address. Their lines are not run; the other actors connect to
     /// them there, and what the lab's actors send and receive is recorded as usual.
     pub peers: Vec<Peer>,
+    /// `--peer ACTOR` (no address): these actors are programs outside the lab that
+    /// connect to it, to an actor that listens on a port the file names (`listen on
+    /// 8000`). Their lines are not run; an `accept` takes their connection as theirs.
+    pub clients: Vec<String>,
     /// `--allow-remote`: addresses beyond loopback (and the run's own network
     /// namespaces) may be used; without it they are an error before any socket opens.
     pub allow_remote: bool,
+    /// `--net veth`: the actors run in the two network namespaces of this pair, each
+    /// binding its namespace's veth address (see [`crate::netns`]).
+    pub net: Option<Arc<crate::netns::Net>>,
 }
 
 /// An actor played by a program outside the lab (`--peer ACTOR=HOST:PORT`).
@@ -141,8 +150,18 @@ impl Runner {
         let actors = scenario.actors.len();
         let run_tag = RUNS.fetch_add(1, Ordering::Relaxed);
         let run_limit = options.run_limit.unwrap_or(DEFAULT_RUN_LIMIT);
+        let placement = (options.net.as_ref()).map(|net| Placement::new(net, scenario));
         let world = Arc::new(
-            World::new(run_tag, run_limit, options.cancel.clone()).with_gate(options.gate.clone()),
+            World::new(run_tag, run_limit, options.cancel.clone())
+                .with_gate(options.gate.clone())
+                .with_peers(&options.peers, &options.clients)
+                .allowing_remote(options.allow_remote)
+                .with_homes(
+                    placement
+                        .as_ref()
+                        .map(|p| p.addresses(scenario))
+                        .unwrap_or_default(),
+                ),
         );
         sink.begin(&RunStart {
             scenario: scenario.name.clone(),
@@ -186,6 +205,7 @@ impl Runner {
                 ends: Arc::clone(&ends),
                 timeout,
                 rng: StdRng::seed_from_u64(actor_seed(options.seed, index)),
+                home: placement.as_ref().and_then(|p| p.home(index)),
             };
             let Some(worker) = index.checked_sub(plays).and_then(|k| self.workers.get(k)) else {
                 first = Some(job);
@@ -284,6 +304,24 @@ struct ActorJob {
     ends: Arc<pool::EndGate<Option<actor::Leftovers>>>,
     timeout: Duration,
     rng: StdRng,
+    /// `--net veth`: the namespace the actor's thread enters for the run.
+    home: Option<Home>,
+}
+
+/// Moves the calling thread into the actor's namespace under `--net veth`, for as long
+/// as the guard lives (a pool thread returns to its own when it is dropped). A failure
+/// is recorded as the actor's, outside its steps; the run then stops.
+fn enter_home<'h>(home: Option<&'h Home>, name: &str, world: &World) -> Option<Entered<'h>> {
+    let home = home?;
+    let side = home.side().name();
+    home.enter()
+        .map_err(|e| {
+            world.blocked(record::Blocked::outside_steps(
+                name,
+                format!("entering network namespace {side} ({e})"),
+            ));
+        })
+        .ok()
 }
 
 /// One actor's part of a run, on its worker or on the calling thread (which passes
@@ -299,7 +337,9 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
         ends,
         timeout,
         rng,
+        home,
     } = job;
+    let _inside = enter_home(home.as_ref(), &name, &world);
     {
         // The last actor to arrive starts the clock: no actor steps before t = 0.
         gate.arrive(|| world.start_clock());
@@ -308,7 +348,10 @@ fn play(job: ActorJob, collect: Option<&mut dyn FnMut()>) {
             if let Some(collect) = collect {
                 actor = actor.collecting_with(collect);
             }
-            actor.run_items(&scenario.body);
+            // An actor played by a program outside the lab runs none of its lines.
+            if !world.is_outside(&name) {
+                actor.run_items(&scenario.body);
+            }
             actor.leftovers()
         });
         let outcome = outcome.map_err(|message| {

@@ -15,7 +15,7 @@ pub(crate) fn op_of(action: &Action) -> Op {
         Action::Close => Op::Close,
         Action::CloseListener => Op::CloseListener,
         Action::Shutdown(_) => Op::Shutdown,
-        Action::Bind(_) => Op::Bind,
+        Action::Bind { .. } | Action::BindTcp { .. } => Op::Bind,
         Action::Send(_) => Op::Send,
         Action::SendAll(_) => Op::SendAll,
         Action::Recv(_) => Op::Recv,

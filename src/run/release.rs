@@ -34,7 +34,7 @@ use super::verdict::verdict;
 use super::world::{ConnMeta, ConnState, Link, RawEvent};
 use crate::record::{Provenance, Sink};
 use crate::scenario::Scenario;
-use crate::scenario::ast::Item;
+use crate::scenario::ast::steps;
 
 /// How many datagrams per direction are kept for matching before the oldest are let go:
 /// far more than any receive queue holds (a UDP socket queues at most `rcvbuf` bytes,
@@ -92,6 +92,10 @@ pub(crate) struct Release {
     /// event's actor and call are written from ([`RawEvent::fill_in`]).
     actors: Vec<String>,
     calls: HashMap<u32, String>,
+    /// The directions a program outside the lab sends on (a `--peer`, an address no
+    /// actor listens on), by connection index and whether it is the connector's: a recv
+    /// on one has no send of ours to wait for (it shows the program's stream offsets).
+    external: HashSet<(usize, bool)>,
 }
 
 impl Release {
@@ -102,19 +106,9 @@ impl Release {
 
     /// The release of a run of `scenario`.
     pub(crate) fn for_scenario(scenario: &Scenario) -> Release {
-        let mut calls = HashMap::new();
-        let mut stack = vec![scenario.body.iter()];
-        while let Some(items) = stack.last_mut() {
-            match items.next() {
-                Some(Item::Step(step)) => {
-                    calls.insert(step.line, step.text.clone());
-                }
-                Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-                None => {
-                    stack.pop();
-                }
-            }
-        }
+        let calls = steps(&scenario.body)
+            .map(|step| (step.line, step.text.clone()))
+            .collect();
         Release {
             actors: scenario.actors.clone(),
             calls,
@@ -314,7 +308,9 @@ impl Release {
             }) => {
                 // Only a connection that was made and named has sends to wait for (one
                 // accepted from an unknown peer has none).
-                if !matches!(self.names.get(*conn), Some(Some(Some(_)))) {
+                if !matches!(self.names.get(*conn), Some(Some(Some(_))))
+                    || self.external.contains(&(*conn, *from_connector))
+                {
                     return true;
                 }
                 let Some((a, b)) = ev.stream else {
@@ -384,6 +380,12 @@ impl Release {
                 .acceptor
                 .clone()
                 .unwrap_or_else(|| c.listener_owner.clone());
+            if c.outside {
+                self.external.insert((k, false));
+            }
+            if c.connector_outside {
+                self.external.insert((k, true));
+            }
             let n = self
                 .pairs
                 .entry((c.connector.clone(), acceptor.clone()))
@@ -500,6 +502,8 @@ mod tests {
             listener_owner: owner.into(),
             acceptor: acceptor.map(Into::into),
             state: ConnState::Connected,
+            outside: false,
+            connector_outside: false,
         }
     }
 

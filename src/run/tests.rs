@@ -53,6 +53,7 @@ fn hello_world() -> Scenario {
                 Action::Listen {
                     kind: StreamKind::Tcp,
                     backlog: 5,
+                    at: None,
                 },
                 None,
             ),

@@ -2,6 +2,7 @@
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
 use std::collections::HashMap;
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
 use std::time::{Duration, Instant};
@@ -133,6 +134,11 @@ pub(crate) struct ConnMeta {
     pub listener_owner: String,
     pub acceptor: Option<String>,
     pub state: ConnState,
+    /// The acceptor is outside the lab (a program given with --peer, or an address no
+    /// actor listens on): its direction has no sends of ours.
+    pub outside: bool,
+    /// The connector is outside the lab (`--peer ACTOR`, a program that connects).
+    pub connector_outside: bool,
 }
 
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
@@ -208,6 +214,16 @@ pub(crate) struct World {
     pub run_tag: u64,
     /// Class mode: the steps wait for their group to be released.
     gate: Option<Arc<Gate>>,
+    /// Actors played by programs outside the lab (`--peer`), by name: where they
+    /// listen.
+    peers: HashMap<String, std::net::SocketAddr>,
+    /// Actors played by programs outside the lab that connect to it (`--peer ACTOR`).
+    clients: Vec<String>,
+    /// `--allow-remote`: addresses beyond loopback may be used.
+    allow_remote: bool,
+    /// `--net veth`: the address each actor's listeners and datagram sockets bind
+    /// (its namespace's veth end); an actor not named binds 127.0.0.1.
+    homes: HashMap<String, IpAddr>,
 }
 
 impl World {
@@ -227,6 +243,76 @@ impl World {
             cancel,
             run_tag,
             gate: None,
+            peers: HashMap::new(),
+            clients: Vec::new(),
+            allow_remote: false,
+            homes: HashMap::new(),
+        }
+    }
+
+    /// The run may use addresses beyond loopback (`--allow-remote`).
+    pub(crate) fn allowing_remote(mut self, allow: bool) -> World {
+        self.allow_remote = allow;
+        self
+    }
+
+    /// Whether the run may use `ip`: loopback, the addresses of the network namespaces
+    /// the run made (`--net veth`), or anything with `--allow-remote`.
+    pub(crate) fn may_use(&self, ip: IpAddr) -> bool {
+        self.allow_remote || crate::net::addr::is_own(ip) || self.homes.values().any(|h| *h == ip)
+    }
+
+    /// The run with actors played by programs outside the lab.
+    pub(crate) fn with_peers(mut self, peers: &[super::Peer], clients: &[String]) -> World {
+        self.peers = peers.iter().map(|p| (p.actor.clone(), p.addr)).collect();
+        self.clients = clients.to_vec();
+        self
+    }
+
+    /// Whether a program outside the lab plays `actor` (`--peer`).
+    pub(crate) fn is_outside(&self, actor: &str) -> bool {
+        self.peers.contains_key(actor) || self.clients.iter().any(|c| c == actor)
+    }
+
+    /// The programs outside the lab that connect to the lab (`--peer ACTOR`).
+    pub(crate) fn outside_clients(&self) -> &[String] {
+        &self.clients
+    }
+
+    /// The actors played by programs outside the lab.
+    pub(crate) fn peer_names(&self) -> Vec<String> {
+        let mut names: Vec<String> = self.peers.keys().cloned().collect();
+        names.sort();
+        names
+    }
+
+    /// Where the outside program playing `actor` listens, if one does.
+    pub(crate) fn peer(&self, actor: &str) -> Option<std::net::SocketAddr> {
+        self.peers.get(actor).copied()
+    }
+
+    /// The run under `--net veth`: each actor's address in its namespace.
+    pub(crate) fn with_homes(mut self, homes: HashMap<String, IpAddr>) -> World {
+        self.homes = homes;
+        self
+    }
+
+    /// The address `actor` binds when a step names none: its namespace's veth address
+    /// under `--net veth`, else 127.0.0.1.
+    pub(crate) fn home_ip(&self, actor: &str) -> IpAddr {
+        self.homes
+            .get(actor)
+            .copied()
+            .unwrap_or(IpAddr::V4(Ipv4Addr::LOCALHOST))
+    }
+
+    /// An address a step names, as `actor` binds it: under `--net veth` a loopback
+    /// address means the actor's own veth address (its port kept), so `listen on 8000`
+    /// is reachable from the other namespace; elsewhere it stays as written.
+    pub(crate) fn localized(&self, actor: &str, at: SocketAddr) -> SocketAddr {
+        match self.homes.get(actor) {
+            Some(home) if at.ip().is_loopback() => SocketAddr::new(*home, at.port()),
+            _ => at,
         }
     }
 

@@ -4,6 +4,7 @@
 //! from; diagnostics live in `diagnostic.rs`, the runner only needs lines to report.
 
 use std::collections::BTreeMap;
+use std::net::SocketAddr;
 use std::time::Duration;
 
 use super::vocab::vocabulary;
@@ -75,6 +76,24 @@ pub enum Item {
     Repeat(Repeat),
 }
 
+/// Every step of `items` in file order, each once (`repeat` blocks not unrolled),
+/// walked with a stack rather than by recursion (nesting depth is the user's).
+pub fn steps(items: &[Item]) -> impl Iterator<Item = &Step> {
+    let mut stack = vec![items.iter()];
+    std::iter::from_fn(move || {
+        while let Some(level) = stack.last_mut() {
+            match level.next() {
+                Some(Item::Step(step)) => return Some(step),
+                Some(Item::Repeat(block)) => stack.push(block.body.iter()),
+                None => {
+                    stack.pop();
+                }
+            }
+        }
+        None
+    })
+}
+
 /// `repeat N { ... }`: each actor repeats its own steps inside the block N times.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Repeat {
@@ -102,12 +121,17 @@ pub struct Step {
 
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
-    /// `listen [tcp|unix] [backlog N]`
-    Listen { kind: StreamKind, backlog: u32 },
+    /// `listen [tcp|unix] [on PORT|HOST:PORT] [backlog N]` (`at`: the address of
+    /// `on`; without it, 127.0.0.1 and a port the kernel picks)
+    Listen {
+        kind: StreamKind,
+        backlog: u32,
+        at: Option<SocketAddr>,
+    },
     /// `listen again`
     ListenAgain,
-    /// `connect [to ACTOR]`
-    Connect { to: Option<String> },
+    /// `connect [to ACTOR|HOST:PORT]`
+    Connect { to: Option<Target> },
     /// `accept [on ACTOR]` (the actor is in `Step::on`)
     Accept,
     /// `close`
@@ -116,16 +140,22 @@ pub enum Action {
     CloseListener,
     /// `shutdown write|read|both`
     Shutdown(std::net::Shutdown),
-    /// `bind udp` / `bind unix-dgram`
-    Bind(DgramKind),
+    /// `bind udp [on PORT|HOST:PORT]` / `bind unix-dgram`
+    Bind {
+        kind: DgramKind,
+        at: Option<SocketAddr>,
+    },
+    /// `bind tcp [on PORT|HOST:PORT]`: a TCP socket bound and not listening (a
+    /// connect to it is refused); a later `listen` of the actor listens on it
+    BindTcp { at: Option<SocketAddr> },
     /// `send VALUE`
     Send(Value),
     /// `sendall VALUE`
     SendAll(Value),
     /// `recv N`, `recv exactly N`, `recv until eof`
     Recv(RecvMode),
-    /// `sendto ACTOR VALUE`
-    SendTo { to: String, value: Value },
+    /// `sendto ACTOR|HOST:PORT VALUE`
+    SendTo { to: Target, value: Value },
     /// `recvfrom N`
     RecvFrom(usize),
     /// `send frame CODEC VALUE`
@@ -164,7 +194,7 @@ impl Action {
             Action::Close => "close",
             Action::CloseListener => "close listener",
             Action::Shutdown(_) => "shutdown",
-            Action::Bind(_) => "bind",
+            Action::Bind { .. } | Action::BindTcp { .. } => "bind",
             Action::Send(_) => "send",
             Action::SendAll(_) => "sendall",
             Action::Recv(_) => "recv",
@@ -181,6 +211,33 @@ impl Action {
             Action::WaitAcked => "wait acked",
             Action::TimerStart(_) => "timer start",
             Action::TimerStop(_) => "timer stop",
+        }
+    }
+}
+
+/// Whom a `connect` or `sendto` addresses: an actor of the scenario, or an address as
+/// the tutorials write it (`127.0.0.1:8000`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Target {
+    Actor(String),
+    Addr(SocketAddr),
+}
+
+impl Target {
+    /// The actor, if the target is one.
+    pub fn actor(&self) -> Option<&str> {
+        match self {
+            Target::Actor(name) => Some(name),
+            Target::Addr(_) => None,
+        }
+    }
+}
+
+impl std::fmt::Display for Target {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Target::Actor(name) => f.write_str(name),
+            Target::Addr(addr) => write!(f, "{addr}"),
         }
     }
 }

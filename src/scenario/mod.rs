@@ -18,6 +18,7 @@ pub(crate) mod vocab;
 pub use ast::Scenario;
 pub use diagnostic::{Diagnostic, Said};
 pub use limits::{DEFAULT_RUN_LIMIT, check_run_limit};
+pub(crate) use parser::is_actor_name;
 
 use std::time::Duration;
 

@@ -1,12 +1,19 @@
 //! The capture: an `AF_PACKET` raw socket on `lo`, drained on a thread of its own into
 //! memory until the run ends. `lo` hands `AF_PACKET` every packet twice (the outgoing
 //! copy and the one the host receives): only the second is kept.
+//!
+//! Under `--net veth` the socket is opened inside namespace a and bound to its veth end
+//! (packet(7): a packet socket belongs to the namespace it was opened in): every segment
+//! crosses that end once, outgoing (sent by an actor in a) or incoming (sent from b), so
+//! every copy is kept.
 
 use std::os::fd::{AsRawFd, FromRawFd, OwnedFd};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use crate::netns::{Net, Side};
 
 /// `sll_pkttype` of a packet the host sent (linux/if_packet.h).
 const PACKET_OUTGOING: u8 = 4;
@@ -31,6 +38,8 @@ pub struct Packet {
 /// What a capture holds once stopped.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Captured {
+    /// The interface it was taken on (`lo`, `sl-veth-a`).
+    pub interface: String,
     /// Every packet seen on `lo` while it ran, in order, one copy each.
     pub packets: Vec<Packet>,
     /// Packets not kept because [`MAX_BYTES`] was reached.
@@ -54,14 +63,28 @@ pub struct Capture {
 }
 
 impl Capture {
-    /// Opens the socket, binds it to `lo` and starts draining it.
-    pub fn start() -> Result<Capture, StartError> {
-        let fd = open()?;
+    /// Opens the socket, binds it to `lo` (or, with `net`, to the veth end of its
+    /// namespace a) and starts draining it.
+    pub fn start(net: Option<&Net>) -> Result<Capture, StartError> {
+        let (fd, interface, keep_outgoing) = match net {
+            None => (open("lo")?, "lo", false),
+            Some(net) => {
+                let interface = net.interface(Side::A);
+                let fd = net
+                    .run_in(Side::A, || open(interface))
+                    .map_err(|e| StartError::Other(e.to_string()))??;
+                (fd, interface, true)
+            }
+        };
         let stop = Arc::new(AtomicBool::new(false));
         let flag = Arc::clone(&stop);
         let thread = std::thread::Builder::new()
             .name("wire".into())
-            .spawn(move || drain(&fd, &flag))
+            .spawn(move || {
+                let mut captured = drain(&fd, &flag, keep_outgoing);
+                captured.interface = interface.to_string();
+                captured
+            })
             .map_err(|e| StartError::Other(e.to_string()))?;
         Ok(Capture { stop, thread })
     }
@@ -77,7 +100,8 @@ fn last_error() -> std::io::Error {
     std::io::Error::last_os_error()
 }
 
-fn open() -> Result<OwnedFd, StartError> {
+/// A packet socket bound to `interface` of the calling thread's namespace.
+fn open(interface: &str) -> Result<OwnedFd, StartError> {
     let protocol = (libc::ETH_P_ALL as u16).to_be();
     // SAFETY: socket(2) takes no pointers; the result is checked below.
     let raw = unsafe {
@@ -96,10 +120,12 @@ fn open() -> Result<OwnedFd, StartError> {
     }
     // SAFETY: `raw` is a descriptor socket(2) just returned, owned by nothing else.
     let fd = unsafe { OwnedFd::from_raw_fd(raw) };
+    let name = std::ffi::CString::new(interface)
+        .map_err(|_| StartError::Other(format!("{interface:?}: not an interface name")))?;
     // SAFETY: the name is a NUL-terminated C string that outlives the call.
-    let index = unsafe { libc::if_nametoindex(c"lo".as_ptr()) };
+    let index = unsafe { libc::if_nametoindex(name.as_ptr()) };
     if index == 0 {
-        return Err(StartError::Other(format!("lo: {}", last_error())));
+        return Err(StartError::Other(format!("{interface}: {}", last_error())));
     }
     // SAFETY: sockaddr_ll is plain old data; all zeroes is a valid value.
     let mut addr: libc::sockaddr_ll = unsafe { std::mem::zeroed() };
@@ -115,7 +141,10 @@ fn open() -> Result<OwnedFd, StartError> {
         )
     };
     if bound < 0 {
-        return Err(StartError::Other(format!("bind lo: {}", last_error())));
+        return Err(StartError::Other(format!(
+            "bind {interface}: {}",
+            last_error()
+        )));
     }
     // A large queue, so that a burst is not lost while the thread sleeps (best effort:
     // FORCE goes past rmem_max, which root may).
@@ -170,8 +199,9 @@ fn open() -> Result<OwnedFd, StartError> {
     Ok(fd)
 }
 
-/// Reads packets until told to stop, then what is still queued.
-fn drain(fd: &OwnedFd, stop: &AtomicBool) -> Captured {
+/// Reads packets until told to stop, then what is still queued; the outgoing copies
+/// only if `keep_outgoing` (not on `lo`, where each packet also comes in).
+fn drain(fd: &OwnedFd, stop: &AtomicBool, keep_outgoing: bool) -> Captured {
     let mut captured = Captured::default();
     let mut kept = 0usize;
     let mut buffer = vec![0u8; BUFFER];
@@ -203,7 +233,7 @@ fn drain(fd: &OwnedFd, stop: &AtomicBool) -> Captured {
                 _ => break,
             }
         };
-        if from.sll_pkttype == PACKET_OUTGOING {
+        if from.sll_pkttype == PACKET_OUTGOING && !keep_outgoing {
             continue;
         }
         // On lo a packet may carry TCP's planned departure time (EDT) as its stamp, a

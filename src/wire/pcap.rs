@@ -1,5 +1,6 @@
 //! `--pcap FILE`: the run's frames as pcapng, one Ethernet interface (`lo` hands
-//! `AF_PACKET` Ethernet frames with zero addresses), time stamps in nanoseconds.
+//! `AF_PACKET` Ethernet frames with zero addresses; a veth end real ones), time stamps
+//! in nanoseconds.
 
 use std::borrow::Cow;
 use std::io::Write;
@@ -13,14 +14,14 @@ use pcap_file::pcapng::blocks::interface_description::{
 
 use super::capture::Packet;
 
-/// Writes `packets` to `out` as a pcapng section; the error in the crate's words.
-pub fn write_pcapng(out: impl Write, packets: &[Packet]) -> Result<(), String> {
+/// Writes `packets`, captured on the interface `name`, to `out` as a pcapng section; the error in the crate's words.
+pub fn write_pcapng(out: impl Write, name: &str, packets: &[Packet]) -> Result<(), String> {
     let mut writer = PcapNgWriter::new(out).map_err(|e| e.to_string())?;
     let interface = InterfaceDescriptionBlock {
         linktype: DataLink::ETHERNET,
         snaplen: 0,
         options: vec![
-            InterfaceDescriptionOption::IfName(Cow::Borrowed("lo")),
+            InterfaceDescriptionOption::IfName(Cow::Borrowed(name)),
             // The time stamps are written in nanoseconds (10^-9 s).
             InterfaceDescriptionOption::IfTsResol(9),
         ],

@@ -58,6 +58,8 @@ pub struct Segment {
 /// The run's part of a capture.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Wire {
+    /// The interface of the capture (`lo`, `sl-veth-a`).
+    pub interface: String,
     /// The frames of the run's connections, in order, one copy each.
     pub packets: Vec<Packet>,
     pub segments: Vec<Segment>,
@@ -188,6 +190,7 @@ impl Wire {
     pub fn of(captured: Captured, events: &[Event]) -> Wire {
         let conns = connections(events);
         let mut wire = Wire {
+            interface: captured.interface.clone(),
             dropped: captured.dropped,
             ..Wire::default()
         };
@@ -300,10 +303,10 @@ pub fn wire_section(wire: &Wire, options: &ReportOptions) -> String {
     if !wire.segments.is_empty() {
         let _ = writeln!(out, "{table}");
     }
-    let (n, others) = (wire.segments.len(), wire.others);
+    let (n, others, on) = (wire.segments.len(), wire.others, &wire.interface);
     let text = said!(
-        "{n} segments of the run's connections on lo, one copy each ({others} other frames left out)",
-        "本次运行的连接在 lo 上的 {n} 个报文段，每个只算一份（另有 {others} 个其他帧未列出）"
+        "{n} segments of the run's connections on {on}, one copy each ({others} other frames left out)",
+        "本次运行的连接在 {on} 上的 {n} 个报文段，每个只算一份（另有 {others} 个其他帧未列出）"
     );
     let _ = writeln!(out, "{}", text.get(lang));
     if wire.dropped > 0 {

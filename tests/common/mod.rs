@@ -26,3 +26,21 @@ pub fn stickylab() -> Command {
 pub fn fixture(name: &str) -> String {
     format!("tests/fixtures/{name}.lab")
 }
+
+/// Whether a built-in scenario is tagged `veth` (it runs in network namespaces of its
+/// own, which only root may make).
+pub fn needs_veth(name: &str) -> bool {
+    std::fs::read_to_string(format!("scenarios/{name}.lab"))
+        .unwrap_or_default()
+        .lines()
+        .filter_map(|l| l.strip_prefix("tags:"))
+        .any(|tags| tags.split(',').any(|t| t.trim() == "veth"))
+}
+
+/// Whether `run --all` runs the scenario here: a `veth` one only as root (an
+/// unprivileged `--all` skips it with a note).
+pub fn runs_here(name: &str) -> bool {
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    let root = unsafe { libc::geteuid() } == 0;
+    root || !needs_veth(name)
+}

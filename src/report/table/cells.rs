@@ -152,6 +152,21 @@ fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
             && let Some(detail) = &e.detail
         {
             detail.clone()
+        } else if e.from.is_empty()
+            && c.n == 1
+            && let (Some((a, b)), Some(sender)) = (
+                e.stream.filter(|(a, b)| b > a),
+                e.conn
+                    .as_deref()
+                    .and_then(|c| c.split_once('>'))
+                    .map(|c| c.0),
+            )
+        {
+            // Bytes no send of the lab's made (a program given with --peer sent them):
+            // where they lie in the sender's stream.
+            said!("{sender}'s stream {a}..{b}", "{sender} 的流 {a}..{b}")
+                .get(lang)
+                .to_owned()
         } else {
             info.sends_of(r, lang)
         }

@@ -160,14 +160,19 @@ fn cut(text: &str, width: usize) -> Vec<String> {
     let mut piece_width = 0;
     for c in text.chars() {
         if piece_width + char_width(c) > width && !piece.is_empty() {
-            // The last place in the piece where a cut keeps the punctuation rules; the
-            // characters after it start the next piece.
+            // The last place in the piece where a cut keeps the punctuation rules and
+            // does not split an ASCII word ("Aa|a" in "（粘）Aaa）"), else the last that
+            // keeps the punctuation rules; the characters after it start the next piece.
+            let ok = |k: usize, whole_words: bool| {
+                let (before, next) = (piece[k - 1], piece.get(k).copied().unwrap_or(c));
+                let splits_a_word = before.is_ascii_alphanumeric() && next.is_ascii_alphanumeric();
+                let breaks_a_rule = opens(before) || closes(next);
+                !(breaks_a_rule || whole_words && splits_a_word)
+            };
             let keep = (1..=piece.len())
                 .rev()
-                .find(|&k| {
-                    let next = piece.get(k).copied().unwrap_or(c);
-                    !opens(piece[k - 1]) && !closes(next)
-                })
+                .find(|&k| ok(k, true))
+                .or_else(|| (1..=piece.len()).rev().find(|&k| ok(k, false)))
                 .unwrap_or(piece.len());
             let rest = piece.split_off(keep);
             pieces.push(piece.iter().collect());

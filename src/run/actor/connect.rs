@@ -1,19 +1,20 @@
 //! Stream connections: listen, connect, accept, and which connection a step uses.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use socket2::SockAddr;
 
-use super::call::{CallError, Direction, call_failed, os_error, timed, usage};
+use super::call::{CallError, Direction, call_failed, misuse, os_error, timed, usage};
 use super::options::UserOpts;
 use super::{Actor, Conn, Listener};
 use crate::net;
 use crate::record::Op;
 use crate::run::expect::Observed;
 use crate::run::world::{ConnMeta, ConnState, Link, ListenerEntry, WaitEnd};
-use crate::scenario::ast::{Action, Step, StreamKind};
+use crate::scenario::ast::{Action, Item, Step, StreamKind, Target, steps};
 
 /// How long an accept waits for the connecting actor to say who it is (it does so right
 /// after its connect() returns, which may be a moment after accept() did).
@@ -34,24 +35,82 @@ impl Actor<'_> {
         ))
     }
 
+    /// `listen`: a new socket bound to `at` (`listen on`, `listen again`) or to
+    /// 127.0.0.1 and a port the kernel picks; or, after `bind tcp`, that socket.
     pub(super) fn listen(
         &mut self,
         kind: StreamKind,
         backlog: u32,
-        again: Option<SockAddr>,
+        at: Option<SockAddr>,
     ) -> io::Result<Option<String>> {
-        let sock = net::stream_socket(kind)?;
-        let mut opts = UserOpts::default();
-        let applied = self.apply_pending(&sock, &mut opts)?;
-        let addr = match again {
-            Some(addr) => addr,
+        let backlog = i32::try_from(backlog).unwrap_or(i32::MAX);
+        if at.is_none()
+            && kind == StreamKind::Tcp
+            && let Some(bound) = self.listener.as_mut().filter(|l| !l.listening)
+        {
+            // `bind tcp` then `listen`: s.bind(...); s.listen(5), as the tutorials write.
+            bound.sock.listen(backlog)?;
+            bound.listening = true;
+            let addr = bound.sock.local_addr()?;
+            self.last_listen = Some((addr.clone(), kind, u32::try_from(backlog).unwrap_or(0)));
+            return Ok(Some(format!("listening on {}", net::addr_key(&addr))));
+        }
+        let addr = match at {
+            Some(addr) => {
+                self.check_address(&addr)?;
+                addr
+            }
             None => match kind {
-                StreamKind::Tcp => net::loopback_any_port(),
+                StreamKind::Tcp => net::any_port(self.world.home_ip(&self.name)),
                 StreamKind::Unix => self.unix_addr("listen")?,
             },
         };
+        let sock = net::stream_socket_for(kind, &addr)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
         sock.bind(&addr)?;
-        sock.listen(i32::try_from(backlog).unwrap_or(i32::MAX))?;
+        sock.listen(backlog)?;
+        let addr = self.register_listener(sock, opts, kind, true)?;
+        self.last_listen = Some((addr.clone(), kind, u32::try_from(backlog).unwrap_or(0)));
+        Ok(Some(format!(
+            "listening on {}{applied}",
+            net::addr_key(&addr)
+        )))
+    }
+
+    /// `bind tcp [on ADDRESS]`: a TCP socket bound and not listening. Its port is taken
+    /// and nothing listens there, so a connect to it is refused (ECONNREFUSED, tcp(7))
+    /// even while other programs run: a closed port that stays closed. A later `listen`
+    /// of the actor listens on it.
+    pub(super) fn bind_tcp(&mut self, at: Option<SocketAddr>) -> io::Result<String> {
+        let addr = match at {
+            Some(at) => {
+                let at = SockAddr::from(at);
+                self.check_address(&at)?;
+                at
+            }
+            None => net::any_port(self.world.home_ip(&self.name)),
+        };
+        let sock = net::stream_socket_for(StreamKind::Tcp, &addr)?;
+        let mut opts = UserOpts::default();
+        let applied = self.apply_pending(&sock, &mut opts)?;
+        sock.bind(&addr)?;
+        let addr = self.register_listener(sock, opts, StreamKind::Tcp, false)?;
+        Ok(format!(
+            "bound to {}, not listening{applied}",
+            net::addr_key(&addr)
+        ))
+    }
+
+    /// Makes `sock` the actor's listener, known to the others by the actor's name (a
+    /// `bind tcp` socket too: a connect to it is refused). Returns its address.
+    fn register_listener(
+        &mut self,
+        sock: socket2::Socket,
+        opts: UserOpts,
+        kind: StreamKind,
+        listening: bool,
+    ) -> io::Result<SockAddr> {
         let addr = sock.local_addr()?;
         let sock = Arc::new(sock);
         let entry = ListenerEntry {
@@ -64,16 +123,35 @@ impl Actor<'_> {
         };
         let name = self.name.clone();
         self.world.update(|s| s.listeners.insert(name, entry));
-        self.listener = Some(Listener { sock, opts });
-        self.last_listen = Some((addr.clone(), kind, backlog));
-        Ok(Some(format!(
-            "listening on {}{applied}",
-            net::addr_key(&addr)
-        )))
+        self.listener = Some(Listener {
+            sock,
+            opts,
+            listening,
+        });
+        Ok(addr)
     }
 
-    pub(super) fn connect(&mut self, step: &Step, to: Option<&str>, deadline: Instant) -> Observed {
+    /// An address of the scenario's own (`on`, `to`) the run may use: loopback, or
+    /// anything with `--allow-remote`. The app checks them before the run; this is the
+    /// last word before a socket is bound or a packet could leave.
+    pub(super) fn check_address(&self, addr: &SockAddr) -> io::Result<()> {
+        match addr.as_socket() {
+            Some(at) if !self.world.may_use(at.ip()) => Err(misuse(&net::addr::not_own(at))),
+            _ => Ok(()),
+        }
+    }
+
+    pub(super) fn connect(
+        &mut self,
+        step: &Step,
+        to: Option<&Target>,
+        deadline: Instant,
+    ) -> Observed {
         let t0 = Instant::now();
+        if let Some(Target::Addr(addr)) = to {
+            return self.connect_addr(step, *addr, t0, deadline);
+        }
+        let to = to.and_then(Target::actor);
         let target = match to.or(step.on.as_deref()) {
             Some(t) => Ok(t.to_string()),
             None => self.only_listener(deadline),
@@ -84,11 +162,16 @@ impl Actor<'_> {
                 return self.waited(step, t0, Err(end), "connect (waiting for a listener)");
             }
         };
-        let entry = match self.listener_of(step, t0, deadline, &target) {
-            Ok(entry) => entry,
-            Err(observed) => return observed,
+        let result = match self.world.peer(&target) {
+            // A program outside the lab (`--peer`) listens there already.
+            Some(addr) => {
+                self.connect_to(StreamKind::Tcp, &SockAddr::from(addr), &target, deadline)
+            }
+            None => match self.listener_of(step, t0, deadline, &target) {
+                Ok(entry) => self.connect_to(entry.kind, &entry.addr, &target, deadline),
+                Err(observed) => return observed,
+            },
         };
-        let result = self.connect_to(&entry, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target.clone());
         let observed = match result {
@@ -100,6 +183,74 @@ impl Actor<'_> {
         };
         self.record(ev, None);
         observed
+    }
+
+    /// `connect to HOST:PORT`. An actor of the scenario that says it listens there
+    /// (`listen on PORT`) is waited for, as `connect to ACTOR` waits, so the file's
+    /// order does not matter; any other address is connected to at once, as a program
+    /// would: nothing listening there is ECONNREFUSED.
+    fn connect_addr(
+        &mut self,
+        step: &Step,
+        addr: SocketAddr,
+        t0: Instant,
+        deadline: Instant,
+    ) -> Observed {
+        let owner = listens_at(self.body, addr);
+        let (target, addr) = match &owner {
+            // Where it really listens (under --net veth, its namespace's address).
+            Some(owner) => match self.listener_of(step, t0, deadline, owner) {
+                Ok(entry) => (owner.clone(), entry.addr),
+                Err(observed) => return observed,
+            },
+            None => (addr.to_string(), SockAddr::from(addr)),
+        };
+        let result = self.connect_to(StreamKind::Tcp, &addr, &target, deadline);
+        let mut ev = self.event(step, Op::Connect, t0);
+        ev.peer = Some(target);
+        let observed = match result {
+            Ok(detail) => {
+                ev.detail = Some(detail);
+                Observed::Done
+            }
+            Err(e) => call_failed(&mut ev, e, "connect()"),
+        };
+        self.record(ev, None);
+        observed
+    }
+
+    /// The program outside the lab (`--peer ACTOR`) a connection accepted from an
+    /// unknown address is from: the first whose connects (its `connect` lines, each
+    /// once) are not all taken yet.
+    fn outside_connector(&self) -> Option<String> {
+        let clients = self.world.outside_clients();
+        if clients.is_empty() {
+            return None;
+        }
+        let taken = self.world.update(|s| {
+            clients
+                .iter()
+                .map(|c| {
+                    s.conns
+                        .iter()
+                        .filter(|m| m.connector_outside && &m.connector == c)
+                        .count()
+                })
+                .collect::<Vec<_>>()
+        });
+        let mut fallback = None;
+        for (client, taken) in clients.iter().zip(taken) {
+            let connects = steps(self.body)
+                .filter(|step| {
+                    &step.actor == client && matches!(step.action, Action::Connect { .. })
+                })
+                .count();
+            if taken < connects {
+                return Some(client.clone());
+            }
+            fallback.get_or_insert(client);
+        }
+        fallback.cloned()
     }
 
     /// `owner`'s listener, once it has one (within the deadline); what the step observed
@@ -124,10 +275,12 @@ impl Actor<'_> {
             })
     }
 
-    /// The actor whose listener a `connect` without `to` means: the only one that listens.
+    /// The actor whose listener a `connect` without `to` means: the only one that listens
+    /// (a program outside the lab, `--peer`, listens from the start).
     pub(super) fn only_listener(&self, deadline: Instant) -> Result<String, WaitEnd> {
+        let peers = self.world.peer_names();
         self.world.wait_for(deadline, |s| {
-            let mut names = s.listeners.keys();
+            let mut names = s.listeners.keys().chain(peers.iter());
             match (names.next(), names.next()) {
                 (Some(one), None) => Some(one.clone()),
                 _ => None,
@@ -135,29 +288,38 @@ impl Actor<'_> {
         })
     }
 
+    /// Connects a new socket of `kind` to `addr`, where `target` listens.
     pub(super) fn connect_to(
         &mut self,
-        entry: &ListenerEntry,
+        kind: StreamKind,
+        addr: &SockAddr,
         target: &str,
         deadline: Instant,
     ) -> Result<String, CallError> {
-        let sock = net::stream_socket(entry.kind)?;
+        self.check_address(addr)?;
+        let sock = net::stream_socket_for(kind, addr)?;
         let mut opts = UserOpts::default();
         let applied = self.apply_pending(&sock, &mut opts)?;
         // A Unix client is unnamed unless bound; binding it to an abstract name lets the
         // acceptor tell who connected (`=> from client`).
-        let pre_key = if entry.kind == StreamKind::Unix {
+        let pre_key = if kind == StreamKind::Unix {
             let addr = self.unix_addr("conn")?;
             sock.bind(&addr)?;
             Some(net::addr_key(&addr))
         } else {
             None
         };
+        // Who accepts is outside the lab: a program given with --peer, or an address
+        // no actor of the scenario listens on.
+        let outside = self.world.peer(target).is_some() || target.parse::<SocketAddr>().is_ok();
         let id = self.world.update(|s| {
             s.conns.push(ConnMeta {
                 connector: self.name.clone(),
                 listener_owner: target.to_string(),
-                acceptor: None,
+                // A program outside the lab accepts on its own: it is the acceptor.
+                acceptor: outside.then(|| target.to_string()),
+                outside,
+                connector_outside: false,
                 state: ConnState::Connecting,
             });
             let id = s.conns.len() - 1;
@@ -172,7 +334,7 @@ impl Actor<'_> {
             &mut opts,
             deadline,
             Direction::Write,
-            || sock.connect(&entry.addr),
+            || sock.connect(addr),
         );
         // A nonblocking connect answers EINPROGRESS at once and completes in the
         // background (connect(2)): the socket is kept, as a program would keep it.
@@ -211,7 +373,7 @@ impl Actor<'_> {
                 libc::EINPROGRESS,
             )));
         }
-        Ok(format!("{key} -> {}{applied}", net::addr_key(&entry.addr)))
+        Ok(format!("{key} -> {}{applied}", net::addr_key(addr)))
     }
 
     pub(super) fn accept(&mut self, step: &Step, deadline: Instant) -> Observed {
@@ -247,7 +409,14 @@ impl Actor<'_> {
                 // A connection whose connector gave up (its connect timed out while the
                 // SYN was retried) never registers: it is accepted from an unknown peer
                 // after a short wait rather than at the deadline.
-                let patience = deadline.min(Instant::now() + PEER_PATIENCE);
+                // A program outside the lab that connects (`--peer ACTOR`) never
+                // registers: with no actor of the lab connecting, the connection is its
+                // at once; beside actors of the lab, once the patience is over.
+                let outsider = self.outside_connector();
+                let patience = match &outsider {
+                    Some(_) if !lab_connects(self.body, self.world) => Instant::now(),
+                    _ => deadline.min(Instant::now() + PEER_PATIENCE),
+                };
                 let found = self.world.wait_for(patience, |s| {
                     let id = *s.conn_by_addr.get(&key)?;
                     match s.conns[id].state {
@@ -275,9 +444,23 @@ impl Actor<'_> {
                         return observed;
                     }
                 };
-                let (id, peer) = match found {
-                    Ok(Some((id, connector))) => (id, Some(connector)),
-                    Ok(None) | Err(_) => (usize::MAX, None),
+                let (id, peer) = match (found, outsider) {
+                    (Ok(Some((id, connector))), _) => (id, Some(connector)),
+                    (Ok(None) | Err(_), Some(outsider)) => {
+                        let id = self.world.update(|s| {
+                            s.conns.push(ConnMeta {
+                                connector: outsider.clone(),
+                                listener_owner: me.clone(),
+                                acceptor: Some(me.clone()),
+                                state: ConnState::Connected,
+                                outside: false,
+                                connector_outside: true,
+                            });
+                            s.conns.len() - 1
+                        });
+                        (id, Some(outsider))
+                    }
+                    (Ok(None) | Err(_), None) => (usize::MAX, None),
                 };
                 ev.peer = peer.clone();
                 ev.detail = Some(format!("from {key}{applied}"));
@@ -327,4 +510,23 @@ impl Actor<'_> {
             from_connector: conn.is_connector == outgoing,
         }
     }
+}
+
+/// The actor that says it listens at `addr` (`listen on`, `bind tcp on`), if one does.
+/// An address of port 0 names no one: the kernel picks a port for it.
+fn listens_at(body: &[Item], addr: SocketAddr) -> Option<String> {
+    steps(body)
+        .find(|step| match step.action {
+            Action::Listen { at: Some(at), .. } | Action::BindTcp { at: Some(at) } => {
+                at == addr && at.port() != 0
+            }
+            _ => false,
+        })
+        .map(|step| step.actor.clone())
+}
+
+/// Whether an actor of the lab (not a program outside it) connects anywhere.
+fn lab_connects(body: &[Item], world: &crate::run::world::World) -> bool {
+    steps(body)
+        .any(|step| matches!(step.action, Action::Connect { .. }) && !world.is_outside(&step.actor))
 }

@@ -2,7 +2,10 @@
 
 use std::collections::HashMap;
 use std::io;
+use std::net::{Ipv6Addr, SocketAddr};
 use std::time::Instant;
+
+use socket2::SockAddr;
 
 use super::call::{Direction, SEND_FLAGS, call_failed, timed, usage};
 use super::options::UserOpts;
@@ -11,17 +14,32 @@ use crate::net;
 use crate::record::Op;
 use crate::run::expect::{Got, Observed};
 use crate::run::world::Link;
-use crate::scenario::ast::{DgramKind, Step};
+use crate::scenario::ast::{Action, DgramKind, Item, Step, Target, steps};
 
 impl Actor<'_> {
-    pub(super) fn bind_dgram(&mut self, kind: DgramKind) -> io::Result<String> {
-        let sock = net::dgram_socket(kind)?;
+    /// `bind udp [on ADDRESS]`, `bind unix-dgram`: the actor's datagram socket, known to
+    /// the others by its name and by its address.
+    pub(super) fn bind_dgram(
+        &mut self,
+        kind: DgramKind,
+        at: Option<SocketAddr>,
+    ) -> io::Result<String> {
+        let addr = match (kind, at) {
+            (DgramKind::Udp, Some(at)) => {
+                let at = SockAddr::from(at);
+                self.check_address(&at)?;
+                at
+            }
+            (DgramKind::Udp, None) => net::any_port(self.world.home_ip(&self.name)),
+            (DgramKind::UnixDgram, _) => self.unix_addr("dgram")?,
+        };
+        self.bind_dgram_at(kind, addr)
+    }
+
+    fn bind_dgram_at(&mut self, kind: DgramKind, addr: SockAddr) -> io::Result<String> {
+        let sock = net::dgram_socket_for(kind, &addr)?;
         let mut opts = UserOpts::default();
         let applied = self.apply_pending(&sock, &mut opts)?;
-        let addr = match kind {
-            DgramKind::Udp => net::loopback_any_port(),
-            DgramKind::UnixDgram => self.unix_addr("dgram")?,
-        };
         sock.bind(&addr)?;
         let addr = sock.local_addr()?;
         let key = net::addr_key(&addr);
@@ -39,29 +57,76 @@ impl Actor<'_> {
         Ok(format!("bound to {key}{applied}"))
     }
 
+    /// `sendto ACTOR VALUE` (once the actor has bound), or `sendto HOST:PORT VALUE`:
+    /// to an actor that says it binds there (`bind udp on`), once it has, else at once,
+    /// as a program would (nothing bound there: the datagram is dropped, udp(7)).
     pub(super) fn send_to(
         &mut self,
         step: &Step,
-        to: &str,
+        to: &Target,
         bytes: &[u8],
         deadline: Instant,
     ) -> Observed {
         let t0 = Instant::now();
-        let (addr, kind) = match self.world.wait_for(deadline, |s| s.dgrams.get(to).cloned()) {
-            Ok(v) => v,
-            Err(end) => {
-                return self.waited(
-                    step,
-                    t0,
-                    Err(end),
-                    &format!("sendto (waiting for {to} to bind)"),
-                );
+        let (to, addr, kind) = match to {
+            Target::Actor(name) => {
+                match self
+                    .world
+                    .wait_for(deadline, |s| s.dgrams.get(name).cloned())
+                {
+                    Ok((addr, kind)) => (name.clone(), addr, kind),
+                    Err(end) => {
+                        return self.waited(
+                            step,
+                            t0,
+                            Err(end),
+                            &format!("sendto (waiting for {name} to bind)"),
+                        );
+                    }
+                }
+            }
+            Target::Addr(at) => {
+                let addr = SockAddr::from(*at);
+                if let Err(e) = self.check_address(&addr) {
+                    return self.done(step, t0, Err(e));
+                }
+                let key = net::addr_key(&addr);
+                let name = match binds_at(self.body, *at) {
+                    Some(owner) => {
+                        let bound = self.world.wait_for(deadline, |s| {
+                            s.owners.get(&key).filter(|o| **o == owner).cloned()
+                        });
+                        match bound {
+                            Ok(owner) => owner,
+                            Err(end) => {
+                                return self.waited(
+                                    step,
+                                    t0,
+                                    Err(end),
+                                    &format!("sendto (waiting for {owner} to bind {key})"),
+                                );
+                            }
+                        }
+                    }
+                    None => key,
+                };
+                (name, addr, DgramKind::Udp)
             }
         };
-        if self.dgram.is_none()
-            && let Err(e) = self.bind_dgram(kind)
-        {
-            return self.done(step, t0, Err(e));
+        let to = to.as_str();
+        if self.dgram.is_none() {
+            let own = match kind {
+                // An IPv6 socket for an IPv6 address.
+                DgramKind::Udp if addr.is_ipv6() => net::any_port(Ipv6Addr::LOCALHOST.into()),
+                DgramKind::Udp => net::any_port(self.world.home_ip(&self.name)),
+                DgramKind::UnixDgram => match self.unix_addr("dgram") {
+                    Ok(own) => own,
+                    Err(e) => return self.done(step, t0, Err(e)),
+                },
+            };
+            if let Err(e) = self.bind_dgram_at(kind, own) {
+                return self.done(step, t0, Err(e));
+            }
         }
         let start_of_run = self.world.start();
         let Some(d) = self.dgram.as_mut() else {
@@ -162,4 +227,14 @@ impl Actor<'_> {
         self.record(ev, link);
         observed
     }
+}
+
+/// The actor that says it binds a datagram socket at `addr` (`bind udp on`), if one
+/// does (port 0 names no one).
+fn binds_at(body: &[Item], addr: SocketAddr) -> Option<String> {
+    steps(body)
+        .find(|step| {
+            matches!(step.action, Action::Bind { at: Some(at), .. } if at == addr && at.port() != 0)
+        })
+        .map(|step| step.actor.clone())
 }

@@ -87,6 +87,8 @@ struct Dgram {
 struct Listener {
     sock: Arc<Socket>,
     opts: UserOpts,
+    /// False for a `bind tcp` socket until a `listen` listens on it.
+    listening: bool,
 }
 
 /// Whether the actor goes on after a step.
@@ -107,6 +109,8 @@ pub(crate) struct Actor<'w> {
     /// The actor's index in the scenario, which its events carry (see [`Who`]).
     index: usize,
     world: &'w World,
+    /// The scenario's steps: what the other actors say they will do (`listen on`).
+    body: &'w [Item],
     timeout: Duration,
     rng: StdRng,
     listener: Option<Listener>,
@@ -139,13 +143,14 @@ impl<'w> Actor<'w> {
     pub(crate) fn new(
         name: &str,
         index: usize,
-        body: &[Item],
+        body: &'w [Item],
         world: &'w World,
         timeout: Duration,
         rng: StdRng,
     ) -> Self {
         Actor {
             before_socket: sets_before_a_socket(body, name),
+            body,
             name: name.to_string(),
             index,
             world,

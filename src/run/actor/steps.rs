@@ -5,6 +5,8 @@ use std::collections::HashSet;
 use std::net::Shutdown;
 use std::time::{Duration, Instant};
 
+use socket2::SockAddr;
+
 use super::call::{misuse, usage};
 use super::values::{self, bytes_of};
 use super::{Actor, Conn, Flow};
@@ -226,8 +228,9 @@ impl Actor<'_> {
     pub(super) fn perform(&mut self, step: &Step, deadline: Instant) -> Observed {
         let t0 = Instant::now();
         match &step.action {
-            Action::Listen { kind, backlog } => {
-                let r = self.listen(*kind, *backlog, None);
+            Action::Listen { kind, backlog, at } => {
+                let at = at.map(|a| SockAddr::from(self.world.localized(&self.name, a)));
+                let r = self.listen(*kind, *backlog, at);
                 self.done(step, t0, r)
             }
             Action::ListenAgain => {
@@ -237,7 +240,7 @@ impl Actor<'_> {
                 };
                 self.done(step, t0, r)
             }
-            Action::Connect { to } => self.connect(step, to.as_deref(), deadline),
+            Action::Connect { to } => self.connect(step, to.as_ref(), deadline),
             Action::Accept => self.accept(step, deadline),
             Action::Close => {
                 let mut link = None;
@@ -279,8 +282,14 @@ impl Actor<'_> {
                     .map(|()| None);
                 self.done_on(step, t0, r, link)
             }
-            Action::Bind(kind) => {
-                let r = self.bind_dgram(*kind).map(Some);
+            Action::Bind { kind, at } => {
+                let at = at.map(|a| self.world.localized(&self.name, a));
+                let r = self.bind_dgram(*kind, at).map(Some);
+                self.done(step, t0, r)
+            }
+            Action::BindTcp { at } => {
+                let at = at.map(|a| self.world.localized(&self.name, a));
+                let r = self.bind_tcp(at).map(Some);
                 self.done(step, t0, r)
             }
             Action::Send(value) => match bytes_of(value, &mut self.rng) {
@@ -427,7 +436,8 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
             Action::Listen { .. }
             | Action::ListenAgain
             | Action::Connect { .. }
-            | Action::Bind(_) => {
+            | Action::Bind { .. }
+            | Action::BindTcp { .. } => {
                 lines.extend(sets.drain(..));
             }
             _ => sets.clear(),
@@ -436,22 +446,9 @@ pub(super) fn sets_before_a_socket(body: &[Item], actor: &str) -> HashSet<u32> {
     lines
 }
 
-/// `actor`'s steps in file order, each once (repeat blocks not unrolled), walked with a
-/// stack of its own rather than by recursion.
-fn steps_of<'a>(body: &'a [Item], actor: &str) -> Vec<&'a Step> {
-    let mut out = Vec::new();
-    let mut stack = vec![body.iter()];
-    while let Some(items) = stack.last_mut() {
-        match items.next() {
-            Some(Item::Step(s)) if s.actor == actor => out.push(s),
-            Some(Item::Step(_)) => {}
-            Some(Item::Repeat(block)) => stack.push(block.body.iter()),
-            None => {
-                stack.pop();
-            }
-        }
-    }
-    out
+/// `actor`'s steps in file order, each once (repeat blocks not unrolled).
+fn steps_of<'a>(body: &'a [Item], actor: &str) -> impl Iterator<Item = &'a Step> {
+    crate::scenario::ast::steps(body).filter(move |s| s.actor == actor)
 }
 
 /// Whether one pass over `items` runs a step of `actor`: a block repeated 0 times runs

@@ -311,6 +311,10 @@ pub(crate) const DESCRIPTIONS: &[(&str, &str)] = &[
     ("a whole number", "整数"),
     ("an actor name", "角色名"),
     (
+        "an address (like `127.0.0.1:8000` or `8000`)",
+        "地址（比如 `127.0.0.1:8000` 或 `8000`）",
+    ),
+    (
         "an error name (like `ECONNRESET`)",
         "错误名（比如 `ECONNRESET`）",
     ),
@@ -334,6 +338,7 @@ pub(crate) const A_NUMBER: Exp = Exp::Desc("a whole number");
 pub(crate) const A_DURATION: Exp = Exp::Desc("a duration (like `40ms`, `1s` or `250us`)");
 pub(crate) const AN_ACTOR: Exp = Exp::Desc("an actor name");
 pub(crate) const A_NAME: Exp = Exp::Desc("a name");
+pub(crate) const AN_ADDRESS: Exp = Exp::Desc("an address (like `127.0.0.1:8000` or `8000`)");
 
 /// The significant tokens of one line and what has been tried at the current one.
 pub(crate) struct Cursor<'t, 'a> {
@@ -364,6 +369,11 @@ impl<'t, 'a> Cursor<'t, 'a> {
             expected: Vec::new(),
             eol,
         }
+    }
+
+    /// The tokens not yet taken.
+    pub(crate) fn rest(&self) -> &'t [PTok<'a>] {
+        self.toks.get(self.pos..).unwrap_or_default()
     }
 
     pub(crate) fn peek(&self) -> Option<PTok<'a>> {

@@ -26,6 +26,7 @@
 
 mod checks;
 mod cursor;
+pub(crate) use cursor::is_actor_name;
 mod meta;
 mod options;
 mod outcomes;
@@ -417,7 +418,7 @@ mod tests {
     use super::test_support::{EVERYTHING, SAMPLES, SPEC_EXAMPLE, errors, lit, parse_ok, steps};
     use crate::scenario::ast::{
         Action, Check, CheckKind, CmpOp, Codec, Counted, DataMatch, Item, Outcome, RecvMode,
-        SockOpt, Stat, StatBound, StreamKind, Value,
+        SockOpt, Stat, StatBound, StreamKind, Target, Value,
     };
 
     #[test]
@@ -556,15 +557,17 @@ mod tests {
                 Action::Set(SockOpt::ReuseAddr(true)),
                 Action::Listen {
                     kind: StreamKind::Tcp,
-                    backlog: 128
+                    backlog: 128,
+                    at: None
                 },
                 Action::Listen {
                     kind: StreamKind::Unix,
-                    backlog: 5
+                    backlog: 5,
+                    at: None
                 },
                 Action::Set(SockOpt::NoDelay(false)),
                 Action::Connect {
-                    to: Some("server".into())
+                    to: Some(Target::Actor("server".into()))
                 },
                 Action::Accept,
                 Action::Send(lit("hi")),

@@ -1,23 +1,25 @@
 //! Step lines: `ACTOR: VERB ARGS... [on TARGET] [=> EXPECTATION]`, each verb with its
 //! own words and options. The expectation after `=>` is read by `outcomes.rs`.
 
-use std::net::Shutdown;
+use std::net::{Ipv4Addr, Shutdown, SocketAddr};
 
 use super::super::ast::{
     Action, DEFAULT_BACKLOG, DgramKind, Expectation, FRAME_CHUNK, Item, RecvMode, Step, StreamKind,
+    Target,
 };
 use super::super::lexer::TokenKind;
 use super::super::limits::MAX_ACTORS;
 use super::super::vocab::{MetaKey, Verb};
 use super::Parser;
 use super::cursor::{
-    A_NUMBER, AN_ACTOR, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean, did_you_mean_this,
-    is_actor_name, join_and, join_zh, quoted,
+    A_NUMBER, AN_ACTOR, AN_ADDRESS, Cursor, Error, Exp, PResult, PTok, Span, did_you_mean,
+    did_you_mean_this, is_actor_name, join_and, join_zh, quoted,
 };
 use super::meta::text_until_comment;
 use super::options::{expect_codec, expect_option};
 use super::outcomes::check_part;
 use super::values::{expect_duration, expect_name, expect_number, expect_size, parse_value};
+use crate::net::addr;
 use crate::text::{Said, said};
 
 impl<'a> Parser<'a, '_> {
@@ -165,6 +167,7 @@ impl<'a> Parser<'a, '_> {
                     } else {
                         StreamKind::Tcp
                     };
+                    let at = self.parse_on_address(c, kind == StreamKind::Tcp)?;
                     let backlog = match c.eat_word("backlog") {
                         Some(_) => {
                             let (n, span) = expect_number(c, A_NUMBER)?;
@@ -178,15 +181,19 @@ impl<'a> Parser<'a, '_> {
                         None => DEFAULT_BACKLOG,
                     };
                     self.declared.listeners.insert(actor);
-                    Action::Listen { kind, backlog }
+                    Action::Listen { kind, backlog, at }
                 }
             }
             Verb::Connect => match c.eat_word("to") {
-                Some(_) => {
-                    let (to, span) = self.expect_actor(c)?;
-                    self.uses.listeners.push((to.clone(), span, false));
-                    Action::Connect { to: Some(to) }
-                }
+                Some(_) => match self.expect_target(c)? {
+                    (Target::Actor(to), span) => {
+                        self.uses.listeners.push((to.clone(), span, false));
+                        Action::Connect {
+                            to: Some(Target::Actor(to)),
+                        }
+                    }
+                    (addr, _) => Action::Connect { to: Some(addr) },
+                },
                 None => {
                     self.uses.bare_connects.push(verb.span);
                     Action::Connect { to: None }
@@ -209,15 +216,23 @@ impl<'a> Parser<'a, '_> {
                 Action::Shutdown(how)
             }
             Verb::Bind => {
-                let kind = [
-                    ("udp", DgramKind::Udp),
-                    ("unix-dgram", DgramKind::UnixDgram),
-                ]
-                .into_iter()
-                .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
-                .ok_or_else(|| c.fail())?;
-                self.declared.binders.insert(actor);
-                Action::Bind(kind)
+                if c.eat_word("tcp").is_some() {
+                    let at = self.parse_on_address(c, true)?;
+                    // A connect to it is refused: it is something to connect to.
+                    self.declared.listeners.insert(actor);
+                    Action::BindTcp { at }
+                } else {
+                    let kind = [
+                        ("udp", DgramKind::Udp),
+                        ("unix-dgram", DgramKind::UnixDgram),
+                    ]
+                    .into_iter()
+                    .find_map(|(w, kind)| c.eat_word(w).map(|_| kind))
+                    .ok_or_else(|| c.fail())?;
+                    let at = self.parse_on_address(c, kind == DgramKind::Udp)?;
+                    self.declared.binders.insert(actor);
+                    Action::Bind { kind, at }
+                }
             }
             Verb::Send => match c.eat_word("frame") {
                 Some(_) => {
@@ -257,8 +272,10 @@ impl<'a> Parser<'a, '_> {
                 }
             }
             Verb::SendTo => {
-                let (to, span) = self.expect_actor(c)?;
-                self.uses.binders.push((to.clone(), span));
+                let (to, span) = self.expect_target(c)?;
+                if let Target::Actor(name) = &to {
+                    self.uses.binders.push((name.clone(), span));
+                }
                 let (value, _) = parse_value(c)?;
                 Action::SendTo { to, value }
             }
@@ -319,6 +336,46 @@ impl<'a> Parser<'a, '_> {
     }
 
     /// An actor's name, remembered to check that the actor has steps.
+    /// `on PORT` or `on HOST:PORT` after `listen` or `bind`, if there; `inet` says
+    /// whether the socket has a port (a Unix socket has none).
+    fn parse_on_address(
+        &mut self,
+        c: &mut Cursor<'_, 'a>,
+        inet: bool,
+    ) -> PResult<Option<SocketAddr>> {
+        let Some(on) = c.eat_word("on") else {
+            return Ok(None);
+        };
+        if !inet {
+            return Err(Error::new(
+                on.span,
+                Said::both(
+                    "a Unix socket has no port: `on PORT` is for `listen tcp`, `bind tcp` and `bind udp`",
+                    "Unix 套接字没有端口：`on PORT` 只用于 `listen tcp`、`bind tcp` 和 `bind udp`",
+                ),
+            ));
+        }
+        let (addr, _) = parse_address(c, true)?;
+        Ok(Some(addr))
+    }
+
+    /// The target of `connect to` or `sendto`: an actor's name, or an address
+    /// (`127.0.0.1:8000`, `localhost:8000`, `[::1]:8000`).
+    fn expect_target(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<(Target, Span)> {
+        let looks_like_name = c.peek().is_some_and(|t| {
+            t.kind == TokenKind::Word
+                && !address_tokens(c)
+                    .nth(1)
+                    .is_some_and(|n| n.kind == TokenKind::Colon)
+        });
+        if looks_like_name {
+            let (name, span) = self.expect_actor(c)?;
+            return Ok((Target::Actor(name), span));
+        }
+        let (addr, span) = parse_address(c, false)?;
+        Ok((Target::Addr(addr), span))
+    }
+
     pub(crate) fn expect_actor(&mut self, c: &mut Cursor<'_, 'a>) -> PResult<(String, Span)> {
         let Some(tok) = c.eat_any_word(AN_ACTOR) else {
             return Err(c.fail());
@@ -326,6 +383,65 @@ impl<'a> Parser<'a, '_> {
         self.uses.actors.push((tok.text.to_string(), tok.span));
         Ok((tok.text.to_string(), tok.span))
     }
+}
+
+/// The tokens from the cursor on that may be one address: those that touch each other
+/// (no space between), of the kinds an address is lexed into. `127.0.0.1:8000` is a
+/// number, a colon and a number; `[::1]:80` begins with an unknown character `[`. The
+/// tokens of one `$param`'s value share its span: they touch too.
+fn address_tokens<'c, 'a>(c: &'c Cursor<'_, 'a>) -> impl Iterator<Item = PTok<'a>> + 'c {
+    let mut prev: Option<PTok<'a>> = None;
+    c.rest().iter().copied().take_while(move |t| {
+        let part = matches!(
+            t.kind,
+            TokenKind::Number | TokenKind::Word | TokenKind::Colon
+        ) || (t.kind == TokenKind::Unknown && matches!(t.text, "[" | "]"));
+        let touches = prev.is_none_or(|p| {
+            p.span == t.span
+                || (p.span.line == t.span.line
+                    && p.span.col.saturating_add(p.span.width) == t.span.col)
+        });
+        prev = Some(*t);
+        part && touches
+    })
+}
+
+/// An address as the tutorials write it: `127.0.0.1:8000`, `localhost:8000`,
+/// `[::1]:8000`, or (`port_alone`, after `on`) a bare port on 127.0.0.1: `8000`.
+fn parse_address<'a>(c: &mut Cursor<'_, 'a>, port_alone: bool) -> PResult<(SocketAddr, Span)> {
+    let toks: Vec<PTok<'a>> = address_tokens(c).collect();
+    let Some(first) = toks.first() else {
+        return Err(c.fail_expecting(AN_ADDRESS));
+    };
+    let span = toks.iter().fold(first.span, |s, t| s.to(t.span));
+    let text: String = toks.iter().map(|t| t.text).collect();
+    for _ in &toks {
+        c.bump();
+    }
+    let parsed = if port_alone && text.bytes().all(|b| b.is_ascii_digit()) {
+        addr::parse_port(&text).map(|port| SocketAddr::from((Ipv4Addr::LOCALHOST, port)))
+    } else {
+        addr::parse_host_port(&text)
+    };
+    parsed.map(|a| (a, span)).map_err(|e| {
+        let zh = match &e {
+            addr::AddrError::NoPort => {
+                "应为 HOST:PORT（例如 127.0.0.1:8000、localhost:8000、[::1]:8000）".to_string()
+            }
+            addr::AddrError::BadPort(p) => format!("`{p}` 不是端口（0 到 65535）"),
+            addr::AddrError::BadHost(h) => format!(
+                "`{h}` 不是实验室认识的主机：写 IP 地址（127.0.0.1、[::1]）或 localhost；不做域名解析"
+            ),
+        };
+        let help = match &e {
+            addr::AddrError::BadHost(h) if is_actor_name(h) => Some(said!(
+                "to reach the actor `{h}`, name it without a port: `{h}`",
+                "要连到角色 `{h}`，只写它的名字，不带端口：`{h}`"
+            )),
+            _ => None,
+        };
+        Error::new(span, Said::both(e.to_string(), zh)).help(help)
+    })
 }
 
 /// `unknown verb `sedn``, with the nearest verb, or the meta key the actor's name
@@ -357,18 +473,19 @@ fn unknown_verb(actor: &str, verb: PTok<'_>) -> Error {
 #[cfg(test)]
 mod tests {
     use super::super::test_support::{DATAGRAMS, lit, parse_ok, steps};
-    use crate::scenario::ast::{Action, DataMatch, DgramKind, Outcome, Value};
+    use crate::scenario::ast::{Action, DataMatch, DgramKind, Outcome, Target, Value};
 
     #[test]
     fn datagrams() {
         let s = parse_ok(DATAGRAMS);
         let all = steps(&s.body);
-        assert_eq!(all[0].action, Action::Bind(DgramKind::Udp));
-        assert_eq!(all[1].action, Action::Bind(DgramKind::UnixDgram));
+        let bind = |kind| Action::Bind { kind, at: None };
+        assert_eq!(all[0].action, bind(DgramKind::Udp));
+        assert_eq!(all[1].action, bind(DgramKind::UnixDgram));
         assert_eq!(
             all[2].action,
             Action::SendTo {
-                to: "b".into(),
+                to: Target::Actor("b".into()),
                 value: Value::Concat(vec![
                     Value::Random { min: 10, max: 20 },
                     Value::Literal(vec![0xc3, 0xa9, 0])
