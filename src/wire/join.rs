@@ -270,6 +270,26 @@ fn glued(sends: &[u64], segs: &[(usize, &Segment)]) -> (VerdictKind, Said) {
     )
 }
 
+/// The segments' sizes, equal neighbours counted: `10 × 1448`, `3 × 1448 + 1176`.
+fn sizes(segs: &[(usize, &Segment)]) -> String {
+    let mut runs: Vec<(u64, usize)> = Vec::new();
+    for (_, s) in segs {
+        let n = s.bytes.1 - s.bytes.0;
+        match runs.last_mut() {
+            Some((size, count)) if *size == n => *count += 1,
+            _ => runs.push((n, 1)),
+        }
+    }
+    let parts: Vec<String> = runs
+        .iter()
+        .map(|&(size, count)| match count {
+            1 => size.to_string(),
+            _ => format!("{count} × {size}"),
+        })
+        .collect();
+    parts.join(" + ")
+}
+
 /// A recv that got part of one send (`part`, a range of it): the segments that
 /// brought those bytes, of the `all` that carried the send.
 fn split(
@@ -283,11 +303,7 @@ fn split(
     let (a, b) = part;
     let n = segs.len();
     let n_en = segments_en(n);
-    let sizes: Vec<String> = segs
-        .iter()
-        .map(|(_, s)| (s.bytes.1 - s.bytes.0).to_string())
-        .collect();
-    let sizes = sizes.join(" + ");
+    let sizes = sizes(segs);
     let of = match kind {
         VerdictKind::SplitByRecvSize => said!(
             "; the buffer was full before the rest was taken",
@@ -368,6 +384,18 @@ mod tests {
         assert!(got((10, 12)).is_empty());
         assert_eq!(index.per_send.get(&4), Some(&1));
         assert!(index.carrying(&wire, "server>client", (0, 10)).is_empty());
+    }
+
+    #[test]
+    fn equal_sizes_are_counted() {
+        let segs = [
+            segment((0, 1448), &[6]),
+            segment((1448, 2896), &[6]),
+            segment((2896, 4072), &[6]),
+        ];
+        let refs: Vec<(usize, &Segment)> = segs.iter().enumerate().collect();
+        assert_eq!(sizes(&refs), "2 × 1448 + 1176");
+        assert_eq!(sizes(&refs[2..]), "1176");
     }
 
     #[test]
