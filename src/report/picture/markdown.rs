@@ -183,21 +183,6 @@ fn mermaid(text: &str) -> String {
     out
 }
 
-#[cfg(test)]
-mod tests {
-    use super::{cell, mermaid};
-
-    #[test]
-    fn cells_and_mermaid_text_are_escaped() {
-        assert_eq!(cell("a|b\nc"), "a\\|b c");
-        assert_eq!(
-            cell(r#"send "a<b>\x00*_""#),
-            r#"send "a&lt;b&gt;\\x00\*\_""#
-        );
-        assert_eq!(mermaid("#3 a;b"), "#35;3 a#59;b");
-    }
-}
-
 /// The captured segments as table cells: when (on the run's clock, like the timeline's
 /// `t ms`), which way, flags, the bytes as a range of the direction's stream, their
 /// count, the acknowledged offset, and the sends and recvs of those bytes.
@@ -247,4 +232,19 @@ fn wire_cells(wire: &Wire, lang: &str) -> (Vec<String>, Vec<Vec<String>>) {
         })
         .collect();
     (headers.iter().map(|h| (*h).to_owned()).collect(), rows)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{cell, mermaid};
+
+    #[test]
+    fn cells_and_mermaid_text_are_escaped() {
+        assert_eq!(cell("a|b\nc"), "a\\|b c");
+        assert_eq!(
+            cell(r#"send "a<b>\x00*_""#),
+            r#"send "a&lt;b&gt;\\x00\*\_""#
+        );
+        assert_eq!(mermaid("#3 a;b"), "#35;3 a#59;b");
+    }
 }
