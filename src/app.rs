@@ -23,6 +23,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::catalog;
 use crate::cli::{Cli, Command, ListArgs, RunArgs};
+use crate::record::Sink;
 use crate::record::aggregate::{Summary, Verdict};
 use crate::report::{self, Checked, Format, Listed, ReportOptions, Reporter, Tee};
 use crate::run::gate::{Gate, Schedule};
@@ -519,11 +520,19 @@ impl Runs<'_> {
         let class = self.class.as_ref().map(|(gate, pace)| {
             class::Class::start(Arc::clone(gate), *pace, Arc::clone(&self.cancel), self.lang)
         });
-        let mut keep = wire::Keep(self.wire.as_ref().map(|_| Vec::new()));
+        // With a capture the report waits for it: the run is kept, then joined to
+        // its segments and played into the report (app/wire.rs).
+        let mut keep = wire::Keep::default();
         {
-            let mut report = self.reporter.run(&scenario, &mut out);
-            let mut report_and_verdict = Tee(report.as_mut(), &mut verdict);
-            let mut both = Tee(&mut report_and_verdict, &mut keep);
+            let mut live = match &self.wire {
+                None => Some(self.reporter.run(&scenario, &mut out)),
+                Some(_) => None,
+            };
+            let report: &mut dyn Sink = match live.as_mut() {
+                Some(report) => report.as_mut(),
+                None => &mut keep,
+            };
+            let mut both = Tee(report, &mut verdict);
             match &class {
                 Some(class) => {
                     // The watch first: at the end it lets the last panel out before
@@ -537,8 +546,8 @@ impl Runs<'_> {
         }
         let _ = out.flush();
         let mut written = true;
-        if let (Some(wire), Some(events)) = (self.wire.take(), keep.0) {
-            written = wire.finish(&events, &mut out);
+        if let Some(wire) = self.wire.take() {
+            written = wire.finish(keep, self.reporter, &scenario, &mut out);
         }
         if let Some(class) = class
             && class.finish()

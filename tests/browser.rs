@@ -158,11 +158,22 @@ fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
         .join("screenshots");
     std::fs::create_dir_all(&shots).expect("a directory for screenshots");
 
-    for (name, args) in [
+    let mut pages = vec![
         ("hello-world", vec!["hello-world", "--full"]),
         ("split-by-rcvbuf", vec!["split-by-rcvbuf", "--full"]),
         ("udp-boundaries", vec!["udp-boundaries", "--full"]),
-    ] {
+    ];
+    // As root, a page with the captured segments drawn too (one per `wire` entry).
+    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
+    if unsafe { libc::geteuid() } == 0 {
+        pages.push((
+            "nagle-coalesce-wire",
+            vec!["nagle-coalesce", "--full", "--wire"],
+        ));
+    } else {
+        eprintln!("SKIPPED (the --wire page only): capturing needs root (CAP_NET_RAW)");
+    }
+    for (name, args) in pages {
         let path = page(name, &args);
         let url = format!("file://{}", path.display());
         value(
@@ -177,7 +188,8 @@ fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
             var arrows = Array.from(document.querySelectorAll('[data-send][data-recv]')).map(function(a){\
               return a.getAttribute('data-send') + '>' + a.getAttribute('data-recv'); });\
             var svg = document.querySelector('svg.stickylab-diagram');\
-            return {from: from, arrows: arrows, svg: svg ? svg.getBBox().height : 0, passed: run.passed};";
+            return {from: from, arrows: arrows, svg: svg ? svg.getBBox().height : 0, passed: run.passed,\
+              wire: (run.wire || []).length, segments: document.querySelectorAll('g.segment').length};";
         let seen = value(
             port,
             "POST",
@@ -198,6 +210,13 @@ fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
         assert!(count("from") > 0, "{name}: the run has provenance: {seen}");
         assert_eq!(count("arrows"), count("from"), "{name}: {seen}");
         assert_eq!(set("arrows"), set("from"), "{name}");
+        assert_eq!(
+            seen["segments"], seen["wire"],
+            "{name}: one drawing per segment"
+        );
+        if name.ends_with("-wire") {
+            assert!(seen["wire"].as_u64().unwrap_or(0) > 0, "{name}: {seen}");
+        }
         assert!(
             seen["svg"].as_f64().unwrap_or(0.0) > 100.0,
             "{name}: the diagram is drawn"

@@ -66,3 +66,87 @@ fn a_recv_of_zero_bytes_says_it_is_not_eof() {
         .unwrap_or_else(|| panic!("no recv 0 row in:\n{text}"));
     assert!(row.contains("0, not eof"), "{row}");
 }
+
+/// The run of a built-in scenario as JSON, and its events by `seq`.
+fn json_run(name: &str) -> serde_json::Value {
+    let out = stickylab()
+        .args(["run", name, "--format", "json"])
+        .assert()
+        .code(0)
+        .get_output()
+        .stdout
+        .clone();
+    serde_json::from_slice(&out).expect("one JSON object")
+}
+
+/// The events of `run` whose `op` is `op` and whose `actor` is `actor`.
+fn events<'a>(run: &'a serde_json::Value, actor: &str, op: &str) -> Vec<&'a serde_json::Value> {
+    run["events"]
+        .as_array()
+        .expect("events")
+        .iter()
+        .filter(|e| e["actor"] == actor && e["op"] == op)
+        .collect()
+}
+
+/// nagle-coalesce: "a" leaves alone, Nagle holds "b" and "c" (TCP_INFO's notsent 1, 2),
+/// and the server's one recv gets all three from 2 segments: sender-coalesced.
+#[test]
+fn nagle_coalesce_is_glued_by_the_sender_in_two_segments() {
+    let run = json_run("nagle-coalesce");
+    let sends = events(&run, "client", "send");
+    let last: Vec<&serde_json::Value> = sends.iter().rev().take(3).rev().copied().collect();
+    assert_eq!(last[0]["segments"]["data_out"], 1, "{}", last[0]);
+    assert_eq!(last[0]["segments"]["notsent"], 0, "{}", last[0]);
+    assert_eq!(last[1]["segments"]["notsent"], 1, "{}", last[1]);
+    assert_eq!(last[2]["segments"]["notsent"], 2, "{}", last[2]);
+    let recvs = events(&run, "server", "recv");
+    let recv = recvs.last().expect("the server's last recv");
+    assert_eq!(recv["data"], "abc");
+    assert_eq!(recv["verdict"]["kind"], "sender-coalesced", "{recv}");
+    assert_eq!(recv["segments"]["data_in"], 2, "{recv}");
+    let evidence = recv["verdict"]["evidence"].as_str().expect("evidence");
+    assert!(evidence.contains("3 sends came in 2 segment"), "{evidence}");
+    let from: Vec<&serde_json::Value> = recv["from"]
+        .as_array()
+        .expect("from")
+        .iter()
+        .map(|f| &f["send"])
+        .collect();
+    let seqs: Vec<&serde_json::Value> = last.iter().map(|s| &s["seq"]).collect();
+    assert_eq!(from, seqs);
+}
+
+/// receiver-accumulation: each send acknowledged before the next, so two segments; one
+/// late recv takes both: receiver-accumulated, no send held.
+#[test]
+fn receiver_accumulation_is_glued_by_the_receiver_from_two_segments() {
+    let run = json_run("receiver-accumulation");
+    for send in events(&run, "client", "send") {
+        assert_eq!(send["segments"]["data_out"], 1, "{send}");
+        assert_eq!(send["segments"]["notsent"], 0, "{send}");
+    }
+    let recvs = events(&run, "server", "recv");
+    let [recv] = recvs.as_slice() else {
+        panic!("one recv: {recvs:?}");
+    };
+    assert_eq!(recv["data"], "helloworld");
+    assert_eq!(recv["verdict"]["kind"], "receiver-accumulated", "{recv}");
+    assert_eq!(recv["segments"]["data_in"], 2, "{recv}");
+}
+
+/// delayed-ack: the first `wait acked` is quick, the one after the server's reply waits
+/// for the delayed-ACK timer (Linux's minimum is 40 ms).
+#[test]
+fn delayed_ack_shows_the_late_ack() {
+    let run = json_run("delayed-ack");
+    let waits = events(&run, "client", "wait acked");
+    let [quick, late] = waits.as_slice() else {
+        panic!("two waits: {waits:?}");
+    };
+    let us = |e: &serde_json::Value| e["dur_us"].as_u64().expect("dur_us");
+    assert!(us(quick) < 25_000, "{quick}");
+    assert!(us(late) >= 30_000, "{late}");
+    assert!(us(late) < 1_000_000, "{late}");
+    assert_eq!(run["timers"]["late"]["count"], 1);
+}

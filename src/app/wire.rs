@@ -1,6 +1,6 @@
 //! `run --wire` and `--pcap FILE`: the capture is opened before the run (or refused,
-//! exit 2, before anything runs), stopped after it, and shown or written once the run's
-//! report is out.
+//! exit 2, before anything runs) and stopped after it; the run is kept meanwhile, joined
+//! to its segments, and only then played into the report, with them.
 
 use std::fs::File;
 use std::io::Write;
@@ -10,15 +10,17 @@ use super::Error;
 use crate::cli::RunArgs;
 use crate::netns::Net;
 use crate::record::{Event, RunEnd, RunStart, Sink};
-use crate::report::{Format, ReportOptions};
+use crate::report::{Format, ReportOptions, Reporter};
+use crate::scenario::Scenario;
 use crate::text::said;
-use crate::wire::{Capture, StartError, Wire, wire_section, write_pcapng};
+use crate::wire::{Capture, StartError, Wire, captured_evidence, wire_section, write_pcapng};
 
 /// A capture asked for on the command line, running.
 pub(super) struct Asked {
     capture: Capture,
     pcap: Option<(PathBuf, File)>,
-    /// Only the table report gets the wire section.
+    /// Only the table report gets the wire section (the others carry the segments
+    /// themselves).
     show: bool,
     options: ReportOptions,
 }
@@ -79,14 +81,32 @@ pub(super) fn start(
 }
 
 impl Asked {
-    /// Stops the capture, prints the wire section after the report and writes the
-    /// pcapng file. False when the file could not be written (said on stderr).
-    pub(super) fn finish(self, events: &[Event], out: &mut dyn Write) -> bool {
-        let wire = Wire::of(self.capture.stop(), events);
+    /// Stops the capture, joins it to the kept run (segment times, verdict evidence),
+    /// plays the run into `reporter`'s report with its segments, prints the wire section
+    /// after a table report and writes the pcapng file. False when the file could not
+    /// be written (said on stderr).
+    pub(super) fn finish(
+        self,
+        mut kept: Keep,
+        reporter: &dyn Reporter,
+        scenario: &Scenario,
+        out: &mut dyn Write,
+    ) -> bool {
+        let wire = Wire::of(self.capture.stop(), &kept.events);
+        captured_evidence(&wire, &mut kept.events);
+        if let (Some(start), Some(end)) = (&kept.start, &kept.end) {
+            let mut report = reporter.run(scenario, out);
+            report.begin(start);
+            for e in &kept.events {
+                report.event(e);
+            }
+            report.wire(&wire);
+            report.end(end);
+        }
         if self.show {
             let _ = out.write_all(wire_section(&wire, &self.options).as_bytes());
-            let _ = out.flush();
         }
+        let _ = out.flush();
         let Some((path, file)) = self.pcap else {
             return true;
         };
@@ -109,21 +129,26 @@ impl Asked {
     }
 }
 
-/// Keeps a run's events when a capture needs them, and nothing otherwise.
-pub(super) struct Keep(pub Option<Vec<Event>>);
+/// The run kept whole while a capture goes on, for its report to be written once the
+/// capture is joined to it.
+#[derive(Default)]
+pub(super) struct Keep {
+    start: Option<RunStart>,
+    events: Vec<Event>,
+    end: Option<RunEnd>,
+}
 
 impl Sink for Keep {
-    fn begin(&mut self, _: &RunStart) {
-        if let Some(events) = &mut self.0 {
-            events.clear();
-        }
+    fn begin(&mut self, start: &RunStart) {
+        self.start = Some(start.clone());
+        self.events.clear();
     }
 
     fn event(&mut self, event: &Event) {
-        if let Some(events) = &mut self.0 {
-            events.push(event.clone());
-        }
+        self.events.push(event.clone());
     }
 
-    fn end(&mut self, _: &RunEnd) {}
+    fn end(&mut self, end: &RunEnd) {
+        self.end = Some(end.clone());
+    }
 }

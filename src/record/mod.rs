@@ -128,6 +128,18 @@ pub struct Verdict {
     /// The evidence, in words: `send #5 was held (2 bytes not sent) and left with the
     /// next`, `2 segments came before this recv`.
     pub evidence: String,
+    /// With a capture (`--wire`), what the captured segments show: it replaces
+    /// `evidence` in the reports.
+    pub captured: Option<CapturedEvidence>,
+}
+
+/// A verdict's evidence from the captured segments.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CapturedEvidence {
+    /// The segments that carried the recv's bytes: indices of the run's `wire` list.
+    pub segments: Vec<usize>,
+    /// In words, English and Chinese: `#4 and #5 left in 1 segment (captured)`.
+    pub said: crate::text::Said,
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -48,6 +48,9 @@ pub trait Sink {
     fn begin(&mut self, start: &RunStart);
     /// One event; the sink copies what it keeps.
     fn event(&mut self, event: &Event);
+    /// With a capture (`--wire`, `--pcap`): the run's segments, after the last event and
+    /// before `end`. Only the reports that show them keep them.
+    fn wire(&mut self, _wire: &crate::wire::Wire) {}
     fn end(&mut self, end: &RunEnd);
 }
 

@@ -182,6 +182,11 @@ impl Sink for Tee<'_> {
         self.1.event(event);
     }
 
+    fn wire(&mut self, wire: &crate::wire::Wire) {
+        self.0.wire(wire);
+        self.1.wire(wire);
+    }
+
     fn end(&mut self, end: &RunEnd) {
         self.0.end(end);
         self.1.end(end);

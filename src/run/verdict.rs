@@ -41,6 +41,7 @@ pub(super) fn verdict(
                 evidence: format!(
                     "{k} sends came in {n} segment(s): send #{held} was held by the sender's kernel (Nagle or cork)"
                 ),
+                captured: None,
             });
         }
         let evidence = match segments {
@@ -53,6 +54,7 @@ pub(super) fn verdict(
         return Some(Verdict {
             kind: VerdictKind::ReceiverAccumulated,
             evidence,
+            captured: None,
         });
     }
     // One send: whole, or part of it.
@@ -69,11 +71,13 @@ pub(super) fn verdict(
         Some(Verdict {
             kind: VerdictKind::SplitByRecvSize,
             evidence: format!("the buffer of {got} bytes was full and {after} bytes stayed queued"),
+            captured: None,
         })
     } else {
         Some(Verdict {
             kind: VerdictKind::SplitBySegments,
             evidence: format!("only {got} bytes of send #{} had arrived", p.send),
+            captured: None,
         })
     }
 }

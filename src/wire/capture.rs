@@ -164,6 +164,20 @@ fn open(interface: &str) -> Result<OwnedFd, StartError> {
             break;
         }
     }
+    // Stamp packets from the first one: the kernel enables receive time stamps only
+    // once a socket asks (socket(7), SO_TIMESTAMPNS), and until then a packet socket's
+    // SIOCGSTAMPNS gives the time the packet was read, not when it came. Best effort.
+    let on: libc::c_int = 1;
+    // SAFETY: `on` is a c_int that outlives the call, and its size is given.
+    let _ = unsafe {
+        libc::setsockopt(
+            fd.as_raw_fd(),
+            libc::SOL_SOCKET,
+            libc::SO_TIMESTAMPNS,
+            (&raw const on).cast(),
+            size_of::<libc::c_int>() as libc::socklen_t,
+        )
+    };
     // Wake up now and then to see whether the run has ended.
     let wait = libc::timeval {
         tv_sec: 0,

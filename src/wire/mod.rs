@@ -7,9 +7,11 @@
 //! Capturing needs `CAP_NET_RAW`: without it, [`Capture::start`] says so and nothing runs.
 
 mod capture;
+mod join;
 mod pcap;
 mod segments;
 
 pub use capture::{Capture, StartError};
+pub use join::captured_evidence;
 pub use pcap::write_pcapng;
-pub use segments::{Wire, wire_section};
+pub use segments::{Segment, Wire, wire_section};

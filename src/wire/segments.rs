@@ -5,6 +5,7 @@
 
 use std::collections::HashMap;
 use std::fmt::Write;
+use std::time::Duration;
 
 use etherparse::{SlicedPacket, TransportSlice};
 
@@ -24,6 +25,9 @@ struct Conn {
     up: String,
     /// The `conn` of the server's direction.
     down: String,
+    /// When the client's connect call began and ended, on the run's clock: its SYN
+    /// left between the two.
+    connect: (Duration, Duration),
 }
 
 /// One captured segment of one of the run's connections.
@@ -33,6 +37,12 @@ pub struct Segment {
     pub packet: usize,
     /// `client>server`, by actor.
     pub direction: String,
+    /// The `conn` of the events of this direction (`client>server#2` for a pair's second
+    /// connection).
+    pub conn: String,
+    /// When it was captured, on the run's clock (the events' `t`), once the capture's
+    /// clock is tied to the run's ([`super::join::run_clock`]).
+    pub t: Option<Duration>,
     pub flags: String,
     /// The payload as a range of the direction's stream (offset 0 is the first byte
     /// after the SYN).
@@ -121,6 +131,7 @@ fn connections(events: &[Event]) -> Vec<Conn> {
             down: format!("{server}>{}{suffix}", e.actor),
             client: e.actor.clone(),
             server,
+            connect: (e.t, e.t + e.dur),
         });
     }
     conns
@@ -185,6 +196,9 @@ impl Wire {
         };
         // The initial sequence number of each direction, by (source, destination) port.
         let mut isn: HashMap<(u16, u16), u32> = HashMap::new();
+        // The SYNs (and SYN-ACKs) of the connections, by index in `wire.segments`,
+        // with their connect's start and end on the run's clock.
+        let mut syns: Vec<(usize, Duration, Duration)> = Vec::new();
         for packet in captured.packets {
             let found = tcp(&packet.data).and_then(|t| {
                 let c = conns.iter().find(|c| {
@@ -199,6 +213,7 @@ impl Wire {
             };
             if t.syn {
                 isn.insert((t.src, t.dst), t.seq);
+                syns.push((wire.segments.len(), c.connect.0, c.connect.1));
             }
             // Without its SYN (never on a run's own connection), the first seen counts.
             let base = *isn.entry((t.src, t.dst)).or_insert(t.seq.wrapping_sub(1));
@@ -219,6 +234,8 @@ impl Wire {
             wire.segments.push(Segment {
                 packet: wire.packets.len(),
                 direction: format!("{sender}>{receiver}"),
+                conn: conn.clone(),
+                t: None,
                 flags: t.flags,
                 bytes,
                 ack,
@@ -227,6 +244,7 @@ impl Wire {
             });
             wire.packets.push(packet);
         }
+        super::join::run_clock(&mut wire, &syns, events);
         wire
     }
 }

@@ -4,6 +4,7 @@
 
 mod run;
 mod summary;
+mod wire;
 
 use std::io::{self, Write};
 
@@ -99,6 +100,10 @@ impl Sink for JsonRun<'_> {
 
     fn event(&mut self, event: &Event) {
         self.doc.event(event, self.out);
+    }
+
+    fn wire(&mut self, wire: &crate::wire::Wire) {
+        self.doc.wire(wire, self.out);
     }
 
     fn end(&mut self, end: &RunEnd) {

@@ -32,6 +32,8 @@ pub(super) struct RunDoc {
     first: bool,
     /// The first error of the line (encoding or writing); the rest is not written.
     error: Option<io::Error>,
+    /// The events' list is closed (the `wire` list follows it).
+    closed: bool,
 }
 
 impl RunDoc {
@@ -41,6 +43,7 @@ impl RunDoc {
             buf: Vec::new(),
             first: true,
             error: None,
+            closed: false,
         }
     }
 
@@ -48,6 +51,7 @@ impl RunDoc {
         self.buf.clear();
         self.first = true;
         self.error = None;
+        self.closed = false;
         let head = Head {
             scenario: &start.scenario,
             file: &start.file,
@@ -70,6 +74,17 @@ impl RunDoc {
         self.flush_if_full(out);
     }
 
+    /// Closes the events' list and writes the captured segments after it, as `wire`.
+    pub(super) fn wire(&mut self, wire: &crate::wire::Wire, out: &mut dyn Write) {
+        if self.closed {
+            return;
+        }
+        self.closed = true;
+        self.buf.extend_from_slice(b"],\"wire\":");
+        self.encode(&super::wire::segments(wire));
+        self.flush_if_full(out);
+    }
+
     /// Writes the rest of the line, newline included.
     pub(super) fn end(&mut self, end: &RunEnd, out: &mut dyn Write) -> io::Result<()> {
         let tail = Tail {
@@ -84,8 +99,10 @@ impl RunDoc {
             wall_us: micros(end.wall),
             interrupted: end.interrupted,
         };
-        // `],` then the tail's fields: `{"passed":...}` without its opening brace.
-        self.buf.extend_from_slice(b"],");
+        // `],` (or `,` after the `wire` list) then the tail's fields: `{"passed":...}`
+        // without its opening brace.
+        self.buf
+            .extend_from_slice(if self.closed { b"," } else { b"]," });
         let at = self.buf.len();
         self.encode(&tail);
         self.buf.remove(at);
@@ -206,6 +223,10 @@ struct JsonEvent<'a> {
 struct JsonVerdict<'a> {
     kind: &'static str,
     evidence: &'a str,
+    /// With a capture: the indices in the run's `wire` list of the segments that
+    /// carried the recv's bytes (the evidence is then theirs).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    segments: Option<&'a [usize]>,
 }
 
 /// Segments sent and received since the socket's previous reading (data ones apart),
@@ -266,7 +287,8 @@ impl<'a> JsonEvent<'a> {
             }),
             verdict: e.verdict.as_ref().map(|v| JsonVerdict {
                 kind: v.kind.name(),
-                evidence: &v.evidence,
+                evidence: v.captured.as_ref().map_or(&v.evidence, |c| c.said.en()),
+                segments: v.captured.as_ref().map(|c| c.segments.as_slice()),
             }),
         }
     }

@@ -12,6 +12,7 @@ use crate::report::table::Finished;
 use crate::report::table::cells::timeline_cells;
 use crate::report::words::say;
 use crate::scenario::Scenario;
+use crate::wire::Wire;
 
 /// The data column of the page's table, in characters.
 const DATA_WIDTH: usize = 48;
@@ -38,6 +39,7 @@ pub(super) fn page(
     json: &str,
     left_out: u64,
     options: &ReportOptions,
+    wire: Option<&Wire>,
 ) -> String {
     let lang = options.lang.as_str();
     let record = &run.record;
@@ -71,7 +73,7 @@ pub(super) fn page(
     let _ = writeln!(
         out,
         "<div class=\"diagram\">{}</div>",
-        diagram(scenario, &run.rows, &run.info, lang)
+        diagram(scenario, &run.rows, &run.info, lang, wire)
     );
 
     let _ = writeln!(out, "<h2>{}</h2>", xml(say(lang, "timeline")));

@@ -11,10 +11,17 @@ use crate::report::table::Finished;
 use crate::report::table::cells::timeline_cells;
 use crate::report::words::say;
 use crate::scenario::Scenario;
+use crate::wire::Wire;
 
 const DATA_WIDTH: usize = 60;
 
-pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOptions) -> String {
+/// The document; with a capture (`wire`) it has a table of the segments too.
+pub(super) fn document(
+    scenario: &Scenario,
+    run: &Finished,
+    options: &ReportOptions,
+    wire: Option<&Wire>,
+) -> String {
     let lang = options.lang.as_str();
     let record = &run.record;
     let title = scenario.title.get(lang).unwrap_or(&record.scenario);
@@ -44,6 +51,12 @@ pub(super) fn document(scenario: &Scenario, run: &Finished, options: &ReportOpti
             "\n✗ line {}: {} blocked in {} ({})",
             b.line, b.actor, b.blocked_in, b.call
         );
+    }
+
+    if let Some(wire) = wire {
+        let _ = writeln!(out, "\n## {}\n", if lang == "zh" { "线路" } else { "wire" });
+        let (headers, rows) = wire_cells(wire, lang);
+        table(&mut out, &headers, &rows);
     }
 
     out.push_str("\n```mermaid\nsequenceDiagram\n");
@@ -168,6 +181,57 @@ fn mermaid(text: &str) -> String {
         }
     }
     out
+}
+
+/// The captured segments as table cells: when (on the run's clock, like the timeline's
+/// `t ms`), which way, flags, the bytes as a range of the direction's stream, their
+/// count, the acknowledged offset, and the sends and recvs of those bytes.
+fn wire_cells(wire: &Wire, lang: &str) -> (Vec<String>, Vec<Vec<String>>) {
+    let headers: &[&str] = if lang == "zh" {
+        &[
+            "t 毫秒", "方向", "标志", "字节", "长度", "确认", "发送", "接收",
+        ]
+    } else {
+        &[
+            "t ms",
+            "direction",
+            "flags",
+            "bytes",
+            "len",
+            "ack",
+            "sends",
+            "recvs",
+        ]
+    };
+    let numbers = |seqs: &[u64]| {
+        seqs.iter()
+            .map(|s| format!("#{s}"))
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let rows = wire
+        .segments
+        .iter()
+        .map(|s| {
+            let len = s.bytes.1 - s.bytes.0;
+            vec![
+                s.t.map(|t| format!("{:.3}", t.as_secs_f64() * 1000.0))
+                    .unwrap_or_default(),
+                s.direction.clone(),
+                s.flags.clone(),
+                if len > 0 {
+                    format!("{}..{}", s.bytes.0, s.bytes.1)
+                } else {
+                    String::new()
+                },
+                len.to_string(),
+                s.ack.map(|a| a.to_string()).unwrap_or_default(),
+                numbers(&s.sends),
+                numbers(&s.recvs),
+            ]
+        })
+        .collect();
+    (headers.iter().map(|h| (*h).to_owned()).collect(), rows)
 }
 
 #[cfg(test)]

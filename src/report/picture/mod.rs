@@ -8,6 +8,7 @@
 
 mod html;
 mod markdown;
+mod segments;
 mod svg;
 
 use std::collections::VecDeque;
@@ -19,6 +20,7 @@ use crate::report::json::JsonReporter;
 use crate::report::table::{Kept, TableReporter};
 use crate::report::{Checked, Listed, RepeatReport, ReportOptions, Reporter};
 use crate::scenario::Scenario;
+use crate::wire::Wire;
 
 /// The expectations as plain cells, for the pictures' own tables: the headers in
 /// `lang`, then a row per expectation (✓/✗, line, actor, expected, observed).
@@ -83,6 +85,7 @@ impl Reporter for PictureReporter {
             kept: Kept::new(scenario, self.options.full),
             embedded: Embedded::new(self.options.full),
             start: None,
+            wire: None,
             out,
         })
     }
@@ -160,6 +163,8 @@ struct PictureRun<'a> {
     kept: Kept,
     embedded: Embedded,
     start: Option<RunStart>,
+    /// The captured segments (`--wire`), drawn in the diagram.
+    wire: Option<Wire>,
     out: &'a mut dyn Write,
 }
 
@@ -176,6 +181,10 @@ impl Sink for PictureRun<'_> {
         }
     }
 
+    fn wire(&mut self, wire: &Wire) {
+        self.wire = Some(wire.clone());
+    }
+
     fn end(&mut self, end: &RunEnd) {
         self.kept.end(end);
         let options = &self.reporter.options;
@@ -183,13 +192,28 @@ impl Sink for PictureRun<'_> {
         let run = kept.finish();
         let text = match self.reporter.picture {
             Picture::Svg => {
-                let svg = svg::diagram(self.scenario, &run.rows, &run.info, &options.lang);
+                let svg = svg::diagram(
+                    self.scenario,
+                    &run.rows,
+                    &run.info,
+                    &options.lang,
+                    self.wire.as_ref(),
+                );
                 format!("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n{svg}\n")
             }
-            Picture::Markdown => markdown::document(self.scenario, &run, options),
+            Picture::Markdown => {
+                markdown::document(self.scenario, &run, options, self.wire.as_ref())
+            }
             Picture::Html => {
                 let json = self.json(end);
-                html::page(self.scenario, &run, &json, self.embedded.left_out, options)
+                html::page(
+                    self.scenario,
+                    &run,
+                    &json,
+                    self.embedded.left_out,
+                    options,
+                    self.wire.as_ref(),
+                )
             }
         };
         // A closed pipe (`| head`) is not worth more than stopping to write.
@@ -217,6 +241,9 @@ impl PictureRun<'_> {
                 sink.event(e);
             }
             self.embedded.left_out = embedded.left_out;
+            if let Some(wire) = &self.wire {
+                sink.wire(wire);
+            }
             sink.end(end);
         }
         String::from_utf8_lossy(&buf).into_owned()

@@ -20,6 +20,7 @@ use crate::report::table::data::escaped_runs;
 use crate::report::table::timeline::{Info, Row};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration as human;
+use crate::wire::Wire;
 
 /// Colours of the sends, in turn: each send's box, its arrows and its bytes in the recvs
 /// that got them share one.
@@ -47,7 +48,15 @@ struct Drawn {
 }
 
 /// The diagram as an `<svg>` element (no XML prolog: it is also inlined in HTML).
-pub(super) fn diagram(scenario: &Scenario, rows: &[Row], info: &Info, lang: &str) -> String {
+///
+/// With a capture (`wire`), its segments are drawn under the boxes ([`super::segments`]).
+pub(super) fn diagram(
+    scenario: &Scenario,
+    rows: &[Row],
+    info: &Info,
+    lang: &str,
+    wire: Option<&Wire>,
+) -> String {
     let mut actors: Vec<&str> = scenario.actors.iter().map(String::as_str).collect();
     for r in rows {
         if !actors.contains(&r.first.actor.as_str()) {
@@ -85,8 +94,14 @@ pub(super) fn diagram(scenario: &Scenario, rows: &[Row], info: &Info, lang: &str
         r#"<svg xmlns="http://www.w3.org/2000/svg" class="stickylab-diagram" width="{width}" height="{height}" viewBox="0 0 {width} {height}" font-family="ui-monospace, Menlo, Consolas, monospace" font-size="12">"#
     );
     out.push_str(
-        r#"<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker></defs>"#,
+        r#"<defs><marker id="head" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="7" markerHeight="7" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker>"#,
     );
+    if wire.is_some() {
+        out.push_str(
+            r#"<marker id="tick" viewBox="0 0 10 10" refX="9" refY="5" markerWidth="4" markerHeight="4" orient="auto-start-reverse"><path d="M0,0 L10,5 L0,10 z" fill="context-stroke"/></marker>"#,
+        );
+    }
+    out.push_str("</defs>");
     let _ = write!(
         out,
         r##"<text x="8" y="{}" fill="#666">{}</text>"##,
@@ -126,6 +141,18 @@ pub(super) fn diagram(scenario: &Scenario, rows: &[Row], info: &Info, lang: &str
                 sends.insert(seq, Drawn { x, y, color });
             }
         }
+    }
+
+    // The captured segments, under everything else.
+    if let Some(wire) = wire {
+        let known = |actor: &str| actors.contains(&actor).then(|| lane(actor));
+        let color = |seq: u64| sends.get(&seq).map(|d| d.color);
+        let at = super::segments::Rows {
+            rows,
+            ys: &ys,
+            bottom: height - 14,
+        };
+        out.push_str(&super::segments::draw(wire, &at, &known, &color, lang));
     }
 
     let mut arrows = String::new();

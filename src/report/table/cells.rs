@@ -225,6 +225,11 @@ fn row_cells(r: &Row, info: &Info, lang: &str) -> Vec<String> {
             note.push_str(if lang == "zh" { "；" } else { "; " });
         }
         note.push_str(label.get(lang));
+        // With a capture, what its segments showed.
+        if let Some(captured) = &v.captured {
+            note.push_str(if lang == "zh" { "：" } else { ": " });
+            note.push_str(captured.said.get(lang));
+        }
     }
     if r.rounds.as_ref().is_some_and(|r| !r.same_data) {
         note.push_str(if note.is_empty() { "" } else { " " });
