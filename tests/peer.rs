@@ -106,6 +106,8 @@ fn the_table_names_the_programs_stream() {
     assert_eq!(out.status.code(), Some(0));
     let text = String::from_utf8_lossy(&out.stdout);
     assert!(text.contains("server's stream 0.."), "{text}");
+    // The eof has no close of the lab's behind it: the program closed.
+    assert!(text.contains("server closed its side"), "{text}");
 }
 
 #[test]

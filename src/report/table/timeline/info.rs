@@ -66,7 +66,11 @@ impl Info {
         };
         let sender = sender.split('#').next().unwrap_or(sender);
         let Some(list) = self.closes.get(sender) else {
-            return String::new();
+            // No close of the sender's in the run: a program outside the lab (--peer, an
+            // address) closed its side.
+            return said!("{sender} closed its side", "{sender} 关闭了它那一端")
+                .get(lang)
+                .to_owned();
         };
         list.iter()
             .rev()
