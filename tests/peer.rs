@@ -270,3 +270,18 @@ fn the_refusals_are_said_in_chinese_too() {
         "{err}"
     );
 }
+
+#[test]
+fn a_program_cannot_be_reached_from_the_namespaces_of_net_veth() {
+    let out = stickylab()
+        .args(["run", &fixture("len32-echo-peer"), "--net", "veth"])
+        .args(["--peer", "server=127.0.0.1:9"])
+        .output()
+        .expect("runs");
+    assert_eq!(out.status.code(), Some(2));
+    // SAFETY: geteuid(2) has no preconditions and cannot fail.
+    if unsafe { libc::geteuid() } == 0 {
+        let err = String::from_utf8_lossy(&out.stderr);
+        assert!(err.contains("add --net lo"), "{err}");
+    }
+}
