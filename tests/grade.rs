@@ -63,7 +63,17 @@ struct Ran {
 
 /// Runs `stickylab ARGS` to its end, at most [`LIMIT`].
 fn stickylab(args: &[&str]) -> Ran {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_stickylab"))
+    stickylab_columns(args, None)
+}
+
+/// [`stickylab`] with `COLUMNS` set (a pipe's width), or none.
+fn stickylab_columns(args: &[&str], columns: Option<&str>) -> Ran {
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_stickylab"));
+    cmd.env_remove("COLUMNS");
+    if let Some(columns) = columns {
+        cmd.env("COLUMNS", columns);
+    }
+    let mut child = cmd
         .args(args)
         .env("LANG", "C")
         .stdin(Stdio::null())
@@ -229,6 +239,37 @@ fn a_server_that_treats_one_recv_as_one_message_fails_where_messages_are_glued_o
     assert!(ran.stdout.contains("失败  glued"), "{}", ran.stdout);
     assert!(
         ran.stdout.contains("它把一次 recv 当成了一条消息"),
+        "{}",
+        ran.stdout
+    );
+    // At a width of 40 columns the explanation wraps under the case, every line within.
+    let args = [
+        "grade",
+        "len32-echo",
+        "--target",
+        &target,
+        "--case",
+        "glued",
+        "--timeout",
+        STEP,
+    ];
+    let ran = stickylab_columns(&args, Some("40"));
+    let lines: Vec<&str> = ran
+        .stdout
+        .lines()
+        .filter(|l| l.starts_with("      "))
+        .collect();
+    assert!(lines.len() > 2, "{}", ran.stdout);
+    assert!(
+        lines.iter().all(|l| l.chars().count() <= 40),
+        "{}",
+        ran.stdout
+    );
+    let joined: Vec<&str> = lines.iter().map(|l| l.trim()).collect();
+    assert!(
+        joined
+            .join(" ")
+            .contains("it treated one recv as one message"),
         "{}",
         ran.stdout
     );

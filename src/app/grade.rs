@@ -220,7 +220,18 @@ fn print_row(out: &mut impl Write, row: &Row, width: usize, lang: &str) {
         r.name
     );
     if let Some(why) = &r.why {
-        let _ = writeln!(out, "      {}", why.get(lang));
+        // Wrapped to the terminal (or `COLUMNS`), under the case's name; whole in a pipe,
+        // where a line per explanation is easier to search.
+        let lines = match terminal::report_options(Some(lang)).width {
+            Some(columns) => crate::report::table::wrap::wrap(
+                why.get(lang),
+                usize::from(columns).saturating_sub(6),
+            ),
+            None => vec![why.get(lang).to_string()],
+        };
+        for line in lines {
+            let _ = writeln!(out, "      {line}");
+        }
     }
     if !row.stderr.is_empty() {
         let heading = Said::both(

@@ -13,7 +13,7 @@ mod paint;
 mod run;
 mod summary;
 pub(in crate::report) mod timeline;
-mod wrap;
+pub(crate) mod wrap;
 
 use std::io::{self, Write};
 

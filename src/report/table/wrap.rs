@@ -21,7 +21,7 @@
 use crate::text::width::{char_width, str_width, written_without_spaces};
 
 /// Greedy wrap of `text` to `width` columns (at least 20), by the rules above.
-pub(super) fn wrap(text: &str, width: usize) -> Vec<String> {
+pub(crate) fn wrap(text: &str, width: usize) -> Vec<String> {
     let width = width.max(20);
     let mut lines = Vec::new();
     let mut line = String::new();
