@@ -8,12 +8,14 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::io::Write;
+use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use crate::record::{Event, RunEnd, RunStart, Sink};
+use crate::net::diag::PeerQueue;
+use crate::record::{Event, Op, RunEnd, RunStart, Sink};
 use crate::run::gate::{ActorState, Gate};
 use crate::text::{escape_bytes, said};
 
@@ -41,6 +43,11 @@ pub struct Seen {
     conns: BTreeMap<String, (u64, u64, Option<Event>)>,
     /// Per actor, the line and rounds of its last event.
     last: HashMap<String, (u32, Vec<u32>)>,
+    /// Per TCP connection (`connector>acceptor`, `#n` from the second of a pair on):
+    /// the connector's address and the address it connected to, from its `connect`.
+    addrs: BTreeMap<String, (SocketAddr, SocketAddr)>,
+    /// How many connections each pair has made so far, for the `#n`.
+    pairs: HashMap<String, u32>,
 }
 
 impl Seen {
@@ -53,6 +60,19 @@ impl Seen {
         }
         self.last
             .insert(e.actor.clone(), (e.line, e.rounds.clone()));
+        if e.op == Op::Connect
+            && e.error.is_none()
+            && let (Some(peer), Some(ends)) = (&e.peer, e.detail.as_deref().and_then(ends_of))
+        {
+            let pair = format!("{}>{peer}", e.actor);
+            let n = self.pairs.entry(pair.clone()).or_default();
+            *n += 1;
+            let name = match *n {
+                1 => pair,
+                n => format!("{pair}#{n}"),
+            };
+            self.addrs.insert(name, ends);
+        }
         if let (Some(conn), Some((_, end))) = (e.conn.as_deref(), e.stream) {
             let c = self.conns.entry(conn.to_owned()).or_default();
             if e.op.is_send() {
@@ -377,15 +397,22 @@ impl Controller {
             }
         }
         for (conn, (sent, received, last)) in &seen.conns {
-            let queued = sent.saturating_sub(*received);
             let last = last.as_ref().map_or_else(|| "-".to_owned(), marked);
-            text.push_str(
-                said!(
-                    "  {conn}: {sent} sent, {received} received, {queued} still in the kernel; last recv: {last}\n",
-                    "  {conn}：已发送 {sent}，已接收 {received}，内核中还有 {queued}；最后一次 recv：{last}\n"
-                )
-                .get(&self.lang),
-            );
+            let said = match kernel_queues(&seen.addrs, conn) {
+                // What the kernel holds now, asked of both sockets (what `ss` shows).
+                Some(((sender, send_q), (receiver, recv_q))) => said!(
+                    "  {conn}: {sent} sent, {received} received; {receiver}'s receive queue {recv_q}, {sender}'s send queue {send_q} (not yet acknowledged); last recv: {last}\n",
+                    "  {conn}：已发送 {sent}，已接收 {received}；{receiver} 的接收队列 {recv_q}，{sender} 的发送队列 {send_q}（尚未确认）；最后一次 recv：{last}\n"
+                ),
+                None => {
+                    let queued = sent.saturating_sub(*received);
+                    said!(
+                        "  {conn}: {sent} sent, {received} received, {queued} still in the kernel; last recv: {last}\n",
+                        "  {conn}：已发送 {sent}，已接收 {received}，内核中还有 {queued}；最后一次 recv：{last}\n"
+                    )
+                }
+            };
+            text.push_str(said.get(&self.lang));
         }
         drop(seen);
         if !text.is_empty() {
@@ -394,6 +421,44 @@ impl Controller {
             let _ = err.flush();
         }
     }
+}
+
+/// The two addresses of a `connect`'s detail (`127.0.0.1:48324 -> 127.0.0.1:37821`,
+/// maybe followed by the options it applied).
+fn ends_of(detail: &str) -> Option<(SocketAddr, SocketAddr)> {
+    let mut words = detail.split_whitespace();
+    let local = words.next()?.parse().ok()?;
+    (words.next()? == "->").then_some(())?;
+    let remote = words.next()?.trim_end_matches([',', ';']).parse().ok()?;
+    Some((local, remote))
+}
+
+/// For the direction `conn` (`sender>receiver`, maybe `#n`): the sender's name and send
+/// queue, the receiver's name and receive queue, as the kernel has them now (sock_diag),
+/// if the connection's addresses are known and the kernel answers (a socket in another
+/// network namespace, under --net veth, is not seen from here).
+fn kernel_queues(
+    addrs: &BTreeMap<String, (SocketAddr, SocketAddr)>,
+    conn: &str,
+) -> Option<((String, u32), (String, u32))> {
+    let (sender, rest) = conn.split_once('>')?;
+    let receiver = rest.split('#').next().unwrap_or(rest);
+    let suffix = rest.strip_prefix(receiver).unwrap_or_default();
+    // The connector's own direction, or the way back.
+    let (connector_sends, (connector, acceptor)) = match addrs.get(conn) {
+        Some(ends) => (true, *ends),
+        None => (false, *addrs.get(&format!("{receiver}>{sender}{suffix}"))?),
+    };
+    let (sender_end, receiver_end) = if connector_sends {
+        ((connector, acceptor), (acceptor, connector))
+    } else {
+        ((acceptor, connector), (connector, acceptor))
+    };
+    let (_, send_q) = PeerQueue::new(sender_end.0, sender_end.1)?.queues().ok()?;
+    let (recv_q, _) = PeerQueue::new(receiver_end.0, receiver_end.1)?
+        .queues()
+        .ok()?;
+    Some(((sender.to_owned(), send_q), (receiver.to_owned(), recv_q)))
 }
 
 /// A recv's bytes in the language's escapes, with ▏ between the bytes of two sends

@@ -24,7 +24,8 @@ const NLM_F_REQUEST: u16 = 1;
 /// `NLMSG_ERROR`: the answer is an error code (netlink(7)).
 const NLMSG_ERROR: u16 = 2;
 /// Where `idiag_rqueue` sits in an answer: the 16-byte `nlmsghdr`, then in
-/// `inet_diag_msg` 4 one-byte fields, the 48-byte `inet_diag_sockid`, `idiag_expires`.
+/// `inet_diag_msg` 4 one-byte fields, the 48-byte `inet_diag_sockid`, `idiag_expires`;
+/// `idiag_wqueue` follows it.
 const RQUEUE_AT: usize = 16 + 4 + 48 + 4;
 
 /// A question to the kernel about one socket, ready to be asked again and again.
@@ -55,6 +56,13 @@ impl PeerQueue {
 
     /// The bytes the program has not read yet (`idiag_rqueue`, sock_diag(7)).
     pub(crate) fn unread(&self) -> io::Result<u32> {
+        self.queues().map(|(unread, _)| unread)
+    }
+
+    /// The socket's receive queue (bytes not read yet) and send queue (bytes written
+    /// and not yet acknowledged by the peer): `idiag_rqueue` and `idiag_wqueue` of an
+    /// established TCP socket, what `ss` shows as Recv-Q and Send-Q (sock_diag(7)).
+    pub(crate) fn queues(&self) -> io::Result<(u32, u32)> {
         self.netlink.send(&self.request)?;
         let mut answer = [0u8; 512];
         let n = (&self.netlink).read(&mut answer)?;
@@ -69,9 +77,10 @@ impl PeerQueue {
             let errno = field(16).map_or(libc::EIO, |b| -i32::from_ne_bytes(b));
             return Err(io::Error::from_raw_os_error(errno));
         }
-        field(RQUEUE_AT)
-            .map(u32::from_ne_bytes)
-            .ok_or_else(|| io::Error::from(io::ErrorKind::UnexpectedEof))
+        match (field(RQUEUE_AT), field(RQUEUE_AT + 4)) {
+            (Some(r), Some(w)) => Ok((u32::from_ne_bytes(r), u32::from_ne_bytes(w))),
+            _ => Err(io::Error::from(io::ErrorKind::UnexpectedEof)),
+        }
     }
 }
 
