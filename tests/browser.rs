@@ -162,6 +162,12 @@ fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
         ("hello-world", vec!["hello-world", "--full"]),
         ("split-by-rcvbuf", vec!["split-by-rcvbuf", "--full"]),
         ("udp-boundaries", vec!["udp-boundaries", "--full"]),
+        // The same checks on a page in Chinese (its screenshot shows the CJK text when
+        // the machine has a font for it: `.ci/run` installs one).
+        (
+            "hello-world-zh",
+            vec!["hello-world", "--full", "--lang", "zh"],
+        ),
     ];
     // As root, a page with the captured segments drawn too (one per `wire` entry).
     // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
