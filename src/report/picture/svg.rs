@@ -20,6 +20,7 @@ use crate::report::table::data::escaped_runs;
 use crate::report::table::timeline::{Info, Row};
 use crate::scenario::Scenario;
 use crate::text::fmt_duration as human;
+use crate::text::width::{char_width, str_width};
 use crate::wire::Wire;
 
 /// Colours of the sends, in turn: each send's box, its arrows and its bytes in the recvs
@@ -328,15 +329,27 @@ fn opt(n: Option<(u64, u64)>) -> String {
     }
 }
 
-/// `text` in at most `max` characters, shortened in the middle.
+/// `text` in at most `max` columns of the diagram's monospace font (a CJK character
+/// takes two, as in a terminal), shortened in the middle.
 fn short(text: &str, max: usize) -> String {
-    let chars: Vec<char> = text.chars().collect();
-    if chars.len() <= max {
+    if str_width(text) <= max {
         return text.to_owned();
     }
     let keep = max.saturating_sub(1) / 2;
-    let head: String = chars[..keep].iter().collect();
-    let tail: String = chars[chars.len() - keep..].iter().collect();
+    let take = |chars: &mut dyn Iterator<Item = char>| {
+        let mut taken = Vec::new();
+        let mut width = 0;
+        for c in chars {
+            width += char_width(c);
+            if width > keep {
+                break;
+            }
+            taken.push(c);
+        }
+        taken
+    };
+    let head: String = take(&mut text.chars()).into_iter().collect();
+    let tail: String = take(&mut text.chars().rev()).into_iter().rev().collect();
     format!("{head}…{tail}")
 }
 
@@ -376,5 +389,7 @@ mod tests {
     fn long_text_is_shortened_in_the_middle() {
         assert_eq!(short("hello", 8), "hello");
         assert_eq!(short("abcdefghijklmnop", 9), "abcd…mnop");
+        // Two columns a CJK character: the same room holds half as many.
+        assert_eq!(short("一二三四五六七八九十", 9), "一二…九十");
     }
 }
