@@ -130,7 +130,7 @@ fn page(name: &str, args: &[&str]) -> PathBuf {
 #[test]
 fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
     let Some((driver, browser)) = start_driver() else {
-        let ci = std::env::var_os("CI").is_some() || std::env::var_os("STICKYLAB_CI").is_some();
+        let ci = common::ci();
         assert!(
             !ci,
             "CI must test the HTML report in Chromium: install chromium and chromium-driver"
@@ -170,8 +170,7 @@ fn the_html_report_renders_in_chromium_with_one_arrow_per_provenance() {
         ),
     ];
     // As root, a page with the captured segments drawn too (one per `wire` entry).
-    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
-    if unsafe { libc::geteuid() } == 0 {
+    if common::root() {
         pages.push((
             "nagle-coalesce-wire",
             vec!["nagle-coalesce", "--full", "--wire"],

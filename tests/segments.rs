@@ -4,44 +4,9 @@
 
 mod common;
 
-use std::os::unix::fs::PermissionsExt;
-use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use common::unprivileged;
 
 use serde_json::Value;
-
-/// `stickylab ARGS`, as an unprivileged user: as root, a copy of the binary (in a
-/// directory anyone may enter) run as nobody.
-fn unprivileged(args: &[&str]) -> std::process::Output {
-    let binary = env!("CARGO_BIN_EXE_stickylab");
-    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
-    let root = unsafe { libc::geteuid() } == 0;
-    if !root {
-        return Command::new(binary)
-            .args(args)
-            .env("LANG", "C")
-            .output()
-            .expect("stickylab runs");
-    }
-    static CALLS: AtomicUsize = AtomicUsize::new(0);
-    let k = CALLS.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("stickylab-nobody-{}-{k}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    let copy = dir.join("stickylab");
-    std::fs::copy(binary, &copy).expect("a copy of the binary");
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy)
-        .args(args)
-        .env("LANG", "C")
-        .current_dir(&dir)
-        .output()
-        .expect("setpriv(1) runs (util-linux)");
-    let _ = std::fs::remove_dir_all(&dir);
-    out
-}
 
 #[test]
 fn sends_and_recvs_carry_segment_counts_without_privileges() {

@@ -7,20 +7,16 @@
 
 mod common;
 
+use common::{root, scratch, unprivileged};
+
 use std::collections::BTreeSet;
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::{Command, Stdio};
-use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use etherparse::{SlicedPacket, TransportSlice};
 use pcap_file::pcapng::{Block, PcapNgReader};
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
-    unsafe { libc::geteuid() == 0 }
-}
 
 /// True when the test should run; false (after saying SKIPPED) when it cannot, not being
 /// root. Under `STICKYLAB_CI=1` not being root is a failure.
@@ -36,17 +32,6 @@ fn as_root(what: &str) -> bool {
     false
 }
 
-/// A fresh directory anyone may enter.
-fn scratch(what: &str) -> PathBuf {
-    static CALLS: AtomicUsize = AtomicUsize::new(0);
-    let k = CALLS.fetch_add(1, Ordering::SeqCst);
-    let dir =
-        std::env::temp_dir().join(format!("stickylab-veth-{what}-{}-{k}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    dir
-}
-
 /// A scenario file in `dir`.
 fn lab(dir: &Path, name: &str, text: &str) -> String {
     let path = dir.join(format!("{name}.lab"));
@@ -59,35 +44,6 @@ fn lab(dir: &Path, name: &str, text: &str) -> String {
 const ONE_SEND: &str = "server: listen\nclient: connect\nserver: accept => from client\n\
                         client: send bytes 20000 => 20000 bytes\n\
                         server: recv exactly 20000 => bytes 20000\n";
-
-/// `stickylab ARGS` as an unprivileged user: as root, a copy of the binary (in a
-/// directory anyone may enter) run as nobody, without any capability.
-fn unprivileged(args: &[&str]) -> std::process::Output {
-    let binary = env!("CARGO_BIN_EXE_stickylab");
-    if !root() {
-        return Command::new(binary)
-            .args(args)
-            .env("LANG", "C")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("stickylab runs");
-    }
-    let dir = scratch("nobody");
-    let copy = dir.join("stickylab");
-    std::fs::copy(binary, &copy).expect("a copy of the binary");
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy)
-        .args(args)
-        .env("LANG", "C")
-        .env("NO_COLOR", "1")
-        .current_dir(&dir)
-        .output()
-        .expect("setpriv(1) runs (util-linux)");
-    let _ = std::fs::remove_dir_all(&dir);
-    out
-}
 
 /// The TCP payload length of every frame of a pcapng file that carries data.
 fn data_segments(path: &Path) -> Vec<usize> {

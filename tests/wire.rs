@@ -6,58 +6,10 @@
 
 mod common;
 
+use common::{ci, root, scratch, unprivileged};
+
 use std::collections::BTreeSet;
-use std::os::unix::fs::PermissionsExt;
 use std::process::Command;
-use std::sync::atomic::{AtomicUsize, Ordering};
-
-fn root() -> bool {
-    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
-    unsafe { libc::geteuid() == 0 }
-}
-
-fn ci() -> bool {
-    std::env::var_os("CI").is_some() || std::env::var_os("STICKYLAB_CI").is_some()
-}
-
-/// A fresh directory anyone may enter.
-fn scratch(what: &str) -> std::path::PathBuf {
-    static CALLS: AtomicUsize = AtomicUsize::new(0);
-    let k = CALLS.fetch_add(1, Ordering::SeqCst);
-    let dir = std::env::temp_dir().join(format!("stickylab-{what}-{}-{k}", std::process::id()));
-    std::fs::create_dir_all(&dir).expect("a directory");
-    std::fs::set_permissions(&dir, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    dir
-}
-
-/// `stickylab ARGS` as an unprivileged user: as root, a copy of the binary (in a
-/// directory anyone may enter) run as nobody, without any capability.
-fn unprivileged(args: &[&str]) -> std::process::Output {
-    let binary = env!("CARGO_BIN_EXE_stickylab");
-    if !root() {
-        return Command::new(binary)
-            .args(args)
-            .env("LANG", "C")
-            .env("NO_COLOR", "1")
-            .output()
-            .expect("stickylab runs");
-    }
-    let dir = scratch("nobody");
-    let copy = dir.join("stickylab");
-    std::fs::copy(binary, &copy).expect("a copy of the binary");
-    std::fs::set_permissions(&copy, std::fs::Permissions::from_mode(0o755)).expect("mode");
-    let out = Command::new("setpriv")
-        .args(["--reuid=65534", "--regid=65534", "--clear-groups", "--"])
-        .arg(&copy)
-        .args(args)
-        .env("LANG", "C")
-        .env("NO_COLOR", "1")
-        .current_dir(&dir)
-        .output()
-        .expect("setpriv(1) runs (util-linux)");
-    let _ = std::fs::remove_dir_all(&dir);
-    out
-}
 
 #[test]
 fn wire_without_cap_net_raw_is_refused_before_the_run() {

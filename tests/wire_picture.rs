@@ -7,19 +7,16 @@
 
 mod common;
 
-use serde_json::Value;
+use common::root;
 
-fn root() -> bool {
-    // SAFETY: geteuid(2) cannot fail and touches no memory of ours.
-    unsafe { libc::geteuid() == 0 }
-}
+use serde_json::Value;
 
 /// True when this test can capture; says why not otherwise (and fails under CI).
 fn can_capture() -> bool {
     if root() {
         return true;
     }
-    let ci = std::env::var_os("CI").is_some() || std::env::var_os("STICKYLAB_CI").is_some();
+    let ci = common::ci();
     assert!(
         !ci,
         "CI runs the capture tests as root (CAP_NET_RAW): run them with sudo"

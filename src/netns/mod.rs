@@ -400,6 +400,12 @@ mod tests {
             .unwrap_or_default()
     }
 
+    /// The detail of the run's first event of `op`.
+    fn detail_of(record: &crate::record::Record, op: crate::record::Op) -> String {
+        let event = record.events.iter().find(|e| e.op == op);
+        event.and_then(|e| e.detail.clone()).unwrap_or_default()
+    }
+
     /// The actors' threads (the calling thread, and the pool's workers, which outlive
     /// the run) are in the namespaces during a veth run and back in their own after it.
     /// Needs root: says SKIPPED otherwise, and fails under `STICKYLAB_CI=1`.
@@ -426,17 +432,9 @@ mod tests {
         };
         let record = runner.run(&scenario, &options);
         assert!(record.passed(), "{record:?}");
-        let listen = record
-            .events
-            .iter()
-            .find(|e| e.op == crate::record::Op::Listen);
-        let detail = listen.and_then(|e| e.detail.clone()).unwrap_or_default();
+        let detail = detail_of(&record, crate::record::Op::Listen);
         assert!(detail.contains("192.0.2.1:"), "{detail}");
-        let connect = record
-            .events
-            .iter()
-            .find(|e| e.op == crate::record::Op::Connect);
-        let detail = connect.and_then(|e| e.detail.clone()).unwrap_or_default();
+        let detail = detail_of(&record, crate::record::Op::Connect);
         assert!(detail.starts_with("192.0.2.2:"), "{detail}");
 
         assert_eq!(
@@ -459,11 +457,7 @@ mod tests {
         // The next run, without --net, is on loopback.
         let record = runner.run(&scenario, &crate::run::RunOptions::default());
         assert!(record.passed(), "{record:?}");
-        let listen = record
-            .events
-            .iter()
-            .find(|e| e.op == crate::record::Op::Listen);
-        let detail = listen.and_then(|e| e.detail.clone()).unwrap_or_default();
+        let detail = detail_of(&record, crate::record::Op::Listen);
         assert!(detail.contains("127.0.0.1:"), "{detail}");
     }
 

@@ -14,4 +14,4 @@ mod segments;
 pub use capture::{Capture, StartError};
 pub use join::captured_evidence;
 pub use pcap::write_pcapng;
-pub use segments::{Segment, Wire, wire_section};
+pub use segments::{Segment, Wire, segment_cells, wire_headers, wire_section};

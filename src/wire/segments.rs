@@ -254,14 +254,9 @@ fn numbers(seqs: &[u64]) -> String {
     names.join(" ")
 }
 
-/// The "wire" section of the table report: one row per segment.
-pub fn wire_section(wire: &Wire, options: &ReportOptions) -> String {
-    let lang = options.lang.as_str();
-    let zh = lang == "zh";
-    let mut out = String::new();
-    let title = if zh { "线路" } else { "wire" };
-    let _ = writeln!(out, "\n{title}");
-    let header: &[&str] = if zh {
+/// The headers of a table of segments (the terminal's wire section, the markdown's).
+pub fn wire_headers(lang: &str) -> &'static [&'static str] {
+    if lang == "zh" {
         &[
             "t 毫秒", "方向", "标志", "字节", "长度", "确认", "发送", "接收",
         ]
@@ -276,29 +271,47 @@ pub fn wire_section(wire: &Wire, options: &ReportOptions) -> String {
             "sends",
             "recvs",
         ]
+    }
+}
+
+/// A segment's cells under [`wire_headers`], at `ms` milliseconds: which way, flags,
+/// the bytes as a range of the direction's stream, their count, the acknowledged
+/// offset, and the sends and recvs of those bytes.
+pub fn segment_cells(s: &Segment, ms: f64) -> Vec<String> {
+    let len = s.bytes.1 - s.bytes.0;
+    let bytes = if len > 0 {
+        format!("{}..{}", s.bytes.0, s.bytes.1)
+    } else {
+        String::new()
     };
+    vec![
+        format!("{ms:.3}"),
+        s.direction.clone(),
+        s.flags.clone(),
+        bytes,
+        len.to_string(),
+        s.ack.map(|a| a.to_string()).unwrap_or_default(),
+        numbers(&s.sends),
+        numbers(&s.recvs),
+    ]
+}
+
+/// The "wire" section of the table report: one row per segment.
+pub fn wire_section(wire: &Wire, options: &ReportOptions) -> String {
+    let lang = options.lang.as_str();
+    let zh = lang == "zh";
+    let mut out = String::new();
+    let title = if zh { "线路" } else { "wire" };
+    let _ = writeln!(out, "\n{title}");
     let mut table = crate::report::shared::styled(options);
-    table.set_header(header.iter().copied());
+    table.set_header(wire_headers(lang).iter().copied());
     let first = wire.packets.first().map(|p| p.at).unwrap_or_default();
     for s in &wire.segments {
         let at = wire.packets.get(s.packet).map(|p| p.at).unwrap_or(first);
-        let ms = at.saturating_sub(first).as_secs_f64() * 1000.0;
-        let len = s.bytes.1 - s.bytes.0;
-        let bytes = if len > 0 {
-            format!("{}..{}", s.bytes.0, s.bytes.1)
-        } else {
-            String::new()
-        };
-        table.add_row(vec![
-            format!("{ms:.3}"),
-            s.direction.clone(),
-            s.flags.clone(),
-            bytes,
-            len.to_string(),
-            s.ack.map(|a| a.to_string()).unwrap_or_default(),
-            numbers(&s.sends),
-            numbers(&s.recvs),
-        ]);
+        table.add_row(segment_cells(
+            s,
+            at.saturating_sub(first).as_secs_f64() * 1000.0,
+        ));
     }
     if !wire.segments.is_empty() {
         let _ = writeln!(out, "{table}");

@@ -10,10 +10,9 @@ longer than what has arrived comes back short.
 Prints `port N` once it listens; one thread per connection.
 """
 
-import socket
 import struct
-import sys
-import threading
+
+from threaded_server import serve_forever
 
 
 def serve(conn):
@@ -27,17 +26,5 @@ def serve(conn):
             conn.sendall(struct.pack(">I", len(body)) + body)
 
 
-def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(16)
-    print(f"port {listener.getsockname()[1]}", flush=True)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    main()
+    serve_forever(serve)

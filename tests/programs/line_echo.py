@@ -9,9 +9,7 @@ PORT 0 (the default) picks a free port; the server prints `port N` once it liste
 thread per connection; a connection is closed after the client's EOF.
 """
 
-import socket
-import sys
-import threading
+from threaded_server import serve_forever
 
 
 def serve(conn):
@@ -27,17 +25,5 @@ def serve(conn):
                 conn.sendall(line + b"\n")
 
 
-def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(16)
-    print(f"port {listener.getsockname()[1]}", flush=True)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    main()
+    serve_forever(serve)

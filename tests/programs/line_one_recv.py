@@ -9,9 +9,7 @@ answered piece by piece, each as a line of its own.
 Prints `port N` once it listens; one thread per connection.
 """
 
-import socket
-import sys
-import threading
+from threaded_server import serve_forever
 
 
 def serve(conn):
@@ -23,17 +21,5 @@ def serve(conn):
             conn.sendall(data.rstrip(b"\n") + b"\n")  # the bug: a recv is not a line
 
 
-def main():
-    port = int(sys.argv[1]) if len(sys.argv) > 1 else 0
-    listener = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-    listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-    listener.bind(("127.0.0.1", port))
-    listener.listen(16)
-    print(f"port {listener.getsockname()[1]}", flush=True)
-    while True:
-        conn, _ = listener.accept()
-        threading.Thread(target=serve, args=(conn,), daemon=True).start()
-
-
 if __name__ == "__main__":
-    main()
+    serve_forever(serve)

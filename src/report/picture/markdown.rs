@@ -11,7 +11,7 @@ use crate::report::table::Finished;
 use crate::report::table::cells::timeline_cells;
 use crate::report::words::say;
 use crate::scenario::Scenario;
-use crate::wire::Wire;
+use crate::wire::{Wire, segment_cells, wire_headers};
 
 const DATA_WIDTH: usize = 60;
 
@@ -187,51 +187,20 @@ fn mermaid(text: &str) -> String {
 /// `t ms`), which way, flags, the bytes as a range of the direction's stream, their
 /// count, the acknowledged offset, and the sends and recvs of those bytes.
 fn wire_cells(wire: &Wire, lang: &str) -> (Vec<String>, Vec<Vec<String>>) {
-    let headers: &[&str] = if lang == "zh" {
-        &[
-            "t 毫秒", "方向", "标志", "字节", "长度", "确认", "发送", "接收",
-        ]
-    } else {
-        &[
-            "t ms",
-            "direction",
-            "flags",
-            "bytes",
-            "len",
-            "ack",
-            "sends",
-            "recvs",
-        ]
-    };
-    let numbers = |seqs: &[u64]| {
-        seqs.iter()
-            .map(|s| format!("#{s}"))
-            .collect::<Vec<_>>()
-            .join(" ")
-    };
     let rows = wire
         .segments
         .iter()
         .map(|s| {
-            let len = s.bytes.1 - s.bytes.0;
-            vec![
-                s.t.map(|t| format!("{:.3}", t.as_secs_f64() * 1000.0))
-                    .unwrap_or_default(),
-                s.direction.clone(),
-                s.flags.clone(),
-                if len > 0 {
-                    format!("{}..{}", s.bytes.0, s.bytes.1)
-                } else {
-                    String::new()
-                },
-                len.to_string(),
-                s.ack.map(|a| a.to_string()).unwrap_or_default(),
-                numbers(&s.sends),
-                numbers(&s.recvs),
-            ]
+            let mut cells = segment_cells(s, s.t.unwrap_or_default().as_secs_f64() * 1000.0);
+            if s.t.is_none() {
+                // A segment the run's clock could not place has no time.
+                cells[0].clear();
+            }
+            cells
         })
         .collect();
-    (headers.iter().map(|h| (*h).to_owned()).collect(), rows)
+    let headers = wire_headers(lang).iter().map(|h| (*h).to_owned()).collect();
+    (headers, rows)
 }
 
 #[cfg(test)]

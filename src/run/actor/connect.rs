@@ -148,64 +148,11 @@ impl Actor<'_> {
         deadline: Instant,
     ) -> Observed {
         let t0 = Instant::now();
-        if let Some(Target::Addr(addr)) = to {
-            return self.connect_addr(step, *addr, t0, deadline);
-        }
-        let to = to.and_then(Target::actor);
-        let target = match to.or(step.on.as_deref()) {
-            Some(t) => Ok(t.to_string()),
-            None => self.only_listener(deadline),
+        let (target, kind, addr) = match self.connect_target(step, to, t0, deadline) {
+            Ok(found) => found,
+            Err(observed) => return observed,
         };
-        let target = match target {
-            Ok(t) => t,
-            Err(end) => {
-                return self.waited(step, t0, Err(end), "connect (waiting for a listener)");
-            }
-        };
-        let result = match self.world.peer(&target) {
-            // A program outside the lab (`--peer`) listens there already.
-            Some(addr) => {
-                self.connect_to(StreamKind::Tcp, &SockAddr::from(addr), &target, deadline)
-            }
-            None => match self.listener_of(step, t0, deadline, &target) {
-                Ok(entry) => self.connect_to(entry.kind, &entry.addr, &target, deadline),
-                Err(observed) => return observed,
-            },
-        };
-        let mut ev = self.event(step, Op::Connect, t0);
-        ev.peer = Some(target.clone());
-        let observed = match result {
-            Ok(detail) => {
-                ev.detail = Some(detail);
-                Observed::Done
-            }
-            Err(e) => call_failed(&mut ev, e, "connect()"),
-        };
-        self.record(ev, None);
-        observed
-    }
-
-    /// `connect to HOST:PORT`. An actor of the scenario that says it listens there
-    /// (`listen on PORT`) is waited for, as `connect to ACTOR` waits, so the file's
-    /// order does not matter; any other address is connected to at once, as a program
-    /// would: nothing listening there is ECONNREFUSED.
-    fn connect_addr(
-        &mut self,
-        step: &Step,
-        addr: SocketAddr,
-        t0: Instant,
-        deadline: Instant,
-    ) -> Observed {
-        let owner = listens_at(self.body, addr);
-        let (target, addr) = match &owner {
-            // Where it really listens (under --net veth, its namespace's address).
-            Some(owner) => match self.listener_of(step, t0, deadline, owner) {
-                Ok(entry) => (owner.clone(), entry.addr),
-                Err(observed) => return observed,
-            },
-            None => (addr.to_string(), SockAddr::from(addr)),
-        };
-        let result = self.connect_to(StreamKind::Tcp, &addr, &target, deadline);
+        let result = self.connect_to(kind, &addr, &target, deadline);
         let mut ev = self.event(step, Op::Connect, t0);
         ev.peer = Some(target);
         let observed = match result {
@@ -217,6 +164,46 @@ impl Actor<'_> {
         };
         self.record(ev, None);
         observed
+    }
+
+    /// Whom a `connect` goes to (an actor's name, or the address itself), and where.
+    ///
+    /// - `connect to HOST:PORT`: an actor of the scenario that says it listens there
+    ///   (`listen on PORT`) is waited for, as `connect to ACTOR` waits, so the file's
+    ///   order does not matter, and is connected to where it really listens (under
+    ///   --net veth, its namespace's address); any other address is connected to at
+    ///   once, as a program would: nothing listening there is ECONNREFUSED.
+    /// - `connect to ACTOR`, `connect on ACTOR`, or the only actor that listens: a
+    ///   program outside the lab (`--peer`) at its address, else the actor's listener
+    ///   once it has one.
+    ///
+    /// What the step observed when the wait for a listener ended first.
+    fn connect_target(
+        &self,
+        step: &Step,
+        to: Option<&Target>,
+        t0: Instant,
+        deadline: Instant,
+    ) -> Result<(String, StreamKind, SockAddr), Observed> {
+        let name = match to {
+            Some(Target::Addr(addr)) => match listens_at(self.body, *addr) {
+                Some(owner) => owner,
+                None => return Ok((addr.to_string(), StreamKind::Tcp, SockAddr::from(*addr))),
+            },
+            Some(Target::Actor(actor)) => actor.clone(),
+            None => match &step.on {
+                Some(on) => on.clone(),
+                None => self.only_listener(deadline).map_err(|end| {
+                    self.waited(step, t0, Err(end), "connect (waiting for a listener)")
+                })?,
+            },
+        };
+        if let Some(addr) = self.world.peer(&name) {
+            // A program outside the lab (`--peer`) listens there already.
+            return Ok((name, StreamKind::Tcp, SockAddr::from(addr)));
+        }
+        let entry = self.listener_of(step, t0, deadline, &name)?;
+        Ok((name, entry.kind, entry.addr))
     }
 
     /// The program outside the lab (`--peer ACTOR`) a connection accepted from an
