@@ -349,8 +349,9 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
             .map(|b| parse(b.name, &b.file(), b.source.as_bytes(), &with))
             .collect::<Result<_, _>>()?,
     };
+    let (peers, clients) = split_peers(&args.peers);
     for scenario in &scenarios {
-        check_peers(args, scenario, &lang)?;
+        check_peers(args, (&peers, &clients), scenario, &lang)?;
     }
     let class = class_mode(args, &scenarios, &lang)?;
     // The namespaces of --net veth (or of the scenarios tagged veth) before the capture,
@@ -377,6 +378,8 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
         class,
         wire,
         nets,
+        peers,
+        clients,
     };
     // Without --all there is one scenario; with --repeat 1 it runs once.
     if !args.all
@@ -392,18 +395,22 @@ fn run_command(args: &RunArgs) -> Result<Outcome, Error> {
 /// Refuses, before anything runs, an address beyond loopback (in `--peer` or in the
 /// scenario) without `--allow-remote`, and the lines a program given with `--peer`
 /// cannot play (see [`crate::run::peer`]).
-fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Error> {
-    let (peers, clients) = split_peers(&args.peers);
+fn check_peers(
+    args: &RunArgs,
+    (peers, clients): (&[crate::run::Peer], &[String]),
+    scenario: &Scenario,
+    lang: &str,
+) -> Result<(), Error> {
     if !args.allow_remote
         && let Some(peer) = peers
             .iter()
             .find(|p| !crate::net::addr::is_own(p.addr.ip()))
     {
         let (actor, addr) = (&peer.actor, peer.addr);
-        let text = crate::net::addr::not_own(addr);
-        let said = said!(
-            "--peer {actor}={addr}: {text}",
-            "--peer {actor}={addr}：{addr} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
+        let why = crate::net::addr::not_own(addr);
+        let said = Said::both(
+            format!("--peer {actor}={addr}: {}", why.en()),
+            format!("--peer {actor}={addr}：{}", why.get("zh")),
         );
         return Err(Error::said(lang, &said));
     }
@@ -411,10 +418,10 @@ fn check_peers(args: &RunArgs, scenario: &Scenario, lang: &str) -> Result<(), Er
         crate::run::peer::check_addresses(scenario)
             .map_err(|e| Error(e.render(lang).trim_end().to_string()))?;
     }
-    crate::run::peer::check(scenario, &peers, &clients)
+    crate::run::peer::check(scenario, peers, clients)
         .map_err(|e| Error(e.render(lang).trim_end().to_string()))?;
     // Tell the user where to point their program.
-    for (client, at) in crate::run::peer::where_clients_connect(scenario, &clients) {
+    for (client, at) in crate::run::peer::where_clients_connect(scenario, clients) {
         let said = said!(
             "{client} is your program: connect it to {at} (the run waits for it as long as the accept's deadline)",
             "{client} 是你的程序：让它连接 {at}（运行等它的时间就是 accept 的期限）"
@@ -491,6 +498,9 @@ struct Runs<'a> {
     wire: Option<wire::Asked>,
     /// `--net veth`: the namespaces, and which scenarios run in them.
     nets: net::Nets,
+    /// `--peer`: the programs that listen, and those that connect.
+    peers: Vec<crate::run::Peer>,
+    clients: Vec<String>,
 }
 
 impl Runs<'_> {
@@ -505,8 +515,8 @@ impl Runs<'_> {
             },
             cancel: Some(Arc::clone(&self.cancel)),
             gate: self.class.as_ref().map(|(gate, _)| Arc::clone(gate)),
-            peers: split_peers(&self.args.peers).0,
-            clients: split_peers(&self.args.peers).1,
+            peers: self.peers.clone(),
+            clients: self.clients.clone(),
             allow_remote: self.args.allow_remote,
         }
     }

@@ -33,10 +33,10 @@ pub(super) fn grade(args: &GradeArgs) -> Result<Outcome, Error> {
         && !args.allow_remote
         && !crate::net::addr::is_own(target.ip())
     {
-        let text = crate::net::addr::not_own(target);
-        let said = said!(
-            "--target {target}: {text}",
-            "--target {target}：{target} 不是本机回环地址（127.0.0.0/8、::1）；实验室只和自己通信，除非加上 --allow-remote"
+        let why = crate::net::addr::not_own(target);
+        let said = Said::both(
+            format!("--target {target}: {}", why.en()),
+            format!("--target {target}：{}", why.get("zh")),
         );
         return Err(Error::said(&lang, &said));
     }

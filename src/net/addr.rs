@@ -9,6 +9,8 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 
+use crate::text::{Said, said};
+
 /// Why a `HOST:PORT` was not understood.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum AddrError {
@@ -89,10 +91,10 @@ pub fn is_own(ip: IpAddr) -> bool {
 }
 
 /// The message of an address a run may not use: what it is and how to allow it.
-pub fn not_own(addr: SocketAddr) -> String {
-    format!(
-        "{addr} is not on this machine's loopback (127.0.0.0/8, ::1): the lab talks only \
-         to itself unless the run is given --allow-remote"
+pub fn not_own(addr: SocketAddr) -> Said {
+    said!(
+        "{addr} is not on this machine's loopback (127.0.0.0/8, ::1): the lab talks only to itself unless the run is given --allow-remote",
+        "{addr} 不在本机回环地址上（127.0.0.0/8、::1）：实验室只和自己通信，除非加上 --allow-remote"
     )
 }
 

@@ -199,10 +199,7 @@ pub fn check_addresses(scenario: &Scenario) -> Result<(), PeerError> {
                 line: step.line,
                 col: step.col,
                 text: format!("{}: {}", step.actor, step.text),
-                why: said!(
-                    "{at} is not on this machine's loopback (127.0.0.0/8, ::1): the lab talks only to itself unless the run is given --allow-remote",
-                    "{at} 不在本机回环地址上（127.0.0.0/8、::1）：实验室只和自己通信，除非加上 --allow-remote"
-                ),
+                why: crate::net::addr::not_own(at),
             })
         })
         .collect();

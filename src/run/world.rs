@@ -1,7 +1,7 @@
 //! What the actors of one run share: the clock, the sequence counter, the registry of
 //! listeners, datagram sockets and connections, marks, timers, and the recorder.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Condvar, Mutex, MutexGuard, OnceLock};
@@ -216,7 +216,7 @@ pub(crate) struct World {
     gate: Option<Arc<Gate>>,
     /// Actors played by programs outside the lab (`--peer`), by name: where they
     /// listen.
-    peers: HashMap<String, std::net::SocketAddr>,
+    peers: BTreeMap<String, std::net::SocketAddr>,
     /// Actors played by programs outside the lab that connect to it (`--peer ACTOR`).
     clients: Vec<String>,
     /// `--allow-remote`: addresses beyond loopback may be used.
@@ -243,7 +243,7 @@ impl World {
             cancel,
             run_tag,
             gate: None,
-            peers: HashMap::new(),
+            peers: BTreeMap::new(),
             clients: Vec::new(),
             allow_remote: false,
             homes: HashMap::new(),
@@ -279,11 +279,9 @@ impl World {
         &self.clients
     }
 
-    /// The actors played by programs outside the lab.
-    pub(crate) fn peer_names(&self) -> Vec<String> {
-        let mut names: Vec<String> = self.peers.keys().cloned().collect();
-        names.sort();
-        names
+    /// The actors played by programs that listen outside the lab, by name.
+    pub(crate) fn peer_names(&self) -> impl Iterator<Item = &String> {
+        self.peers.keys()
     }
 
     /// Where the outside program playing `actor` listens, if one does.

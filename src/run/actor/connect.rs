@@ -136,7 +136,7 @@ impl Actor<'_> {
     /// last word before a socket is bound or a packet could leave.
     pub(super) fn check_address(&self, addr: &SockAddr) -> io::Result<()> {
         match addr.as_socket() {
-            Some(at) if !self.world.may_use(at.ip()) => Err(misuse(&net::addr::not_own(at))),
+            Some(at) if !self.world.may_use(at.ip()) => Err(misuse(net::addr::not_own(at).en())),
             _ => Ok(()),
         }
     }
@@ -265,9 +265,8 @@ impl Actor<'_> {
     /// The actor whose listener a `connect` without `to` means: the only one that listens
     /// (a program outside the lab, `--peer`, listens from the start).
     pub(super) fn only_listener(&self, deadline: Instant) -> Result<String, WaitEnd> {
-        let peers = self.world.peer_names();
         self.world.wait_for(deadline, |s| {
-            let mut names = s.listeners.keys().chain(peers.iter());
+            let mut names = s.listeners.keys().chain(self.world.peer_names());
             match (names.next(), names.next()) {
                 (Some(one), None) => Some(one.clone()),
                 _ => None,
